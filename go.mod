@@ -1,0 +1,3 @@
+module github.com/slskafka/slskafka
+
+go 1.26
