@@ -1,0 +1,203 @@
+package slstest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Log is one log as SLS would have stored it.
+type Log struct {
+	// Time is the log time: the Kafka record's timestamp.
+	Time time.Time
+	// Shard is the shard (Kafka partition) the record was written to.
+	Shard int
+	// Offset is the record's offset within its shard.
+	Offset int64
+	// Fields are the log's fields. A record stored in the plain form has
+	// one field, "content"; an expanded JSON record has one field per
+	// top-level key.
+	Fields map[string]string
+}
+
+// jsonSuffix is the topic suffix that asks SLS to expand a JSON value.
+const jsonSuffix = ".json"
+
+// parseFormatHeader is the record header that asks for the same expansion
+// on a plain topic.
+const parseFormatHeader = "data-parse-format"
+
+// store holds the logstores, their shards and what was written to them.
+type store struct {
+	mu        sync.Mutex
+	logstores map[string]*logstore
+	changed   chan struct{} // closed and replaced on every write
+}
+
+type logstore struct {
+	next []int64 // next offset per shard; len = shard count
+	logs []Log   // arrival order, which is offset order per shard
+}
+
+func newStore(logstores map[string]int) *store {
+	s := &store{logstores: make(map[string]*logstore), changed: make(chan struct{})}
+	for name, shards := range logstores {
+		s.logstores[name] = &logstore{next: make([]int64, shards)}
+	}
+	return s
+}
+
+// resolve maps a Kafka topic to its logstore and storage form. The second
+// result is true for the "<logstore>.json" form.
+func (s *store) resolve(topic string) (string, bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.logstores[topic]; ok {
+		return topic, false, true
+	}
+	if name, ok := strings.CutSuffix(topic, jsonSuffix); ok {
+		if _, ok := s.logstores[name]; ok {
+			return name, true, true
+		}
+	}
+	return "", false, false
+}
+
+// shards returns the shard count of a logstore, or -1 if it does not exist.
+func (s *store) shards(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ls, ok := s.logstores[name]; ok {
+		return len(ls.next)
+	}
+	return -1
+}
+
+// names returns every logstore name, sorted.
+func (s *store) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.logstores))
+	for name := range s.logstores {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// setShards creates a logstore or changes its shard count. Shards are only
+// ever added: like Kafka partitions, a shard index never disappears while
+// clients may still address it.
+func (s *store) setShards(name string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls, ok := s.logstores[name]
+	if !ok {
+		s.logstores[name] = &logstore{next: make([]int64, n)}
+		return
+	}
+	for len(ls.next) < n {
+		ls.next = append(ls.next, 0)
+	}
+}
+
+// append stores logs on one shard and returns the first offset assigned.
+func (s *store) append(name string, shard int, logs []Log) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls := s.logstores[name]
+	base := ls.next[shard]
+	for i := range logs {
+		logs[i].Shard = shard
+		logs[i].Offset = base + int64(i)
+	}
+	ls.next[shard] += int64(len(logs))
+	ls.logs = append(ls.logs, logs...)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return base
+}
+
+// logs returns a copy of what a logstore holds and a channel that is closed
+// on the next write.
+func (s *store) logs(name string) ([]Log, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls, ok := s.logstores[name]
+	if !ok {
+		return nil, s.changed
+	}
+	out := make([]Log, len(ls.logs))
+	for i, l := range ls.logs {
+		out[i] = l
+		out[i].Fields = make(map[string]string, len(l.Fields))
+		for k, v := range l.Fields {
+			out[i].Fields[k] = v
+		}
+	}
+	return out, s.changed
+}
+
+// wait blocks until the logstore holds at least n logs.
+func (s *store) wait(ctx context.Context, name string, n int) ([]Log, error) {
+	for {
+		got, changed := s.logs(name)
+		if len(got) >= n {
+			return got, nil
+		}
+		select {
+		case <-ctx.Done():
+			return got, fmt.Errorf("slstest: logstore %q holds %d logs, waiting for %d: %w", name, len(got), n, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// fields turns a record value into the fields SLS stores. In the expanded
+// form a JSON object becomes one field per top-level key; nested objects and
+// arrays stay JSON text, strings are unquoted, numbers, booleans and null
+// keep their JSON spelling. A value that is not a JSON object is stored
+// whole in "content", as SLS does when parsing fails.
+func fields(value []byte, expand bool) map[string]string {
+	if expand {
+		if m, ok := expandJSON(value); ok {
+			return m
+		}
+	}
+	return map[string]string{"content": string(value)}
+}
+
+func expandJSON(value []byte) (map[string]string, bool) {
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
+		return nil, false
+	}
+	out := make(map[string]string, len(obj))
+	for k, raw := range obj {
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case len(raw) > 0 && raw[0] == '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, false
+			}
+			out[k] = s
+		case len(raw) > 0 && (raw[0] == '{' || raw[0] == '['):
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err != nil {
+				return nil, false
+			}
+			out[k] = buf.String()
+		default:
+			out[k] = string(raw)
+		}
+	}
+	return out, true
+}
