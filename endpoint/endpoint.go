@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Ports on which SLS serves the Kafka protocol.
@@ -33,8 +34,7 @@ const (
 	Public Network = iota
 	// Intranet is the endpoint on the Alibaba Cloud internal network (VPC),
 	// <project>.<region>-intranet.log.aliyuncs.com:10011. It works only from
-	// Alibaba Cloud in the project's region, and its traffic is not billed
-	// as internet traffic.
+	// Alibaba Cloud in the project's region.
 	Intranet
 )
 
@@ -154,7 +154,7 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 	if strings.ContainsAny(s, "/?#@") {
 		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has a path, query or user: pass only the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint)
 	}
-	if strings.ContainsFunc(s, isSpace) {
+	if strings.ContainsFunc(s, unicode.IsSpace) {
 		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q contains white space: pass only the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint)
 	}
 
@@ -195,7 +195,7 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 	if r, ok := strings.CutSuffix(rest, intranetSuffix); ok {
 		region, n = r, Intranet
 	} else if r, ok := strings.CutSuffix(rest, "-share"); ok {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, which does not serve Kafka: use %s%s (public) or %s-intranet%s (VPC)", slsEndpoint, r, domain, r, domain)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use %s%s (public) or %s-intranet%s (VPC), or call endpoint.Parse for a literal host:port", slsEndpoint, r, domain, r, domain)
 	}
 	if rule := checkRegion(region); rule != "" {
 		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q names region %q, which is not a region id: %s", slsEndpoint, region, rule)
@@ -233,5 +233,3 @@ func Parse(hostport string) (Endpoint, error) {
 	}
 	return Endpoint{Host: h, Port: n}, nil
 }
-
-func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' }

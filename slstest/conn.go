@@ -122,6 +122,12 @@ func (c *conn) handleFrame(body []byte) bool {
 		return false
 	}
 	if !supported(key, version) {
+		if isAdvertised(key, version) {
+			// Offered in ApiVersions so that clients enable the
+			// features a 2.1 broker has, but not emulated.
+			c.s.log.Warn("slstest: request not emulated (the emulator serves produce only), closing", "key", kmsg.NameForKey(key), "version", version)
+			return false
+		}
 		// A Kafka broker closes the connection on a request version it
 		// never advertised.
 		c.s.log.Debug("slstest: unsupported request version, closing", "key", kmsg.NameForKey(key), "version", version)

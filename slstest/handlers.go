@@ -48,6 +48,38 @@ func supported(key, version int16) bool {
 	return ok && version >= r[0] && version <= r[1]
 }
 
+// advertised is what ApiVersions lists: every request a Kafka 2.1 broker
+// advertises, of which the emulator serves only the produce subset (served).
+// Clients derive features from the whole list, not only from the requests
+// they send: librdkafka (kcat, Fluent Bit, collectd) enables message format
+// v2 only if Produce >= 3 and Fetch >= 4 are offered, LZ4 only if
+// FindCoordinator is, and zstd only if Fetch >= 10 is. Offered the produce
+// keys alone it falls back to message format v0, which SLS and the emulator
+// refuse with UNSUPPORTED_FOR_MESSAGE_FORMAT. A request that is advertised
+// but not served closes the connection (see conn.handleFrame).
+var advertised = func() []kmsg.ApiVersionsResponseApiKey {
+	var keys []kmsg.ApiVersionsResponseApiKey
+	kversion.V2_1_0().EachMaxKeyVersion(func(k, v int16) {
+		keys = append(keys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: 0, MaxVersion: v})
+	})
+	for _, k := range keys {
+		if r, ok := served[k.ApiKey]; ok && (r[0] != k.MinVersion || r[1] != k.MaxVersion) {
+			panic("slstest: served and advertised ranges differ for " + kmsg.NameForKey(k.ApiKey))
+		}
+	}
+	return keys
+}()
+
+// isAdvertised reports whether ApiVersions offers key at version.
+func isAdvertised(key, version int16) bool {
+	for _, k := range advertised {
+		if k.ApiKey == key {
+			return version >= k.MinVersion && version <= k.MaxVersion
+		}
+	}
+	return false
+}
+
 // apiVersions answers ApiVersions. A request newer than the broker knows is
 // answered at v0 with UNSUPPORTED_VERSION and the supported ranges, which is
 // how clients discover they must downgrade.
@@ -58,10 +90,7 @@ func apiVersions(version int16) kmsg.Response {
 		resp.ErrorCode = errUnsupportedVersion
 	}
 	resp.SetVersion(version)
-	for _, k := range []int16{0, 3, 17, 18, 22, 36} {
-		r := served[k]
-		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: r[0], MaxVersion: r[1]})
-	}
+	resp.ApiKeys = append(resp.ApiKeys, advertised...)
 	return resp
 }
 
@@ -78,7 +107,19 @@ func (s *Server) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 
 	var topics []string
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
-		topics = s.store.names()
+		// Every logstore is listed in both topic forms. Clients that
+		// produce from a cached all-topics metadata response (kafka-go's
+		// Transport by default) otherwise report <logstore>.json as
+		// unknown, although produce requests to it are served.
+		seen := make(map[string]bool)
+		for _, name := range s.store.names() {
+			for _, topic := range []string{name, name + jsonSuffix} {
+				if !seen[topic] {
+					seen[topic] = true
+					topics = append(topics, topic)
+				}
+			}
+		}
 	} else {
 		for _, t := range req.Topics {
 			if t.Topic != nil {

@@ -1,0 +1,85 @@
+// Command sls-emulator runs the SLS Kafka endpoint emulator of package
+// slstest as a standalone process, so that Kafka clients and agents that are
+// not Go tests (Beats, Telegraf, collectd, Fluent Bit, kcat, …) can be tried
+// against something that behaves like Simple Log Service's Kafka endpoint:
+// SASL_SSL with mechanism PLAIN only, username = project, password =
+// <AccessKeyId>#<AccessKeySecret>, Kafka protocol capped at 2.1, no
+// idempotent producer, topics = logstores, shards = partitions, and the
+// topic <logstore>.json (or the record header data-parse-format: json)
+// expanding a JSON object one level deep into fields.
+//
+// Usage:
+//
+//	sls-emulator [flags]
+//
+// With no flags it listens on 127.0.0.1:10012 (the SLS public Kafka port),
+// serves project "demo" with one logstore "app" of 2 shards, generates an
+// AccessKey and a CA, writes the CA certificate to
+// $TMPDIR/sls-emulator-ca.pem and prints the settings a client needs,
+// including a kcat command line that can be pasted as is:
+//
+//	sls-emulator -print
+//	echo '{"level":"info","msg":"hello"}' | kcat -b 127.0.0.1:10012 \
+//	    -X security.protocol=sasl_ssl -X sasl.mechanisms=PLAIN \
+//	    -X sasl.username=demo -X sasl.password='LTAI…#…' \
+//	    -X ssl.ca.location=/tmp/sls-emulator-ca.pem -P -t app.json
+//
+// Flags:
+//
+//	-listen addr        listen address (default 127.0.0.1:10012; port 0 picks a free port)
+//	-advertise host     host name clients are told to connect to and the
+//	                    certificate is valid for (default: the listen host)
+//	-project name       SLS project, the SASL username (default demo)
+//	-logstore name:N    a logstore with N shards; repeatable (default app:2)
+//	-key id:secret      a valid AccessKey; repeatable; the first is printed
+//	                    as the password (default: generated)
+//	-ca-file path       where to write the CA certificate PEM
+//	-latency d          delay every produce response by d (e.g. 200ms)
+//	-print              print every stored log as one JSON line
+//	-v                  print the emulator's diagnostics at debug level
+//
+// The CA is generated at every start, so clients that read it from -ca-file
+// must be restarted with the emulator. Two emulators started with the same
+// -ca-file overwrite each other's CA; give each its own path.
+//
+// The process stops on SIGINT or SIGTERM and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "sls-emulator:", err)
+		stop()
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitCode is 2 for command-line mistakes, as the flag package uses, and 1
+// for everything else.
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+// stderr receives usage text and the emulator's diagnostics; stdout (the
+// writer handed to run) receives only the settings and, with -print, the
+// logs, so that it can be piped into a JSON tool.
+var stderr io.Writer = os.Stderr

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slskafka/slskafka/slstest"
+)
+
+// options are the parsed command line.
+type options struct {
+	listen    string
+	advertise string
+	project   string
+	logstores logstoreFlag
+	keys      keyFlag
+	caFile    string
+	latency   time.Duration
+	print     bool
+	verbose   bool
+}
+
+// usageError marks a mistake on the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("sls-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:10012", "listen `address`; port 0 picks a free port")
+	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host)")
+	fs.StringVar(&o.project, "project", "demo", "SLS project `name`, the SASL username")
+	fs.Var(&o.logstores, "logstore", "logstore as `name:shards`; repeatable (default app:2)")
+	fs.Var(&o.keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated)")
+	fs.StringVar(&o.caFile, "ca-file", filepath.Join(os.TempDir(), "sls-emulator-ca.pem"), "`path` to write the generated CA certificate (PEM) to")
+	fs.DurationVar(&o.latency, "latency", 0, "delay every produce response by `duration`")
+	fs.BoolVar(&o.print, "print", false, "print every stored log as one JSON line")
+	fs.BoolVar(&o.verbose, "v", false, "print the emulator's diagnostics at debug level")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: sls-emulator [flags]\n\nRuns an emulator of the SLS Kafka endpoint (SASL_SSL, PLAIN) and prints client settings.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return o, err
+		}
+		return o, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
+	}
+	if o.project == "" {
+		return o, usageError{fmt.Errorf("-project must not be empty")}
+	}
+	if o.latency < 0 {
+		return o, usageError{fmt.Errorf("-latency must not be negative")}
+	}
+	if len(o.logstores) == 0 {
+		o.logstores = logstoreFlag{{name: "app", shards: 2}}
+	}
+	return o, nil
+}
+
+// run starts the emulator as the command line asks, prints the client
+// settings to stdout, and serves until ctx is done. It returns nil after a
+// clean shutdown.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	cfg := slstest.Config{
+		Project:        o.project,
+		Logstores:      make(map[string]int, len(o.logstores)),
+		Addr:           o.listen,
+		AdvertisedHost: o.advertise,
+		Latency:        o.latency,
+		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	for _, ls := range o.logstores {
+		cfg.Logstores[ls.name] = ls.shards
+	}
+	if len(o.keys) > 0 {
+		cfg.AccessKeyID, cfg.AccessKeySecret = o.keys[0].id, o.keys[0].secret
+	}
+
+	var p *printer
+	if o.print {
+		p = newPrinter(stdout)
+		cfg.OnLog = p.onLog
+	}
+
+	s, err := slstest.Start(cfg)
+	if err != nil {
+		if p != nil {
+			p.close()
+		}
+		return err
+	}
+	for _, k := range o.keys[min(1, len(o.keys)):] {
+		s.AddKey(k.id, k.secret)
+	}
+
+	err = writeFileAtomic(o.caFile, s.CACertPEM())
+	if err == nil {
+		err = printSettings(stdout, s, o)
+	}
+	if err == nil {
+		<-ctx.Done()
+	}
+
+	closeErr := s.Close()
+	if p != nil {
+		// Close returned, so OnLog is no longer called: drain what is
+		// queued, then stop the printer.
+		p.close()
+	}
+	if err != nil {
+		return err
+	}
+	if closeErr != nil {
+		return fmt.Errorf("stop emulator: %w", closeErr)
+	}
+	st := s.Stats()
+	fmt.Fprintf(stderr, "sls-emulator: stopped after %d connections, %d authentications (%d refused), %d logs stored\n",
+		st.Connections, st.Authentications, st.AuthFailures, st.Records)
+	return nil
+}
+
+// printSettings prints what a client needs to connect, in "name: value"
+// lines that are easy to read and to parse, then a kcat command line.
+func printSettings(w io.Writer, s *slstest.Server, o options) error {
+	cred, err := s.Credentials().Credential(context.Background())
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(o.logstores))
+	for _, ls := range o.logstores {
+		names = append(names, ls.name+" ("+strconv.Itoa(ls.shards)+" shards)")
+	}
+	slices.Sort(names)
+	caFile, err := filepath.Abs(o.caFile)
+	if err != nil {
+		caFile = o.caFile
+	}
+	topic := o.logstores[0].name
+	var b strings.Builder
+	fmt.Fprintf(&b, "SLS Kafka endpoint emulator\n")
+	fmt.Fprintf(&b, "bootstrap: %s\n", s.Endpoint())
+	fmt.Fprintf(&b, "security.protocol: SASL_SSL\n")
+	fmt.Fprintf(&b, "sasl.mechanism: PLAIN\n")
+	fmt.Fprintf(&b, "username: %s\n", s.Project())
+	fmt.Fprintf(&b, "password: %s\n", cred.Password())
+	fmt.Fprintf(&b, "ca: %s\n", caFile)
+	fmt.Fprintf(&b, "logstores: %s\n", strings.Join(names, ", "))
+	fmt.Fprintf(&b, "topics: <logstore> stores the value in field content; <logstore>.json expands a JSON object into fields\n")
+	fmt.Fprintf(&b, "kcat: kcat -b %s -X security.protocol=sasl_ssl -X sasl.mechanisms=PLAIN -X sasl.username=%s -X sasl.password=%s -X ssl.ca.location=%s -P -t %s\n",
+		s.Endpoint(), shellQuote(s.Project()), shellQuote(cred.Password()), shellQuote(caFile), shellQuote(topic))
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("#@%+=:,./_-", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so that a client reading the CA while the emulator starts never
+// sees half a certificate.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".sls-emulator-ca-*")
+	if err != nil {
+		return fmt.Errorf("write CA certificate: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write CA certificate to %s: %w", path, err)
+	}
+	return nil
+}
+
+// printer writes stored logs as JSON lines. The emulator calls OnLog from
+// the goroutine serving a connection, which must not wait on a slow
+// terminal or pipe, so lines are queued and written by one goroutine, which
+// also keeps lines from interleaving.
+type printer struct {
+	lines chan []byte
+	done  chan struct{}
+}
+
+// printedLog is the JSON form of one printed log.
+type printedLog struct {
+	Time     time.Time         `json:"time"`
+	Logstore string            `json:"logstore"`
+	Shard    int               `json:"shard"`
+	Offset   int64             `json:"offset"`
+	Fields   map[string]string `json:"fields"`
+}
+
+func newPrinter(w io.Writer) *printer {
+	p := &printer{lines: make(chan []byte, 4096), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for line := range p.lines {
+			// A failed write (closed pipe) is not a reason to stop the
+			// emulator; keep draining so OnLog never blocks for good.
+			w.Write(line)
+		}
+	}()
+	return p
+}
+
+func (p *printer) onLog(logstore string, l slstest.Log) {
+	line, err := json.Marshal(printedLog{Time: l.Time, Logstore: logstore, Shard: l.Shard, Offset: l.Offset, Fields: l.Fields})
+	if err != nil {
+		return
+	}
+	// A full queue applies back-pressure to the producing client rather
+	// than dropping lines: -print is for watching every log.
+	p.lines <- append(line, '\n')
+}
+
+func (p *printer) close() {
+	close(p.lines)
+	<-p.done
+}

@@ -1,0 +1,121 @@
+package record
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+type myField struct{ Key, Value string }
+
+func decode(t testing.TB, b []byte) map[string]string {
+	t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("output %q is not a JSON object of strings: %v", b, err)
+	}
+	return m
+}
+
+func TestAppendObject(t *testing.T) {
+	static := []Field{{"host", "web-1"}, {"service", "api"}}
+	fields := []myField{{"msg", "hello \"world\"\n"}, {"service", "override"}, {"n", "1"}, {"n", "2"}}
+	got := string(AppendObject(nil, static, fields))
+	want := `{"host":"web-1","msg":"hello \"world\"\n","service":"override","n":"2"}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := string(AppendObject[myField](nil, nil, nil)); got != "{}" {
+		t.Errorf("empty = %s", got)
+	}
+}
+
+func TestAppendObjectManyDuplicates(t *testing.T) {
+	var fields []myField
+	for i := range 200 {
+		fields = append(fields, myField{Key: string(rune('a' + i%26)), Value: strings.Repeat("x", i)})
+	}
+	m := decode(t, AppendObject(nil, nil, fields))
+	if len(m) != 26 {
+		t.Fatalf("keys = %d, want 26", len(m))
+	}
+	for i := 174; i < 200; i++ {
+		k := string(rune('a' + i%26))
+		if len(m[k]) != i {
+			t.Errorf("key %s kept value of length %d, want the last (%d)", k, len(m[k]), i)
+		}
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":          `"plain"`,
+		"tab\tq\"b\\":    `"tab\tq\"b\\"`,
+		"\x00\x1f":       `"\u0000\u001f"`,
+		"bad\xffutf8":    `"bad\ufffdutf8"`,
+		"中文":             `"中文"`,
+		"line\u2028sep":  `"line\u2028sep"`,
+		"para\u2029sep":  `"para\u2029sep"`,
+		"<html>&amp;</>": `"<html>&amp;</>"`,
+	} {
+		if got := string(AppendString(nil, in)); got != want {
+			t.Errorf("AppendString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestAppendObjectAllocs(t *testing.T) {
+	fields := []myField{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}, {"e", "5"}, {"f", "6"}}
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendObject(buf[:0], nil, fields) }); n != 0 {
+		t.Errorf("allocs = %v, want 0", n)
+	}
+}
+
+func FuzzAppendObject(f *testing.F) {
+	f.Add("k", "v", "k2", "v2")
+	f.Add("", "", "k", "k")
+	f.Add("\xff", "\x00\"\\", "\u2028", "日本")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		fields := []myField{{k1, v1}, {k2, v2}}
+		out := AppendObject(nil, []Field{{"static", "s"}}, fields)
+		m := decode(t, out)
+		want := map[string]string{"static": "s"}
+		want[valid(k1)] = valid(v1)
+		want[valid(k2)] = valid(v2)
+		if len(m) != len(want) {
+			t.Fatalf("decoded %v, want %v (from %q)", m, want, out)
+		}
+		for k, v := range want {
+			if m[k] != v {
+				t.Fatalf("key %q = %q, want %q (from %q)", k, m[k], v, out)
+			}
+		}
+	})
+}
+
+// valid mirrors the encoder's replacement of invalid UTF-8.
+// Each invalid byte becomes one U+FFFD, as encoding/json does.
+func valid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r) // RuneError for an invalid byte
+		i += size
+	}
+	return b.String()
+}
+
+func BenchmarkAppendObject(b *testing.B) {
+	fields := []myField{
+		{"level", "INFO"}, {"msg", "request served"}, {"method", "GET"},
+		{"path", "/api/v1/orders/12345"}, {"status", "200"}, {"latency_ms", "12.5"},
+	}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendObject(buf[:0], nil, fields)
+	}
+	b.SetBytes(int64(len(buf)))
+}

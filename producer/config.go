@@ -1,0 +1,278 @@
+package producer
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/endpoint"
+)
+
+// Defaults of the Config fields whose zero value means "use the default".
+const (
+	DefaultMaxRecordBytes   = 1_000_000
+	DefaultMaxBufferedBytes = 64 << 20
+	DefaultLinger           = 10 * time.Millisecond
+	DefaultDeliveryTimeout  = 2 * time.Minute
+	DefaultRetryBackoff     = time.Second
+	DefaultMetadataMaxAge   = time.Minute
+	DefaultRotateBefore     = time.Minute
+)
+
+// Config configures a Producer. Project, Endpoint and Credentials are
+// required; every other zero value selects the documented default.
+type Config struct {
+	// Project is the SLS project. It is the SASL username.
+	Project string
+	// Endpoint is the project's Kafka endpoint; build it with endpoint.For,
+	// endpoint.FromSLS or endpoint.Parse.
+	Endpoint endpoint.Endpoint
+	// Credentials provides the AccessKey. Each new connection asks it for
+	// the current credential, so rotated keys are picked up without a
+	// restart. Providers other than auth.Static and auth.Env are wrapped
+	// in auth.Caching unless they cache already.
+	Credentials auth.Provider
+
+	// TLS is the client TLS configuration. Nil means the system CA bundle
+	// (honouring SSL_CERT_FILE and SSL_CERT_DIR) and TLS 1.2 or newer. A
+	// config with InsecureSkipVerify and no VerifyConnection or
+	// VerifyPeerCertificate callback is refused: SLS is never spoken to
+	// without verifying its certificate.
+	TLS *tls.Config
+	// CAFile, if set, is a PEM bundle that replaces the system CA bundle
+	// (for example, the emulator's CA). It is ignored when TLS sets
+	// RootCAs.
+	CAFile string
+
+	// Format selects how SLS stores each record. Default Expanded.
+	Format Format
+	// StaticFields are added to every record, before its own fields (a
+	// record's field of the same name wins). Typical: host, service, env.
+	StaticFields []Field
+	// MaxRecordBytes is the largest encoded record Log accepts; a larger
+	// one is refused with ErrRecordTooLarge and nothing is sent. Default
+	// 1,000,000 bytes, or MaxBufferedBytes if that is smaller.
+	MaxRecordBytes int
+
+	// Compression is the batch compression codec. Default LZ4.
+	Compression Compression
+	// Linger is how long a batch waits for more records before it is
+	// sent. Default 10 ms.
+	Linger time.Duration
+	// MaxBufferedBytes bounds the encoded bytes accepted but not yet
+	// acknowledged. Default 64 MiB.
+	MaxBufferedBytes int
+	// OnBufferFull says what Log does when the buffer is full: Block (the
+	// default) waits for space until its context is done; Drop returns
+	// ErrBufferFull at once.
+	OnBufferFull FullPolicy
+
+	// DeliveryTimeout is how long a record may wait, retries included,
+	// before it fails. Default 2 minutes.
+	DeliveryTimeout time.Duration
+	// RetryBackoff is the wait before retrying a failed request; SLS asks
+	// clients to wait a second after NetworkException and
+	// KafkaStorageException. It is also the minimum age of metadata
+	// before a refresh, which is what paces franz-go's retries of
+	// partition errors. Default 1 s.
+	RetryBackoff time.Duration
+	// MetadataMaxAge is how often shard lists are refreshed, which bounds
+	// how soon new shards (after a split) receive records. Default 1 min.
+	MetadataMaxAge time.Duration
+	// RotateBefore is how long before its credential expires a connection
+	// stops taking requests and is replaced by one authenticated with the
+	// current credential; it is capped at a quarter of the credential's
+	// remaining lifetime when the connection is dialed. Default 1 min.
+	RotateBefore time.Duration
+	// MaxConnectionAge, if positive, also retires connections this long
+	// after they were dialed, for credentials that rotate without an
+	// expiry (a rewritten credentials file, for example). Default 0: no
+	// age limit.
+	MaxConnectionAge time.Duration
+
+	// OnError is called with every final delivery failure: records that
+	// will not be delivered. Failures of the same logstore and kind that
+	// happen together are reported once, with their count. It is called
+	// from one goroutine at a time and must not call Flush or Close.
+	// Failures are also counted in Stats and, when OnError is nil, logged
+	// to Logger.
+	OnError func(Failure)
+	// Logger receives the SDK's own diagnostics: connection and
+	// credential problems, delivery failures when OnError is nil. It must
+	// not ship to SLS through this producer. Default: a text handler on
+	// stderr at level Warn. Use slog.New(slog.DiscardHandler) to silence.
+	Logger *slog.Logger
+	// MeterProvider receives the producer's metrics. Default: the
+	// OpenTelemetry global.
+	MeterProvider metric.MeterProvider
+	// TracerProvider is used for trace context. Default: the
+	// OpenTelemetry global.
+	TracerProvider trace.TracerProvider
+	// ClientID is the Kafka client id sent to SLS. Default "slskafka".
+	ClientID string
+}
+
+// Format selects how SLS stores a record.
+type Format int
+
+const (
+	// Expanded sends records to the "<logstore>.json" topic, so SLS
+	// stores each top-level JSON key as its own, searchable field.
+	Expanded Format = iota
+	// Content sends records to the "<logstore>" topic, so SLS stores the
+	// whole JSON object as text in the field "content".
+	Content
+)
+
+// String returns the format name.
+func (f Format) String() string {
+	switch f {
+	case Expanded:
+		return "expanded"
+	case Content:
+		return "content"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// Compression is a batch compression codec. SLS accepts all of them.
+type Compression int
+
+const (
+	// LZ4 is the default: fast, with a good ratio on log text.
+	LZ4 Compression = iota
+	// NoCompression sends batches uncompressed.
+	NoCompression
+	// Gzip compresses best and costs the most CPU.
+	Gzip
+	// Snappy is fast with a lower ratio.
+	Snappy
+	// Zstd compresses better than LZ4 at more CPU.
+	Zstd
+)
+
+// String returns the codec name.
+func (c Compression) String() string {
+	switch c {
+	case LZ4:
+		return "lz4"
+	case NoCompression:
+		return "none"
+	case Gzip:
+		return "gzip"
+	case Snappy:
+		return "snappy"
+	case Zstd:
+		return "zstd"
+	}
+	return fmt.Sprintf("Compression(%d)", int(c))
+}
+
+// FullPolicy says what Log does when the buffer is full.
+type FullPolicy int
+
+const (
+	// Block waits for buffer space until the Log context is done.
+	Block FullPolicy = iota
+	// Drop refuses the record at once with ErrBufferFull.
+	Drop
+)
+
+// String returns the policy name.
+func (p FullPolicy) String() string {
+	switch p {
+	case Block:
+		return "block"
+	case Drop:
+		return "drop"
+	}
+	return fmt.Sprintf("FullPolicy(%d)", int(p))
+}
+
+// normalize checks the config and fills in defaults.
+func (c Config) normalize() (Config, error) {
+	var errs []error
+	if c.Project == "" {
+		errs = append(errs, errors.New("Project is required: the SLS project name (SLS_PROJECT)"))
+	} else if err := endpoint.ValidateProject(c.Project); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Endpoint.Host == "" || c.Endpoint.Port <= 0 || c.Endpoint.Port > 65535 {
+		errs = append(errs, errors.New("Endpoint is required: build it with endpoint.For(project, region, endpoint.Public) or endpoint.FromSLS(project, \"cn-hangzhou.log.aliyuncs.com\")"))
+	}
+	if c.Credentials == nil {
+		errs = append(errs, errors.New("Credentials is required: use auth.Default(), auth.Env() or auth.Static(id, secret)"))
+	}
+	if c.TLS != nil && c.TLS.InsecureSkipVerify && c.TLS.VerifyConnection == nil && c.TLS.VerifyPeerCertificate == nil {
+		errs = append(errs, errors.New("TLS.InsecureSkipVerify would send the AccessKey to an unverified server: trust the server's CA with CAFile or TLS.RootCAs instead"))
+	}
+	if c.Format != Expanded && c.Format != Content {
+		errs = append(errs, fmt.Errorf("unknown Format %d", int(c.Format)))
+	}
+	if c.Compression < LZ4 || c.Compression > Zstd {
+		errs = append(errs, fmt.Errorf("unknown Compression %d", int(c.Compression)))
+	}
+	if c.OnBufferFull != Block && c.OnBufferFull != Drop {
+		errs = append(errs, fmt.Errorf("unknown OnBufferFull policy %d", int(c.OnBufferFull)))
+	}
+	for _, f := range c.StaticFields {
+		if f.Key == "" {
+			errs = append(errs, errors.New("StaticFields: a field has an empty key"))
+			break
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Linger", c.Linger}, {"DeliveryTimeout", c.DeliveryTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MetadataMaxAge", c.MetadataMaxAge}, {"RotateBefore", c.RotateBefore}, {"MaxConnectionAge", c.MaxConnectionAge}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.v))
+		}
+	}
+	if c.MaxRecordBytes < 0 || c.MaxBufferedBytes < 0 {
+		errs = append(errs, errors.New("MaxRecordBytes and MaxBufferedBytes must not be negative"))
+	}
+
+	if c.MaxBufferedBytes == 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	if c.MaxRecordBytes == 0 {
+		c.MaxRecordBytes = min(DefaultMaxRecordBytes, c.MaxBufferedBytes)
+	}
+	if c.MaxRecordBytes > c.MaxBufferedBytes {
+		errs = append(errs, fmt.Errorf("MaxRecordBytes (%d) must not exceed MaxBufferedBytes (%d)", c.MaxRecordBytes, c.MaxBufferedBytes))
+	}
+	if c.Linger == 0 {
+		c.Linger = DefaultLinger
+	}
+	if c.DeliveryTimeout == 0 {
+		c.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = DefaultRetryBackoff
+	}
+	if c.MetadataMaxAge == 0 {
+		c.MetadataMaxAge = DefaultMetadataMaxAge
+	}
+	if c.RotateBefore == 0 {
+		c.RotateBefore = DefaultRotateBefore
+	}
+	if c.ClientID == "" {
+		c.ClientID = "slskafka"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	c.StaticFields = append([]Field(nil), c.StaticFields...)
+	if len(errs) > 0 {
+		return c, fmt.Errorf("producer: invalid config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}

@@ -1,0 +1,42 @@
+// Package producer ships log records to Alibaba Cloud Simple Log Service
+// (SLS) through its Kafka-compatible endpoint.
+//
+// A Producer batches records per shard, compresses them, and delivers them
+// at least once over one shared franz-go client:
+//
+//	p, err := producer.New(producer.Config{
+//		Project:     "my-project",
+//		Endpoint:    ep, // endpoint.For("my-project", "cn-hangzhou", endpoint.Public)
+//		Credentials: creds, // auth.Default()
+//	})
+//	if err != nil { ... }
+//	defer p.Close(context.Background())
+//	p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{"msg", "hello"}}})
+//
+// Each record becomes one flat JSON object. By default it is sent to the
+// topic "<logstore>.json", so SLS stores every key as its own field
+// (Expanded); with Format: Content the object is stored as text in the field
+// "content". The record's Time is the log time.
+//
+// # Delivery
+//
+// Log returns as soon as the record is encoded and buffered; it fails only if
+// the record is not accepted. Delivery failures are reported, with their
+// count, to Config.OnError and counted in Stats. LogSync waits for the
+// acknowledgement. Flush waits for everything buffered; Close flushes
+// (bounded by its context) and then closes.
+//
+// Errors SLS documents as transient (NetworkException, KafkaStorageException)
+// are retried after RetryBackoff (1 s) until DeliveryTimeout. A refused
+// AccessKey (ErrAuth) or a missing logstore (ErrLogstoreNotFound) fails fast.
+// Every error wraps one of the sentinel errors; match with errors.Is.
+//
+// # Credentials
+//
+// Every new connection authenticates with the provider's current credential.
+// SLS speaks Kafka 2.1, which cannot re-authenticate a connection, so a
+// connection is retired shortly before its credential expires (RotateBefore):
+// requests in flight complete, the next one goes out on a new connection with
+// the new credential. STS credentials rotate without losing or failing a
+// record.
+package producer

@@ -1,0 +1,135 @@
+package producer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/plugin/kslog"
+
+	"github.com/slskafka/slskafka/internal/kconn"
+)
+
+// batchOverhead is room for the v2 batch header and one record's framing on
+// top of MaxRecordBytes, so that a record of exactly MaxRecordBytes still
+// fits in a batch of its own.
+const batchOverhead = 1024
+
+// tlsConfig builds the client TLS configuration: the user's, or the system
+// roots (or CAFile) with TLS 1.2 as the floor.
+func tlsConfig(c Config) (*tls.Config, error) {
+	cfg := c.TLS.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.MinVersion < tls.VersionTLS12 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	if c.CAFile != "" && cfg.RootCAs == nil {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("producer: read CAFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("producer: CAFile %q holds no PEM certificate", c.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// retireAt decides when a connection dialed now, authenticated with a
+// credential expiring at exp, stops taking requests.
+func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time {
+	var at time.Time
+	if !exp.IsZero() {
+		left := exp.Sub(now)
+		at = now.Add(left - min(rotateBefore, left/4))
+	}
+	if maxAge > 0 {
+		if byAge := now.Add(maxAge); at.IsZero() || byAge.Before(at) {
+			at = byAge
+		}
+	}
+	return at
+}
+
+// clientOpts wires franz-go the way the SLS endpoint needs it.
+func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
+	c := p.cfg
+	dialer := &kconn.Dialer{
+		TLS: tlsCfg,
+		RetireAt: func(ctx context.Context) (time.Time, error) {
+			cred, err := p.creds.Credential(ctx)
+			if err != nil {
+				p.credentialFailed(err)
+				return time.Time{}, &errCredential{err}
+			}
+			return retireAt(time.Now(), cred.Expiration, c.RotateBefore, c.MaxConnectionAge), nil
+		},
+		OnAuthFailure: p.authFailed,
+		OnRetire:      func() { p.stats.retired.Add(1) },
+	}
+	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
+		cred, err := p.creds.Credential(ctx)
+		if err != nil {
+			p.credentialFailed(err)
+			return plain.Auth{}, &errCredential{err}
+		}
+		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
+	})
+
+	var codec kgo.CompressionCodec
+	switch c.Compression {
+	case NoCompression:
+		codec = kgo.NoCompression()
+	case Gzip:
+		codec = kgo.GzipCompression()
+	case Snappy:
+		codec = kgo.SnappyCompression()
+	case Zstd:
+		codec = kgo.ZstdCompression()
+	default:
+		codec = kgo.Lz4Compression()
+	}
+
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Endpoint.String()),
+		kgo.ClientID(c.ClientID),
+		kgo.Dialer(dialer.DialContext),
+		kgo.SASL(sasl),
+		// SLS speaks Kafka 2.1: no flexible versions, no KIP-368
+		// re-authentication, no idempotence or transactions.
+		kgo.MaxVersions(kversion.V2_1_0()),
+		kgo.DisableIdempotentWrite(),
+		kgo.RequiredAcks(kgo.LeaderAck()),
+		// Load balancing over every shard.
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.ProducerBatchCompression(codec),
+		kgo.ProducerLinger(c.Linger),
+		kgo.ProducerBatchMaxBytes(int32(c.MaxRecordBytes + batchOverhead)),
+		// The producer bounds buffered bytes itself (so Log can block or
+		// drop synchronously); franz-go's own limits are set out of reach.
+		kgo.MaxBufferedRecords(math.MaxInt32),
+		kgo.MaxBufferedBytes(0),
+		kgo.RecordDeliveryTimeout(c.DeliveryTimeout),
+		// "Wait 1 s and retry": request-level retries back off by
+		// RetryBackoff; partition errors (NetworkException,
+		// KafkaStorageException) are retried after a metadata refresh,
+		// which franz-go spaces by MetadataMinAge.
+		kgo.RetryBackoffFn(func(int) time.Duration { return c.RetryBackoff }),
+		kgo.MetadataMinAge(min(c.RetryBackoff, c.MetadataMaxAge)),
+		kgo.MetadataMaxAge(c.MetadataMaxAge),
+		// A missing logstore fails fast instead of after minutes of retries.
+		kgo.UnknownTopicRetries(1),
+		kgo.WithLogger(kslog.New(c.Logger)),
+	}
+}

@@ -1,0 +1,395 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/endpoint"
+	"github.com/slskafka/slskafka/internal/record"
+)
+
+// Record is one log record.
+type Record struct {
+	// Time is the log time; the zero Time means now.
+	Time time.Time
+	// Fields are the record's key/value pairs, in order. On duplicate keys
+	// the last one wins.
+	Fields []Field
+}
+
+// Field is one key/value pair of a Record.
+type Field struct{ Key, Value string }
+
+// Producer ships records to SLS. It is safe for concurrent use. Create it
+// with New and Close it when done; Close delivers what is buffered.
+type Producer struct {
+	cfg    Config
+	cl     *kgo.Client
+	creds  auth.Provider
+	static []record.Field
+	buf    *semaphore.Weighted
+	pool   sync.Pool // *pending
+	topics sync.Map  // logstore -> topic name, for validated logstores
+
+	// epoch is the cancellation scope of buffered records. An
+	// authentication failure cancels it, failing what is buffered at once
+	// instead of after DeliveryTimeout, and starts a new one.
+	epochMu sync.Mutex
+	epoch   *epoch
+
+	// mu is held for reading by Log while it hands a record over, and for
+	// writing by Close to wait for those hand-overs to finish.
+	mu          sync.RWMutex
+	closed      atomic.Bool
+	closeCtx    context.Context // done when Close starts waking blocked Logs
+	closeCancel context.CancelFunc
+	closeOnce   sync.Once
+	closeDone   chan struct{}
+	closeErr    error
+
+	stats    counters
+	failures *reporter
+	log      logger
+}
+
+type epoch struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// pending is a record handed to franz-go. It is its own kgo.Record.Context,
+// which is how the promise finds it again without an allocation; the
+// embedded context is the epoch the record was accepted in.
+type pending struct {
+	context.Context
+	rec      kgo.Record
+	buf      []byte
+	logstore string
+	size     int64
+	accepted time.Time
+	done     chan error // LogSync only
+}
+
+// New returns a producer. It validates cfg and does not touch the network:
+// use Ping to check the endpoint, credentials and logstore.
+func New(cfg Config) (*Producer, error) {
+	cfg, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Producer{
+		cfg:       cfg,
+		creds:     auth.Caching(cfg.Credentials),
+		buf:       semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
+		closeDone: make(chan struct{}),
+		log:       logger{cfg.Logger},
+	}
+	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
+	for _, f := range cfg.StaticFields {
+		p.static = append(p.static, record.Field(f))
+	}
+	p.newEpoch()
+	p.failures = newReporter(cfg, p.log)
+	p.cl, err = kgo.NewClient(p.clientOpts(tlsCfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
+	}
+	return p, nil
+}
+
+func (p *Producer) newEpoch() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	p.epochMu.Lock()
+	p.epoch = &epoch{ctx: ctx, cancel: cancel}
+	p.epochMu.Unlock()
+}
+
+func (p *Producer) currentEpoch() context.Context {
+	p.epochMu.Lock()
+	defer p.epochMu.Unlock()
+	return p.epoch.ctx
+}
+
+// authFailed fails every buffered record with ErrAuth. SLS answers a wrong
+// AccessKey with a SASL failure, which Kafka clients otherwise retry until
+// their delivery timeout.
+func (p *Producer) authFailed(err error) {
+	p.stats.authFailures.Add(1)
+	p.log.warn("SLS refused the credential", "project", p.cfg.Project, "err", err)
+	p.epochMu.Lock()
+	old := p.epoch
+	ctx, cancel := context.WithCancelCause(context.Background())
+	p.epoch = &epoch{ctx: ctx, cancel: cancel}
+	p.epochMu.Unlock()
+	old.cancel(fmt.Errorf("%w: %w", ErrAuth, err))
+}
+
+func (p *Producer) credentialFailed(err error) {
+	p.stats.credentialFailures.Add(1)
+	p.log.warn("cannot get a credential", "project", p.cfg.Project, "err", err)
+}
+
+// topic returns the Kafka topic for a logstore, validating the name the
+// first time it is seen.
+func (p *Producer) topic(logstore string) (string, error) {
+	if t, ok := p.topics.Load(logstore); ok {
+		return t.(string), nil
+	}
+	if err := endpoint.ValidateLogstore(logstore); err != nil {
+		return "", fmt.Errorf("producer: %w", err)
+	}
+	t := logstore
+	if p.cfg.Format == Expanded {
+		t += ".json"
+	}
+	p.topics.Store(logstore, t)
+	return t, nil
+}
+
+// Log accepts a record for asynchronous delivery to logstore. It returns an
+// error only if the record was not accepted: invalid logstore name, record
+// over MaxRecordBytes (ErrRecordTooLarge), buffer full under the Drop policy
+// (ErrBufferFull), ctx done while waiting for buffer space, or the producer
+// closed (ErrClosed). Delivery failures after acceptance go to
+// Config.OnError and Stats. r is encoded before Log returns and is not
+// retained: callers may reuse r.Fields.
+func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
+	pd, err := p.accept(ctx, logstore, r, nil)
+	if err != nil {
+		return err
+	}
+	p.cl.Produce(nil, &pd.rec, p.promise)
+	return nil
+}
+
+// LogSync is Log, then waits until SLS acknowledges the record or it fails.
+// If ctx ends first, LogSync returns ctx's error and the record stays in
+// flight.
+func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error {
+	done := make(chan error, 1)
+	pd, err := p.accept(ctx, logstore, r, done)
+	if err != nil {
+		return err
+	}
+	p.cl.Produce(nil, &pd.rec, p.promise)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("producer: waiting for acknowledgement: %w", ctx.Err())
+	}
+}
+
+// accept validates and encodes a record, reserves buffer space and returns
+// it ready to produce.
+func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) (*pending, error) {
+	if ctx == nil {
+		return nil, errors.New("producer: nil context")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("producer: %w", err)
+	}
+	if p.closed.Load() {
+		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+	}
+	topic, err := p.topic(logstore)
+	if err != nil {
+		return nil, err
+	}
+
+	pd, _ := p.pool.Get().(*pending)
+	if pd == nil {
+		pd = &pending{}
+	}
+	pd.buf = record.AppendObject(pd.buf[:0], p.static, r.Fields)
+	size := int64(len(pd.buf))
+	if size > int64(p.cfg.MaxRecordBytes) {
+		p.release(pd)
+		p.stats.tooLarge.Add(1)
+		return nil, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: logstore,
+			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", size, p.cfg.MaxRecordBytes)}
+	}
+
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed.Load() {
+		p.release(pd)
+		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+	}
+	if !p.buf.TryAcquire(size) {
+		if err := p.waitForSpace(ctx, logstore, size); err != nil {
+			p.release(pd)
+			return nil, err
+		}
+	}
+
+	ts := r.Time
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	pd.Context = p.currentEpoch()
+	pd.rec = kgo.Record{Topic: topic, Value: pd.buf, Timestamp: ts, Context: pd}
+	pd.logstore = logstore
+	pd.size = size
+	pd.accepted = time.Now()
+	pd.done = done
+	p.stats.accepted.Add(1)
+	p.stats.bufferedBytes.Add(size)
+	p.stats.bufferedRecords.Add(1)
+	return pd, nil
+}
+
+// waitForSpace applies the buffer-full policy.
+func (p *Producer) waitForSpace(ctx context.Context, logstore string, size int64) error {
+	if p.cfg.OnBufferFull == Drop {
+		p.stats.dropped.Add(1)
+		return &Error{Kind: ErrBufferFull, Project: p.cfg.Project, Logstore: logstore}
+	}
+	// Close wakes blocked callers: a closing producer accepts nothing.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.closeCtx, cancel)
+	defer stop()
+	if err := p.buf.Acquire(wctx, size); err != nil {
+		if p.closeCtx.Err() != nil {
+			return &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+		}
+		return fmt.Errorf("producer: waiting for buffer space: %w", ctx.Err())
+	}
+	return nil
+}
+
+func (p *Producer) release(pd *pending) {
+	pd.Context = nil
+	pd.rec = kgo.Record{}
+	pd.done = nil
+	if cap(pd.buf) > 64<<10 {
+		pd.buf = nil // do not pin one huge record's buffer in the pool
+	}
+	p.pool.Put(pd)
+}
+
+// promise is franz-go's completion callback for every record. franz-go calls
+// promises serially, so this must not block.
+func (p *Producer) promise(r *kgo.Record, err error) {
+	pd := r.Context.(*pending)
+	p.buf.Release(pd.size)
+	p.stats.bufferedBytes.Add(-pd.size)
+	p.stats.bufferedRecords.Add(-1)
+	if err == nil {
+		p.stats.delivered.Add(1)
+		p.stats.observeLatency(time.Since(pd.accepted))
+	} else {
+		if errors.Is(err, context.Canceled) {
+			if cause := context.Cause(pd.Context); cause != nil {
+				err = cause
+			}
+		}
+		err = &Error{Kind: classify(err), Project: p.cfg.Project, Logstore: pd.logstore, Err: err}
+		p.stats.failed.Add(1)
+		p.failures.add(pd.logstore, err)
+	}
+	if pd.done != nil {
+		pd.done <- err
+	}
+	p.release(pd)
+}
+
+// Flush waits until every record accepted before the call is acknowledged
+// or has failed. It returns nil if no delivery failed while it waited, an
+// error wrapping the latest failure otherwise, or ctx's error if ctx ends
+// first (records stay buffered). Failures are reported to OnError before
+// Flush returns.
+func (p *Producer) Flush(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("producer: nil context")
+	}
+	mark := p.failures.mark()
+	err := p.cl.Flush(ctx)
+	p.failures.report()
+	if err != nil {
+		return fmt.Errorf("producer: flush: %w", err)
+	}
+	if n, first := p.failures.since(mark); n > 0 {
+		return fmt.Errorf("producer: flush: %d records failed: %w", n, first)
+	}
+	return nil
+}
+
+// Close stops accepting records, delivers what is buffered (bounded by ctx)
+// and closes the connections. Records still buffered when ctx ends fail with
+// ErrClosed and are reported to OnError. Close returns the Flush result; it
+// is safe to call more than once and concurrently, later calls return nil.
+func (p *Producer) Close(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("producer: nil context")
+	}
+	first := false
+	p.closeOnce.Do(func() {
+		first = true
+		p.closed.Store(true)
+		p.closeCancel() // wake Logs blocked on buffer space
+		p.mu.Lock()     // wait for hand-overs in progress
+		p.mu.Unlock()
+		p.closeErr = p.Flush(ctx)
+		p.cl.Close() // fails what is still buffered with ErrClientClosed
+		p.failures.close()
+		close(p.closeDone)
+	})
+	if !first {
+		select {
+		case <-p.closeDone:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	return p.closeErr
+}
+
+// Ping checks that the endpoint is reachable, the credential is accepted and
+// the logstore exists. It returns an *Error wrapping ErrAuth,
+// ErrLogstoreNotFound or ErrTLS with a hint, or another error for network
+// problems.
+func (p *Producer) Ping(ctx context.Context, logstore string) error {
+	if ctx == nil {
+		return errors.New("producer: nil context")
+	}
+	if p.closed.Load() {
+		return &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+	}
+	if err := endpoint.ValidateLogstore(logstore); err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	t := kmsg.NewMetadataRequestTopic()
+	t.Topic = kmsg.StringPtr(logstore)
+	req.Topics = append(req.Topics, t)
+	resp, err := req.RequestWith(ctx, p.cl)
+	if err != nil {
+		kind := classify(err)
+		if kind == nil && ctx.Err() != nil {
+			return fmt.Errorf("producer: ping %s: %w", p.cfg.Endpoint, err)
+		}
+		return &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: err}
+	}
+	for _, rt := range resp.Topics {
+		if err := kerr.ErrorForCode(rt.ErrorCode); err != nil {
+			return &Error{Kind: classify(err), Project: p.cfg.Project, Logstore: logstore, Err: err}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,531 @@
+package producer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"log/slog"
+	"os"
+
+	"go.uber.org/goleak"
+
+	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/slstest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newProducer returns a producer connected to s; mutate adjusts the config.
+func newProducer(t testing.TB, s *slstest.Server, mutate func(*producer.Config)) *producer.Producer {
+	t.Helper()
+	cfg := producer.Config{
+		Project:     s.Project(),
+		Endpoint:    s.Endpoint(),
+		Credentials: s.Credentials(),
+		TLS:         s.TLSConfig(),
+		Logger:      discard,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	p, err := producer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+func timeout(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func rec(kv ...string) producer.Record {
+	var r producer.Record
+	for i := 0; i+1 < len(kv); i += 2 {
+		r.Fields = append(r.Fields, producer.Field{Key: kv[i], Value: kv[i+1]})
+	}
+	return r
+}
+
+// failures collects OnError reports.
+type failures struct {
+	mu  sync.Mutex
+	got []producer.Failure
+	ch  chan producer.Failure
+}
+
+func newFailures() *failures { return &failures{ch: make(chan producer.Failure, 100)} }
+
+func (f *failures) on(x producer.Failure) {
+	f.mu.Lock()
+	f.got = append(f.got, x)
+	f.mu.Unlock()
+	select {
+	case f.ch <- x:
+	default:
+	}
+}
+
+func (f *failures) all() []producer.Failure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]producer.Failure(nil), f.got...)
+}
+
+func TestLogDeliversExpandedJSON(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.StaticFields = []producer.Field{{Key: "host", Value: "web-1"}, {Key: "service", Value: "api"}}
+	})
+	ts := time.Date(2026, 11, 25, 8, 0, 0, 123_000_000, time.UTC)
+	r := rec("level", "INFO", "msg", "hello \"sls\"\n", "service", "checkout")
+	r.Time = ts
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", r); err != nil {
+		t.Fatal(err)
+	}
+	logs := s.Logs("app")
+	if len(logs) != 1 {
+		t.Fatalf("stored %d logs, want 1", len(logs))
+	}
+	want := map[string]string{"host": "web-1", "service": "checkout", "level": "INFO", "msg": "hello \"sls\"\n"}
+	if fmt.Sprint(logs[0].Fields) != fmt.Sprint(want) {
+		t.Errorf("fields = %v, want %v", logs[0].Fields, want)
+	}
+	if !logs[0].Time.Equal(ts) {
+		t.Errorf("log time = %v, want %v", logs[0].Time, ts)
+	}
+}
+
+func TestLogContentFormat(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, func(c *producer.Config) { c.Format = producer.Content })
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	logs := s.Logs("app")
+	if len(logs) != 1 || logs[0].Fields["content"] != `{"msg":"hi"}` || len(logs[0].Fields) != 1 {
+		t.Fatalf("logs = %+v, want one log with content {\"msg\":\"hi\"}", logs)
+	}
+}
+
+func TestRecordsAreNotRetained(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, nil)
+	r := rec("i", "")
+	for i := range 100 {
+		r.Fields[0].Value = strconv.Itoa(i) // reuse the same slice
+		if err := p.Log(context.Background(), "app", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(timeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, l := range s.Logs("app") {
+		seen[l.Fields["i"]] = true
+	}
+	if len(seen) != 100 {
+		t.Errorf("distinct values stored = %d, want 100", len(seen))
+	}
+}
+
+// The two errors SLS documents as "wait 1 s and retry" are retried, no
+// sooner than a second later, and delivered.
+func TestSeedRetryErrorsAreRetriedAfterOneSecond(t *testing.T) {
+	for _, f := range []slstest.Fault{slstest.StorageError, slstest.NetworkError} {
+		t.Run(f.String(), func(t *testing.T) {
+			t.Parallel()
+			s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+			fl := newFailures()
+			p := newProducer(t, s, func(c *producer.Config) { c.OnError = fl.on })
+			// Warm the connection and metadata so the timing covers the retry only.
+			if err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", "warm")); err != nil {
+				t.Fatal(err)
+			}
+			s.FailNext("app", f, 1)
+			start := time.Now()
+			if err := p.LogSync(timeout(t, 20*time.Second), "app", rec("msg", "retried")); err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(start)
+			if took < time.Second {
+				t.Errorf("delivered after %v, want >= 1s (SLS asks clients to wait 1 s)", took)
+			}
+			if got := s.Stats().FaultsServed; got != 1 {
+				t.Errorf("faults served = %d, want 1", got)
+			}
+			if len(s.Logs("app")) != 2 || len(fl.all()) != 0 {
+				t.Errorf("logs = %d (want 2), failures = %v (want none)", len(s.Logs("app")), fl.all())
+			}
+			t.Logf("%s: delivered after %v", f, took)
+		})
+	}
+}
+
+func TestWrongKeyIsErrAuth(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Credentials = auth.Static("LTAIwrong", "topsecretvalue")
+		c.OnError = fl.on
+	})
+	start := time.Now()
+	err := p.Ping(timeout(t, 10*time.Second), "app")
+	if !errors.Is(err, producer.ErrAuth) {
+		t.Fatalf("Ping err = %v, want ErrAuth", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Ping took %v, want < 3s", took)
+	}
+	if strings.Contains(err.Error(), "topsecretvalue") || !strings.Contains(err.Error(), "AccessKey") {
+		t.Errorf("Ping error leaks the secret or gives no hint: %v", err)
+	}
+
+	start = time.Now()
+	if err := p.Log(context.Background(), "app", rec("msg", "x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-fl.ch:
+		if !errors.Is(f.Err, producer.ErrAuth) || f.Logstore != "app" || f.Records != 1 {
+			t.Errorf("failure = %+v, want ErrAuth for 1 record of app", f)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("OnError after %v, want < 3s", took)
+		}
+	case <-timeout(t, 10*time.Second).Done():
+		t.Fatal("no OnError report for a wrong AccessKey")
+	}
+	if st := p.Stats(); st.Failed != 1 || st.AuthFailures == 0 {
+		t.Errorf("stats = %+v, want Failed 1 and AuthFailures > 0", st)
+	}
+}
+
+func TestRevokedKeyOnOpenConnectionIsErrAuth(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	s.AddKey("LTAIsecond", "second-secret")
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Credentials = auth.Static("LTAIsecond", "second-secret")
+		c.OnError = fl.on
+	})
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", "ok")); err != nil {
+		t.Fatal(err)
+	}
+	s.RevokeKey("LTAIsecond")
+	err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", "revoked"))
+	if !errors.Is(err, producer.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+}
+
+func TestMissingLogstoreIsErrLogstoreNotFound(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) { c.OnError = fl.on })
+	err := p.Ping(timeout(t, 10*time.Second), "nope")
+	if !errors.Is(err, producer.ErrLogstoreNotFound) || !strings.Contains(err.Error(), "region") {
+		t.Fatalf("Ping err = %v, want ErrLogstoreNotFound with a region hint", err)
+	}
+	if err := p.Ping(timeout(t, 10*time.Second), "app"); err != nil {
+		t.Fatalf("Ping existing logstore: %v", err)
+	}
+	start := time.Now()
+	if err := p.Log(context.Background(), "nope", rec("msg", "x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-fl.ch:
+		if !errors.Is(f.Err, producer.ErrLogstoreNotFound) || f.Logstore != "nope" {
+			t.Errorf("failure = %+v, want ErrLogstoreNotFound for nope", f)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("OnError after %v, want < 3s", took)
+		}
+	case <-timeout(t, 15*time.Second).Done():
+		t.Fatal("no OnError report for a missing logstore")
+	}
+}
+
+func TestOversizeRecordIsRefused(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, func(c *producer.Config) { c.MaxRecordBytes = 1000 })
+	err := p.Log(context.Background(), "app", rec("msg", strings.Repeat("x", 1000)))
+	if !errors.Is(err, producer.ErrRecordTooLarge) {
+		t.Fatalf("err = %v, want ErrRecordTooLarge", err)
+	}
+	if err := p.Log(context.Background(), "app", rec("msg", strings.Repeat("x", 900))); err != nil {
+		t.Fatalf("record under the limit: %v", err)
+	}
+	if err := p.Flush(timeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Logs("app")); n != 1 {
+		t.Errorf("stored %d logs, want only the one under the limit", n)
+	}
+	if st := p.Stats(); st.TooLarge != 1 || st.Accepted != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// A record of exactly the default limit still fits in a batch SLS accepts.
+func TestDefaultLimitRecordIsDelivered(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, func(c *producer.Config) { c.Compression = producer.NoCompression })
+	value := strings.Repeat("y", producer.DefaultMaxRecordBytes-len(`{"msg":""}`))
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", value)); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Log(context.Background(), "app", rec("msg", value+"!"))
+	if !errors.Is(err, producer.ErrRecordTooLarge) {
+		t.Fatalf("one byte over: err = %v, want ErrRecordTooLarge", err)
+	}
+}
+
+func TestDropPolicyReturnsErrBufferFull(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Latency: time.Hour})
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.MaxBufferedBytes = 4096
+		c.OnBufferFull = producer.Drop
+	})
+	var dropped int
+	for range 100 {
+		err := p.Log(context.Background(), "app", rec("msg", strings.Repeat("z", 200)))
+		if errors.Is(err, producer.ErrBufferFull) {
+			dropped++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := p.Stats()
+	if dropped == 0 || st.Dropped != int64(dropped) || st.Accepted+st.Dropped != 100 {
+		t.Fatalf("dropped %d, stats %+v", dropped, st)
+	}
+	if st.BufferedBytes > 4096 {
+		t.Errorf("buffered %d bytes, limit 4096", st.BufferedBytes)
+	}
+	s.DropConnections() // let Close's cleanup fail the hour-long requests fast
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p.Close(ctx)
+}
+
+func TestBlockPolicyWaitsForSpaceOrContext(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Latency: time.Hour})
+	p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = 1024 })
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := p.Log(ctx, "app", rec("msg", strings.Repeat("b", 200)))
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("blocked Log err = %v, want context.DeadlineExceeded", err)
+			}
+			break
+		}
+	}
+	// Close wakes a blocked Log with ErrClosed.
+	errc := make(chan error, 1)
+	go func() { errc <- p.Log(context.Background(), "app", rec("msg", strings.Repeat("b", 200))) }()
+	s.DropConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p.Close(ctx)
+	if err := <-errc; !errors.Is(err, producer.ErrClosed) {
+		t.Fatalf("Log blocked during Close: err = %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseDrainsEverything(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Latency: 50 * time.Millisecond, Logstores: map[string]int{"app": 3}})
+	p := newProducer(t, s, nil)
+	const n = 2000
+	for i := range n {
+		if err := p.Log(context.Background(), "app", rec("i", strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(timeout(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.Logs("app")); got != n {
+		t.Fatalf("stored %d logs after Close, want %d", got, n)
+	}
+	if err := p.Log(context.Background(), "app", rec("msg", "late")); !errors.Is(err, producer.ErrClosed) {
+		t.Errorf("Log after Close: err = %v, want ErrClosed", err)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	if st := p.Stats(); st.Delivered != n || st.BufferedRecords != 0 || st.BufferedBytes != 0 {
+		t.Errorf("stats after Close = %+v", st)
+	}
+}
+
+func TestCloseBoundedByContextReportsUndelivered(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Latency: time.Hour})
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) { c.OnError = fl.on })
+	for range 10 {
+		if err := p.Log(context.Background(), "app", rec("msg", "stuck")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := p.Close(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close err = %v, want DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Close took %v, bounded by a 300ms context", took)
+	}
+	var reported int
+	for _, f := range fl.all() {
+		if !errors.Is(f.Err, producer.ErrClosed) {
+			t.Errorf("failure %+v, want ErrClosed", f)
+		}
+		reported += f.Records
+	}
+	if reported != 10 || p.Stats().Failed != 10 {
+		t.Errorf("reported %d undelivered records (stats %+v), want 10", reported, p.Stats())
+	}
+}
+
+func TestSpreadOverShards(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}})
+	p := newProducer(t, s, nil)
+	const n = 2000
+	for i := range n {
+		if err := p.Log(context.Background(), "app", rec("i", strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(timeout(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	per := map[int]int{}
+	for _, l := range s.Logs("app") {
+		per[l.Shard]++
+	}
+	for shard := range 4 {
+		if per[shard] < n/4/2 {
+			t.Errorf("shard %d got %d records, want >= 50%% of its fair share %d (%v)", shard, per[shard], n/4, per)
+		}
+	}
+}
+
+func TestNewShardsArePickedUp(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+	p := newProducer(t, s, func(c *producer.Config) { c.MetadataMaxAge = 200 * time.Millisecond })
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", rec("msg", "before split")); err != nil {
+		t.Fatal(err)
+	}
+	s.SetShards("app", 3)
+	ctx := timeout(t, 20*time.Second)
+	for ctx.Err() == nil {
+		if err := p.LogSync(ctx, "app", rec("msg", "after split")); err != nil {
+			t.Fatal(err)
+		}
+		shards := map[int]bool{}
+		for _, l := range s.Logs("app") {
+			shards[l.Shard] = true
+		}
+		if len(shards) == 3 {
+			return
+		}
+	}
+	t.Fatal("records never reached the new shards")
+}
+
+func TestConcurrentLogFlushClose(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, nil)
+	var wg sync.WaitGroup
+	var accepted atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				err := p.Log(context.Background(), "app", rec("g", strconv.Itoa(g), "i", strconv.Itoa(i)))
+				if err == nil {
+					accepted.Add(1)
+				} else if !errors.Is(err, producer.ErrClosed) {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					p.Flush(context.Background())
+				}
+			}
+		})
+	}
+	wg.Go(func() { p.Close(timeout(t, 20*time.Second)) })
+	wg.Wait()
+	if got := int64(len(s.Logs("app"))); got != accepted.Load() {
+		t.Errorf("stored %d logs, accepted %d", got, accepted.Load())
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, nil)
+	//lint:ignore SA1012 testing the nil-context error
+	if err := p.Log(nil, "app", rec("a", "b")); err == nil || !strings.Contains(err.Error(), "nil context") { //nolint:staticcheck
+		t.Errorf("nil ctx: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Log(ctx, "app", rec("a", "b")); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled ctx: %v", err)
+	}
+	for _, name := range []string{"", "A", "Bad_Name", "-x", strings.Repeat("a", 64)} {
+		if err := p.Log(context.Background(), name, rec("a", "b")); err == nil || !strings.Contains(err.Error(), "logstore") {
+			t.Errorf("logstore %q: err = %v, want a logstore name error", name, err)
+		}
+	}
+	for name, cfg := range map[string]producer.Config{
+		"empty":       {},
+		"no creds":    {Project: "demo", Endpoint: s.Endpoint()},
+		"bad project": {Project: "Demo_X", Endpoint: s.Endpoint(), Credentials: s.Credentials()},
+		"bad limit":   {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), MaxRecordBytes: 2 << 20, MaxBufferedBytes: 1 << 20},
+		"bad CA file": {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), CAFile: "/nonexistent.pem"},
+	} {
+		if _, err := producer.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "producer: ") {
+			t.Errorf("%s: New err = %v, want a producer: error", name, err)
+		}
+	}
+}
+
+func TestCAFileTrustsTheEmulator(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	path := t.TempDir() + "/ca.pem"
+	if err := writeFile(path, s.CACertPEM()); err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, s, func(c *producer.Config) { c.TLS = nil; c.CAFile = path })
+	if err := p.Ping(timeout(t, 10*time.Second), "app"); err != nil {
+		t.Fatal(err)
+	}
+	// Without the CA, the system roots do not trust the emulator.
+	q := newProducer(t, s, func(c *producer.Config) { c.TLS = nil })
+	if err := q.Ping(timeout(t, 10*time.Second), "app"); !errors.Is(err, producer.ErrTLS) {
+		t.Fatalf("untrusted emulator: err = %v, want ErrTLS", err)
+	}
+}

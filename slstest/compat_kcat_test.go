@@ -1,0 +1,163 @@
+package slstest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slskafka/slskafka/slstest"
+)
+
+// kcatPath finds kcat (librdkafka's command-line client). Without it the
+// test is skipped, except under CI, where a missing kcat is a failure so
+// that librdkafka compatibility is never silently untested.
+func kcatPath(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("kcat")
+	if err == nil {
+		return path
+	}
+	if ci := os.Getenv("CI"); ci != "" && ci != "0" && ci != "false" {
+		t.Fatalf("kcat not found (%v) and CI=%s: install it (apt-get install -y kcat) to test librdkafka compatibility", err, ci)
+	}
+	t.Skipf("kcat not found (%v); install it (apt-get install -y kcat) to test librdkafka compatibility", err)
+	return ""
+}
+
+// kcat runs kcat as a producer configured as the SLS docs configure
+// librdkafka (SASL_SSL, PLAIN, CA file), feeding it stdin, and returns its
+// stderr and exit error. Extra arguments follow -P.
+func kcat(t *testing.T, s *slstest.Server, user, pass, caFile, stdin string, args ...string) (string, error) {
+	t.Helper()
+	path := kcatPath(t)
+	c, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	argv := []string{
+		"-b", s.Endpoint().String(),
+		"-X", "security.protocol=sasl_ssl",
+		"-X", "sasl.mechanisms=PLAIN",
+		"-X", "sasl.username=" + user,
+		"-X", "sasl.password=" + pass,
+		"-X", "ssl.ca.location=" + caFile,
+		// Bounds a delivery that never succeeds; kcat exits sooner when
+		// every broker connection fails (authentication, TLS).
+		"-X", "message.timeout.ms=10000",
+		"-P",
+	}
+	cmd := exec.CommandContext(c, path, append(argv, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if c.Err() != nil {
+		t.Fatalf("kcat did not exit within 20s: %s", stderr.String())
+	}
+	return stderr.String(), err
+}
+
+func TestKcatProduces(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
+	ca := writeCA(t, s)
+	pass := password(t, s)
+
+	// Keyed records: librdkafka hashes keys onto partitions, so 20
+	// distinct keys land on both shards, and equal keys on one shard.
+	var in strings.Builder
+	var want []map[string]string
+	for i := range 20 {
+		v := "kcat line " + strconv.Itoa(i)
+		fmt.Fprintf(&in, "key-%d|%s\n", i%10, v)
+		want = append(want, content(v))
+	}
+	if stderr, err := kcat(t, s, s.Project(), pass, ca, in.String(), "-t", "app", "-K", "|"); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, stderr)
+	}
+	logs := waitLogs(t, s, "app", 20)
+	checkStored(t, logs, want)
+	shardOfKey := map[string]int{}
+	for _, l := range logs {
+		i, _ := strconv.Atoi(strings.TrimPrefix(l.Fields["content"], "kcat line "))
+		key := "key-" + strconv.Itoa(i%10)
+		if sh, ok := shardOfKey[key]; ok && sh != l.Shard {
+			t.Errorf("%s landed on shards %d and %d", key, sh, l.Shard)
+		}
+		shardOfKey[key] = l.Shard
+	}
+	if got := perShard(logs); got[0] == 0 || got[1] == 0 {
+		t.Errorf("logs per shard = %v, want both shards used", got)
+	}
+
+	if stderr, err := kcat(t, s, s.Project(), pass, ca, `{"level":"info","msg":"from kcat","http":{"status":200}}`+"\n", "-t", "app.json", "-z", "lz4"); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, stderr)
+	}
+	want = append(want, map[string]string{"level": "info", "msg": "from kcat", "http": `{"status":200}`})
+	if stderr, err := kcat(t, s, s.Project(), pass, ca, `{"via":"header"}`+"\n", "-t", "app", "-H", "data-parse-format=json", "-z", "zstd"); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, stderr)
+	}
+	want = append(want, map[string]string{"via": "header"})
+	checkStored(t, waitLogs(t, s, "app", 22), want)
+}
+
+func TestKcatAuthFailures(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	ca := writeCA(t, s)
+	for _, bl := range badLogins(t, s) {
+		t.Run(bl.name, func(t *testing.T) {
+			t.Parallel()
+			stderr, err := kcat(t, s, bl.user, bl.pass, ca, "x\n", "-t", "app")
+			if err == nil {
+				t.Fatalf("kcat exited 0 with a bad login\n%s", stderr)
+			}
+			if !strings.Contains(stderr, "Authentication failure") || !strings.Contains(stderr, "SASL authentication error") {
+				t.Errorf("kcat stderr does not name SASL authentication:\n%s", stderr)
+			}
+			if !strings.Contains(stderr, bl.reason) {
+				t.Errorf("kcat stderr lacks the emulator's reason %q:\n%s", bl.reason, stderr)
+			}
+			checkNoSecret(t, stderr)
+		})
+	}
+	t.Cleanup(func() {
+		if n := len(s.Logs("app")); n != 0 {
+			t.Errorf("stored %d logs from refused logins", n)
+		}
+		if st := s.Stats(); st.Authentications != 0 || st.AuthFailures < 4 {
+			t.Errorf("Stats = %+v, want no successful and at least 4 refused authentications", st)
+		}
+	})
+}
+
+func TestKcatWithoutTLSCannotConnect(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	path := kcatPath(t)
+	c, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(c, path,
+		"-b", s.Endpoint().String(),
+		"-X", "security.protocol=sasl_plaintext",
+		"-X", "sasl.mechanisms=PLAIN",
+		"-X", "sasl.username="+s.Project(),
+		"-X", "sasl.password="+password(t, s),
+		"-X", "message.timeout.ms=10000",
+		"-P", "-t", "app")
+	cmd.Stdin = strings.NewReader("x\n")
+	out, err := cmd.CombinedOutput()
+	if c.Err() != nil {
+		t.Fatalf("kcat did not exit within 20s: %s", out)
+	}
+	if err == nil {
+		t.Fatalf("a plaintext kcat produced to the TLS-only endpoint\n%s", out)
+	}
+	if st := s.Stats(); st.Authentications != 0 || st.AuthFailures != 0 {
+		t.Errorf("Stats = %+v: a plaintext client must not get as far as SASL", st)
+	}
+	if n := len(s.Logs("app")); n != 0 {
+		t.Errorf("stored %d logs", n)
+	}
+}
