@@ -36,8 +36,9 @@ type Config struct {
 	Endpoint endpoint.Endpoint
 	// Credentials provides the AccessKey. Each new connection asks it for
 	// the current credential, so rotated keys are picked up without a
-	// restart. Providers other than auth.Static and auth.Env are wrapped
-	// in auth.Caching unless they cache already.
+	// restart. The provider is wrapped in auth.Caching (which leaves
+	// auth.Static, auth.Env and providers that cache already as they are),
+	// so many connections dialing at once cause one fetch.
 	Credentials auth.Provider
 
 	// TLS is the client TLS configuration. Nil means the system CA bundle

@@ -75,8 +75,10 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 			}
 			return retireAt(time.Now(), cred.Expiration, c.RotateBefore, c.MaxConnectionAge), nil
 		},
-		OnAuthFailure: p.authFailed,
-		OnRetire:      func() { p.stats.retired.Add(1) },
+		OnAuthFailure:    p.authFailed,
+		OnRetire:         func() { p.stats.retired.Add(1) },
+		PartitionBackoff: c.RetryBackoff,
+		OnPartitionError: func(error) { p.stats.partitionRetries.Add(1) },
 	}
 	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
 		cred, err := p.creds.Credential(ctx)
@@ -122,9 +124,11 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.MaxBufferedBytes(0),
 		kgo.RecordDeliveryTimeout(c.DeliveryTimeout),
 		// "Wait 1 s and retry": request-level retries back off by
-		// RetryBackoff; partition errors (NetworkException,
-		// KafkaStorageException) are retried after a metadata refresh,
-		// which franz-go spaces by MetadataMinAge.
+		// RetryBackoff. Partition errors (NetworkException,
+		// KafkaStorageException) are retried after the next metadata
+		// update, which franz-go spaces by MetadataMinAge from the
+		// previous update, not from the error; kconn holds that update
+		// until RetryBackoff after the error (PartitionBackoff).
 		kgo.RetryBackoffFn(func(int) time.Duration { return c.RetryBackoff }),
 		kgo.MetadataMinAge(min(c.RetryBackoff, c.MetadataMaxAge)),
 		kgo.MetadataMaxAge(c.MetadataMaxAge),

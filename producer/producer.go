@@ -57,6 +57,7 @@ type Producer struct {
 	closeDone   chan struct{}
 	closeErr    error
 
+	inflight sync.WaitGroup // records handed to franz-go whose promise has not run
 	stats    counters
 	failures *reporter
 	log      logger
@@ -247,6 +248,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	pd.size = size
 	pd.accepted = time.Now()
 	pd.done = done
+	p.inflight.Add(1)
 	p.stats.accepted.Add(1)
 	p.stats.bufferedBytes.Add(size)
 	p.stats.bufferedRecords.Add(1)
@@ -307,6 +309,7 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 		pd.done <- err
 	}
 	p.release(pd)
+	p.inflight.Done()
 }
 
 // Flush waits until every record accepted before the call is acknowledged
@@ -346,7 +349,8 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Lock()     // wait for hand-overs in progress
 		p.mu.Unlock()
 		p.closeErr = p.Flush(ctx)
-		p.cl.Close() // fails what is still buffered with ErrClientClosed
+		p.cl.Close()      // fails what is still buffered with ErrClientClosed
+		p.inflight.Wait() // every promise has run: nothing unreported
 		p.failures.close()
 		close(p.closeDone)
 	})

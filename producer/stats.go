@@ -32,6 +32,10 @@ type Stats struct {
 	// ConnectionsRetired counts connections replaced because their
 	// credential was about to expire (or MaxConnectionAge passed).
 	ConnectionsRetired int64
+	// PartitionRetries counts retriable partition errors SLS answered
+	// (NetworkException, KafkaStorageException), each retried after
+	// RetryBackoff.
+	PartitionRetries int64
 	// MaxDeliveryLatency is the longest time from Log to acknowledgement.
 	MaxDeliveryLatency time.Duration
 }
@@ -50,6 +54,7 @@ func (p *Producer) Stats() Stats {
 		AuthFailures:       s.authFailures.Load(),
 		CredentialFailures: s.credentialFailures.Load(),
 		ConnectionsRetired: s.retired.Load(),
+		PartitionRetries:   s.partitionRetries.Load(),
 		MaxDeliveryLatency: time.Duration(s.maxLatency.Load()),
 	}
 }
@@ -58,6 +63,7 @@ type counters struct {
 	accepted, delivered, failed, dropped, tooLarge atomic.Int64
 	bufferedRecords, bufferedBytes                 atomic.Int64
 	authFailures, credentialFailures, retired      atomic.Int64
+	partitionRetries                               atomic.Int64
 	maxLatency                                     atomic.Int64
 }
 

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -49,6 +50,29 @@ type Dialer struct {
 	// DrainTimeout bounds how long a retiring connection waits for its
 	// in-flight responses before it is closed anyway. Zero means 30 s.
 	DrainTimeout time.Duration
+	// PartitionBackoff is how long after a produce response carrying a
+	// retriable partition error (SLS's NetworkException and
+	// KafkaStorageException: "wait 1 s and retry") metadata responses are
+	// held back. franz-go retries such a partition only after its next
+	// metadata update, so holding that update is what makes the retry
+	// wait PartitionBackoff after the error rather than after the
+	// previous update. Zero disables the hold.
+	PartitionBackoff time.Duration
+	// OnPartitionError is called for each retriable partition error seen
+	// in a produce response.
+	OnPartitionError func(err error)
+
+	holdUntil atomic.Int64 // unix nanos before which metadata responses wait
+}
+
+// hold delays metadata responses until t.
+func (d *Dialer) hold(t time.Time) {
+	for {
+		cur := d.holdUntil.Load()
+		if t.UnixNano() <= cur || d.holdUntil.CompareAndSwap(cur, t.UnixNano()) {
+			return
+		}
+	}
 }
 
 // DialContext dials host over TCP, completes the TLS handshake and returns
@@ -177,13 +201,26 @@ func (c *Conn) drain() {
 	c.Close()
 }
 
-// Read reads response frames, counting them and watching SASL results.
+// Read reads response frames, counting them, watching SASL results and
+// produce errors, and holding back metadata responses after a retriable
+// partition error (see Dialer.PartitionBackoff).
 func (c *Conn) Read(b []byte) (int, error) {
+	c.holdMetadata()
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()
-		done, authErr := c.r.feed(b[:n], &c.w)
+		done, authErr, partErrs := c.r.feed(b[:n], &c.w)
 		c.mu.Unlock()
+		if len(partErrs) > 0 {
+			if c.d.PartitionBackoff > 0 {
+				c.d.hold(time.Now().Add(c.d.PartitionBackoff))
+			}
+			if c.d.OnPartitionError != nil {
+				for _, e := range partErrs {
+					c.d.OnPartitionError(e)
+				}
+			}
+		}
 		if done > 0 {
 			c.mu.Lock()
 			c.inflight -= done
@@ -201,6 +238,31 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// holdMetadata waits, before a metadata response is read, until the
+// dialer's hold has passed. Responses arrive in request order, so the next
+// response belongs to the oldest pending request.
+func (c *Conn) holdMetadata() {
+	for {
+		c.mu.Lock()
+		next := int16(-1)
+		if c.r.atFrameStart() && len(c.w.pending) > 0 {
+			next = c.w.pending[0].key
+		}
+		closed, ch := c.closed, c.changed
+		c.mu.Unlock()
+		wait := time.Until(time.Unix(0, c.d.holdUntil.Load()))
+		if next != metadataKey || closed || wait <= 0 {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ch:
+		}
+		t.Stop()
+	}
 }
 
 // Close closes the connection and stops its retire timer.
@@ -277,23 +339,34 @@ func (w *writeTracker) frames(b []byte) int {
 	return started
 }
 
-// saslAuthenticateKey is the SaslAuthenticate request key.
-const saslAuthenticateKey = 36
+// Request keys the trackers look into.
+const (
+	produceKey          = 0
+	metadataKey         = 3
+	saslAuthenticateKey = 36
+)
 
 // readTracker splits the read byte stream into response frames.
 type readTracker struct {
 	size   [4]byte
 	nsize  int
 	remain int
-	body   []byte // collected only for SaslAuthenticate responses
+	body   []byte // collected only for SaslAuthenticate and Produce responses
 	cur    sent
 }
 
-// feed consumes read bytes. It returns how many response frames completed
-// and, if one was a failed SaslAuthenticate, its error.
-func (r *readTracker) feed(b []byte, w *writeTracker) (int, error) {
+func (r *readTracker) atFrameStart() bool { return r.remain == 0 && r.nsize == 0 }
+
+// keep reports whether a response's body is decoded.
+func keep(key int16) bool { return key == saslAuthenticateKey || key == produceKey }
+
+// feed consumes read bytes. It returns how many response frames completed,
+// the error of a failed SaslAuthenticate, and the retriable partition errors
+// of produce responses.
+func (r *readTracker) feed(b []byte, w *writeTracker) (int, error, []error) {
 	done := 0
 	var authErr error
+	var partErrs []error
 	for len(b) > 0 {
 		if r.remain == 0 {
 			k := copy(r.size[r.nsize:], b)
@@ -316,21 +389,46 @@ func (r *readTracker) feed(b []byte, w *writeTracker) (int, error) {
 			}
 		}
 		n := min(r.remain, len(b))
-		if r.cur.key == saslAuthenticateKey {
+		if keep(r.cur.key) {
 			r.body = append(r.body, b[:n]...)
 		}
 		r.remain -= n
 		b = b[n:]
 		if r.remain == 0 {
 			done++
-			if r.cur.key == saslAuthenticateKey {
+			switch r.cur.key {
+			case saslAuthenticateKey:
 				if err := saslResult(r.body, r.cur.version); err != nil {
 					authErr = err
 				}
+			case produceKey:
+				partErrs = append(partErrs, produceErrors(r.body, r.cur.version)...)
 			}
 		}
 	}
-	return done, authErr
+	return done, authErr, partErrs
+}
+
+// produceErrors decodes a produce response body (after the correlation id)
+// and returns its retriable partition errors.
+func produceErrors(frame []byte, version int16) []error {
+	if len(frame) < 4 {
+		return nil
+	}
+	resp := kmsg.NewPtrProduceResponse()
+	resp.SetVersion(version)
+	if err := resp.ReadFrom(frame[4:]); err != nil {
+		return nil
+	}
+	var out []error
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && kerr.IsRetriable(err) {
+				out = append(out, fmt.Errorf("%s[%d]: %w", t.Topic, p.Partition, err))
+			}
+		}
+	}
+	return out
 }
 
 // saslResult decodes a SaslAuthenticate response body (after the

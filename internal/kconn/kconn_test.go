@@ -62,7 +62,7 @@ func TestTrackersCountFramesAcrossArbitrarySplits(t *testing.T) {
 		var authErrs []error
 		feedInPieces(r, reqs, func(b []byte) { started += w.frames(b) })
 		feedInPieces(r, resps, func(b []byte) {
-			n, err := rt.feed(b, &w)
+			n, err, _ := rt.feed(b, &w)
 			done += n
 			if err != nil {
 				authErrs = append(authErrs, err)
