@@ -99,13 +99,13 @@ type reporter struct {
 	onError func(Failure)
 	log     logger
 
-	mu        sync.Mutex
-	pending   map[failureKey]*Failure
-	order     []failureKey
-	timer     *time.Timer
-	seq    int64 // failures added so far
-	last   error // the latest failure
-	closed bool
+	mu      sync.Mutex
+	pending map[failureKey]*Failure
+	order   []failureKey
+	timer   *time.Timer
+	seq     int64 // failures added so far
+	last    error // the latest failure
+	closed  bool
 
 	reportMu sync.Mutex // serializes OnError calls
 }

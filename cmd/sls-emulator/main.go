@@ -28,7 +28,9 @@
 //
 //	-listen addr        listen address (default 127.0.0.1:10012; port 0 picks a free port)
 //	-advertise host     host name clients are told to connect to and the
-//	                    certificate is valid for (default: the listen host)
+//	                    certificate is valid for (default: the listen host;
+//	                    127.0.0.1 when listening on all interfaces, so set it
+//	                    when clients run elsewhere, e.g. in containers)
 //	-project name       SLS project, the SASL username (default demo)
 //	-logstore name:N    a logstore with N shards; repeatable (default app:2)
 //	-key id:secret      a valid AccessKey; repeatable; the first is printed

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,7 +41,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("sls-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:10012", "listen `address`; port 0 picks a free port")
-	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host)")
+	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host; 127.0.0.1 when listening on all interfaces)")
 	fs.StringVar(&o.project, "project", "demo", "SLS project `name`, the SASL username")
 	fs.Var(&o.logstores, "logstore", "logstore as `name:shards`; repeatable (default app:2)")
 	fs.Var(&o.keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated)")
@@ -162,7 +163,12 @@ func printSettings(w io.Writer, s *slstest.Server, o options) error {
 	}
 	topic := o.logstores[0].name
 	var b strings.Builder
+	listen := o.listen
+	if host, _, err := net.SplitHostPort(o.listen); err == nil {
+		listen = net.JoinHostPort(host, strconv.Itoa(s.Endpoint().Port))
+	}
 	fmt.Fprintf(&b, "SLS Kafka endpoint emulator\n")
+	fmt.Fprintf(&b, "listen: %s\n", listen)
 	fmt.Fprintf(&b, "bootstrap: %s\n", s.Endpoint())
 	fmt.Fprintf(&b, "security.protocol: SASL_SSL\n")
 	fmt.Fprintf(&b, "sasl.mechanism: PLAIN\n")
@@ -178,9 +184,10 @@ func printSettings(w io.Writer, s *slstest.Server, o options) error {
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but safe
-// characters.
+// characters. '#' is safe inside a word (SLS passwords hold one) but starts
+// a comment at the beginning of one.
 func shellQuote(s string) string {
-	safe := s != ""
+	safe := s != "" && s[0] != '#'
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("#@%+=:,./_-", r)) {
 			safe = false
