@@ -44,8 +44,8 @@ type Producer struct {
 	// epoch is the cancellation scope of buffered records. An
 	// authentication failure cancels it, failing what is buffered at once
 	// instead of after DeliveryTimeout, and starts a new one.
-	epochMu sync.Mutex
-	epoch   *epoch
+	epochMu sync.Mutex // serializes replacing the epoch
+	epoch   atomic.Pointer[epoch]
 
 	// mu is held for reading by Log while it hands a record over, and for
 	// writing by Close to wait for those hand-overs to finish.
@@ -114,15 +114,7 @@ func New(cfg Config) (*Producer, error) {
 
 func (p *Producer) newEpoch() {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	p.epochMu.Lock()
-	p.epoch = &epoch{ctx: ctx, cancel: cancel}
-	p.epochMu.Unlock()
-}
-
-func (p *Producer) currentEpoch() context.Context {
-	p.epochMu.Lock()
-	defer p.epochMu.Unlock()
-	return p.epoch.ctx
+	p.epoch.Store(&epoch{ctx: ctx, cancel: cancel})
 }
 
 // authFailed fails every buffered record with ErrAuth. SLS answers a wrong
@@ -132,9 +124,8 @@ func (p *Producer) authFailed(err error) {
 	p.stats.authFailures.Add(1)
 	p.log.warn("SLS refused the credential", "project", p.cfg.Project, "err", err)
 	p.epochMu.Lock()
-	old := p.epoch
-	ctx, cancel := context.WithCancelCause(context.Background())
-	p.epoch = &epoch{ctx: ctx, cancel: cancel}
+	old := p.epoch.Load()
+	p.newEpoch()
 	p.epochMu.Unlock()
 	old.cancel(fmt.Errorf("%w: %w", ErrAuth, err))
 }
@@ -238,15 +229,16 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		}
 	}
 
+	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
-		ts = time.Now()
+		ts = now
 	}
-	pd.Context = p.currentEpoch()
+	pd.Context = p.epoch.Load().ctx
 	pd.rec = kgo.Record{Topic: topic, Value: pd.buf, Timestamp: ts, Context: pd}
 	pd.logstore = logstore
 	pd.size = size
-	pd.accepted = time.Now()
+	pd.accepted = now
 	pd.done = done
 	p.inflight.Add(1)
 	p.stats.accepted.Add(1)

@@ -190,6 +190,14 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 				}
 			case p.Partition < 0 || int(p.Partition) >= s.store.shards(name):
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case s.cfg.Discard:
+				n, errCode := s.count(p.Records)
+				if errCode != 0 {
+					rp.ErrorCode = errCode
+					break
+				}
+				rp.BaseOffset = s.store.advance(name, int(p.Partition), n)
+				s.stats.records.Add(int64(n))
 			default:
 				logs, errCode := s.decode(p.Records, expand)
 				if errCode != 0 {
@@ -223,34 +231,58 @@ func faultCode(f Fault) int16 {
 // FirstOffset(8) Length(4) PartitionLeaderEpoch(4) Magic(1) CRC(4).
 const batchHeaderLen = 21
 
+// count validates the record batches of one partition and returns how many
+// records they hold, or the Kafka error code the partition is answered with.
+func (s *Server) count(raw []byte) (int, int16) {
+	n := 0
+	for len(raw) > 0 {
+		batch, rest, code := s.nextBatch(raw)
+		if code != 0 {
+			return 0, code
+		}
+		n += int(batch.NumRecords)
+		raw = rest
+	}
+	return n, 0
+}
+
+// nextBatch splits off and checks the first record batch of raw.
+func (s *Server) nextBatch(raw []byte) (kmsg.RecordBatch, []byte, int16) {
+	var batch kmsg.RecordBatch
+	if len(raw) < batchHeaderLen {
+		return batch, nil, kerr.CorruptMessage.Code
+	}
+	length := int(int32(binary.BigEndian.Uint32(raw[8:])))
+	if length < batchHeaderLen-12 || 12+length > len(raw) {
+		return batch, nil, kerr.CorruptMessage.Code
+	}
+	if 12+length > s.cfg.MaxBatchBytes {
+		return batch, nil, kerr.MessageTooLarge.Code
+	}
+	if magic := raw[16]; magic != 2 {
+		// SLS accepts message format v2 only (Kafka 0.11+ clients).
+		return batch, nil, kerr.UnsupportedForMessageFormat.Code
+	}
+	batchBytes := raw[:12+length]
+	if crc32.Checksum(batchBytes[batchHeaderLen:], castagnoli) != binary.BigEndian.Uint32(batchBytes[17:]) {
+		return batch, nil, kerr.CorruptMessage.Code
+	}
+	if err := batch.ReadFrom(batchBytes); err != nil {
+		return batch, nil, kerr.CorruptMessage.Code
+	}
+	return batch, raw[12+length:], 0
+}
+
 // decode parses the record batches of one partition into logs, or returns
 // the Kafka error code the partition is answered with.
 func (s *Server) decode(raw []byte, expand bool) ([]Log, int16) {
 	var logs []Log
 	for len(raw) > 0 {
-		if len(raw) < batchHeaderLen {
-			return nil, kerr.CorruptMessage.Code
+		batch, rest, code := s.nextBatch(raw)
+		if code != 0 {
+			return nil, code
 		}
-		length := int(int32(binary.BigEndian.Uint32(raw[8:])))
-		if length < batchHeaderLen-12 || 12+length > len(raw) {
-			return nil, kerr.CorruptMessage.Code
-		}
-		if 12+length > s.cfg.MaxBatchBytes {
-			return nil, kerr.MessageTooLarge.Code
-		}
-		if magic := raw[16]; magic != 2 {
-			// SLS accepts message format v2 only (Kafka 0.11+ clients).
-			return nil, kerr.UnsupportedForMessageFormat.Code
-		}
-		batchBytes := raw[:12+length]
-		raw = raw[12+length:]
-		if crc32.Checksum(batchBytes[batchHeaderLen:], castagnoli) != binary.BigEndian.Uint32(batchBytes[17:]) {
-			return nil, kerr.CorruptMessage.Code
-		}
-		var batch kmsg.RecordBatch
-		if err := batch.ReadFrom(batchBytes); err != nil {
-			return nil, kerr.CorruptMessage.Code
-		}
+		raw = rest
 		codec := kgo.CompressionCodecType(batch.Attributes & 0x07)
 		records, err := kgo.DefaultDecompressor().Decompress(batch.Records, codec)
 		if err != nil {

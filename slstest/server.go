@@ -49,6 +49,11 @@ type Config struct {
 	// a larger one is disconnected, as a Kafka broker does
 	// (socket.request.max.bytes). Default 100 MiB.
 	MaxRequestBytes int
+	// Discard makes the emulator validate and acknowledge record batches
+	// (framing, CRC, sizes) without decompressing or storing them: Logs
+	// stays empty and OnLog is not called, while Stats and offsets still
+	// count records. It keeps the emulator's own cost out of benchmarks.
+	Discard bool
 	// OnLog, if set, is called for every stored log, in order per shard,
 	// from the goroutine serving the connection. It must not block.
 	OnLog func(logstore string, l Log)

@@ -123,6 +123,16 @@ func (s *store) append(name string, shard int, logs []Log) int64 {
 	return base
 }
 
+// advance assigns n offsets on one shard without storing logs.
+func (s *store) advance(name string, shard, n int) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls := s.logstores[name]
+	base := ls.next[shard]
+	ls.next[shard] += int64(n)
+	return base
+}
+
 // logs returns a copy of what a logstore holds and a channel that is closed
 // on the next write.
 func (s *store) logs(name string) ([]Log, <-chan struct{}) {

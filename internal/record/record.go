@@ -28,61 +28,107 @@ const dedupMapThreshold = 64
 // field overrides an earlier one. Keys and values are escaped as JSON strings;
 // invalid UTF-8 is replaced by U+FFFD.
 func AppendObject[F Pair](dst []byte, static []Field, fields []F) []byte {
-	n := len(static) + len(fields)
-	key := func(i int) string {
-		if i < len(static) {
-			return static[i].Key
-		}
-		return Field(fields[i-len(static)]).Key
+	if len(static)+len(fields) > dedupMapThreshold {
+		return appendObjectMap(dst, static, fields)
 	}
-	value := func(i int) string {
-		if i < len(static) {
-			return static[i].Value
-		}
-		return Field(fields[i-len(static)]).Value
-	}
-
-	var last map[string]int
-	if n > dedupMapThreshold {
-		last = make(map[string]int, n)
-		for i := range n {
-			last[key(i)] = i
-		}
-	}
-
 	dst = append(dst, '{')
 	first := true
-	for i := range n {
-		k := key(i)
-		if last != nil {
-			if last[k] != i {
-				continue
-			}
-		} else if shadowed(k, i, n, key) {
+	for i := range static {
+		f := static[i]
+		if inStatic(f.Key, static[i+1:]) || inFields(f.Key, fields) {
 			continue
 		}
-		if !first {
-			dst = append(dst, ',')
-		}
+		dst = appendPair(dst, f, first)
 		first = false
-		dst = AppendString(dst, k)
-		dst = append(dst, ':')
-		dst = AppendString(dst, value(i))
+	}
+	for i := range fields {
+		f := Field(fields[i])
+		if inFields(f.Key, fields[i+1:]) {
+			continue
+		}
+		dst = appendPair(dst, f, first)
+		first = false
 	}
 	return append(dst, '}')
 }
 
-// shadowed reports whether key k at index i appears again after i.
-func shadowed(k string, i, n int, key func(int) string) bool {
-	for j := i + 1; j < n; j++ {
-		if key(j) == k {
+func appendPair(dst []byte, f Field, first bool) []byte {
+	if !first {
+		dst = append(dst, ',')
+	}
+	dst = AppendString(dst, f.Key)
+	dst = append(dst, ':')
+	return AppendString(dst, f.Value)
+}
+
+func inStatic(k string, fs []Field) bool {
+	for i := range fs {
+		if fs[i].Key == k {
 			return true
 		}
 	}
 	return false
 }
 
+func inFields[F Pair](k string, fs []F) bool {
+	for i := range fs {
+		if Field(fs[i]).Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// appendObjectMap is AppendObject for many fields, where pairwise duplicate
+// checks would cost more than a map.
+func appendObjectMap[F Pair](dst []byte, static []Field, fields []F) []byte {
+	all := make([]Field, 0, len(static)+len(fields))
+	all = append(all, static...)
+	for i := range fields {
+		all = append(all, Field(fields[i]))
+	}
+	last := make(map[string]int, len(all))
+	for i, f := range all {
+		last[f.Key] = i
+	}
+	dst = append(dst, '{')
+	first := true
+	for i, f := range all {
+		if last[f.Key] != i {
+			continue
+		}
+		dst = appendPair(dst, f, first)
+		first = false
+	}
+	return append(dst, '}')
+}
+
 const hex = "0123456789abcdef"
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// load8 reads eight bytes of s from i, little endian; the compiler turns
+// this into one load.
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// plain8 reports whether none of the eight bytes in x needs attention: no
+// control character, quote, backslash or non-ASCII byte. Each term is the
+// classic SWAR "has a byte less than n" / "has a zero byte" test.
+func plain8(x uint64) bool {
+	ctl := (x - lsb*0x20) &^ x
+	q := x ^ (lsb * '"')
+	quote := (q - lsb) &^ q
+	bs := x ^ (lsb * '\\')
+	backslash := (bs - lsb) &^ bs
+	return (ctl|quote|backslash|x)&msb == 0
+}
 
 // safe marks the ASCII bytes that need no escaping inside a JSON string.
 var safe = func() (t [utf8.RuneSelf]bool) {
@@ -99,6 +145,12 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time: log text is mostly
+		// that, and this is the encoder's hot loop.
+		if i+8 <= len(s) && plain8(load8(s, i)) {
+			i += 8
+			continue
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if safe[b] {
 				i++

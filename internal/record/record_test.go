@@ -119,3 +119,31 @@ func BenchmarkAppendObject(b *testing.B) {
 	}
 	b.SetBytes(int64(len(buf)))
 }
+
+// Every special byte at every offset of a string long enough for the
+// eight-byte fast path encodes as encoding/json would.
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\n", "\x7f", "\xff", "é", "\u2028", "日"}
+	for _, sp := range specials {
+		for pos := range 20 {
+			s := strings.Repeat("a", pos) + sp + strings.Repeat("b", 20-pos)
+			got := AppendString(nil, s)
+			var back string
+			if err := json.Unmarshal(got, &back); err != nil {
+				t.Fatalf("%q: output %s is not a JSON string: %v", s, got, err)
+			}
+			if back != valid(s) {
+				t.Fatalf("%q: round trip gave %q", s, back)
+			}
+		}
+	}
+}
+
+func BenchmarkEncodingJSONBaseline(b *testing.B) {
+	m := map[string]string{"level": "INFO", "msg": "request served", "method": "GET",
+		"path": "/api/v1/orders/12345", "status": "200", "latency_ms": "12.5"}
+	b.ReportAllocs()
+	for b.Loop() {
+		json.Marshal(m)
+	}
+}

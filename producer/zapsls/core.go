@@ -1,0 +1,259 @@
+package zapsls
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/slskafka/slskafka/producer"
+)
+
+// DefaultSyncTimeout bounds Sync, and the flush after a DPanic, Panic or
+// Fatal entry, when Options.SyncTimeout is zero.
+const DefaultSyncTimeout = 5 * time.Second
+
+// Omit, as an Options key, leaves that part of the entry out.
+const Omit = "-"
+
+// Options configures a core. The zero value, like a nil *Options, selects
+// every default.
+type Options struct {
+	// LevelKey names the level field, such as "info". Default "level".
+	LevelKey string
+	// MessageKey names the message field. Default "msg".
+	MessageKey string
+	// NameKey names the logger-name field, present when the logger is
+	// named. Default "logger".
+	NameKey string
+	// CallerKey names the caller field, "pkg/file.go:42" (or the full path
+	// with FullCaller), present when the logger adds the caller
+	// (zap.AddCaller). Default "caller".
+	CallerKey string
+	// FullCaller stores the caller's full file path rather than its last
+	// directory and file name.
+	FullCaller bool
+	// FunctionKey, if set, names a field holding the caller's function
+	// name. Default: omitted, as in zap's production encoder config.
+	FunctionKey string
+	// StacktraceKey names the stack trace field, present when the logger
+	// adds one (zap.AddStacktrace). Default "stacktrace".
+	StacktraceKey string
+	// TraceIDKey and SpanIDKey name the fields that Context adds.
+	// Default "trace_id" and "span_id".
+	TraceIDKey, SpanIDKey string
+
+	// SyncTimeout bounds Sync, and the flush that follows a DPanic, Panic
+	// or Fatal entry. Default 5 s (DefaultSyncTimeout).
+	SyncTimeout time.Duration
+}
+
+// keys are the resolved entry keys; "" omits.
+type keys struct {
+	level, msg, name, caller, function, stack, traceID, spanID string
+	fullCaller                                                 bool
+}
+
+func key(set, def string) string {
+	switch set {
+	case "":
+		return def
+	case Omit:
+		return ""
+	}
+	return set
+}
+
+// NewCore returns a core that ships every entry enab enables to logstore
+// through p, with the default Options.
+func NewCore(p *producer.Producer, logstore string, enab zapcore.LevelEnabler) zapcore.Core {
+	return NewCoreWithOptions(p, logstore, enab, nil)
+}
+
+// NewCoreWithOptions is NewCore with options; nil selects the defaults.
+func NewCoreWithOptions(p *producer.Producer, logstore string, enab zapcore.LevelEnabler, opts *Options) zapcore.Core {
+	if opts == nil {
+		opts = &Options{}
+	}
+	c := &core{
+		enab:     enab,
+		p:        p,
+		logstore: logstore,
+		timeout:  opts.SyncTimeout,
+		keys: &keys{
+			level:      key(opts.LevelKey, "level"),
+			msg:        key(opts.MessageKey, "msg"),
+			name:       key(opts.NameKey, "logger"),
+			caller:     key(opts.CallerKey, "caller"),
+			function:   key(opts.FunctionKey, ""),
+			stack:      key(opts.StacktraceKey, "stacktrace"),
+			traceID:    key(opts.TraceIDKey, "trace_id"),
+			spanID:     key(opts.SpanIDKey, "span_id"),
+			fullCaller: opts.FullCaller,
+		},
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultSyncTimeout
+	}
+	return c
+}
+
+// core is immutable once built: With returns a new one, so cores are safe
+// for concurrent use without locks.
+type core struct {
+	enab     zapcore.LevelEnabler
+	p        *producer.Producer
+	logstore string
+	timeout  time.Duration
+	keys     *keys
+
+	// fields were added by With, encoded once; their strings are owned by
+	// this core and its descendants and never change.
+	fields []producer.Field
+	// prefix is the open namespaces, "a.b.", that fields logged later go
+	// under.
+	prefix string
+}
+
+var _ zapcore.Core = (*core)(nil)
+
+func (c *core) Enabled(l zapcore.Level) bool { return c.enab.Enabled(l) }
+
+// Level lets zapcore.LevelOf (and zap.Logger.Level) ask the core for its
+// minimum level without probing every level.
+func (c *core) Level() zapcore.Level { return zapcore.LevelOf(c.enab) }
+
+// With encodes fields once. The clone gets its own slice, so sibling
+// loggers built from one parent never see each other's fields.
+func (c *core) With(fields []zapcore.Field) zapcore.Core {
+	if len(fields) == 0 {
+		return c
+	}
+	e := getEncoder()
+	defer e.free()
+	e.prefix = append(e.prefix, c.prefix...)
+	c.addFields(e, fields)
+
+	clone := *c
+	clone.prefix = string(e.prefix)
+	clone.fields = make([]producer.Field, len(c.fields), len(c.fields)+len(e.fields))
+	copy(clone.fields, c.fields)
+	// Copy the new keys and values into one string the clone owns: they
+	// point into the pooled encoder, or into the caller's values.
+	var n int
+	for _, f := range e.fields {
+		n += len(f.Key) + len(f.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range e.fields {
+		b.WriteString(f.Key)
+		b.WriteString(f.Value)
+	}
+	s, i := b.String(), 0
+	for _, f := range e.fields {
+		k := s[i : i+len(f.Key)]
+		i += len(f.Key)
+		v := s[i : i+len(f.Value)]
+		i += len(f.Value)
+		clone.fields = append(clone.fields, producer.Field{Key: k, Value: v})
+	}
+	return &clone
+}
+
+func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(ent.Level) {
+		return ce.AddCore(ent, c)
+	}
+	return ce
+}
+
+// Write hands the entry to the producer and returns Log's error: nil once
+// the record is accepted. Entries above Error are flushed before Write
+// returns, since the program may be about to exit.
+func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
+	e := getEncoder()
+	c.addEntry(e, ent)
+	e.fields = append(e.fields, c.fields...)
+	e.prefix = append(e.prefix, c.prefix...)
+	c.addFields(e, fields)
+	if ent.Stack != "" && c.keys.stack != "" {
+		e.add(c.keys.stack, ent.Stack)
+	}
+	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Fields: e.fields})
+	e.free()
+	if err != nil {
+		return err
+	}
+	if ent.Level > zapcore.ErrorLevel {
+		return c.Sync()
+	}
+	return nil
+}
+
+// Sync waits until every record the producer accepted is delivered, at most
+// Options.SyncTimeout. It flushes the whole producer, so it also waits for
+// records other cores or callers logged through it.
+func (c *core) Sync() error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.p.Flush(ctx); err != nil {
+		return fmt.Errorf("zapsls: sync: %w", err)
+	}
+	return nil
+}
+
+// addEntry adds the entry's own fields in the order zap's JSON encoder
+// writes them.
+func (c *core) addEntry(e *encoder, ent zapcore.Entry) {
+	k := c.keys
+	if k.level != "" {
+		e.add(k.level, ent.Level.String())
+	}
+	if k.name != "" && ent.LoggerName != "" {
+		e.add(k.name, ent.LoggerName)
+	}
+	if ent.Caller.Defined {
+		if k.caller != "" {
+			start := len(e.buf)
+			e.buf = appendCaller(e.buf, ent.Caller, k.fullCaller)
+			e.addBuf(k.caller, start)
+		}
+		if k.function != "" && ent.Caller.Function != "" {
+			e.add(k.function, ent.Caller.Function)
+		}
+	}
+	if k.msg != "" {
+		e.add(k.msg, ent.Message)
+	}
+}
+
+// appendCaller appends what EntryCaller.TrimmedPath (or FullPath) returns,
+// without allocating.
+func appendCaller(b []byte, c zapcore.EntryCaller, full bool) []byte {
+	file := c.File
+	if !full {
+		if i := strings.LastIndexByte(file, '/'); i >= 0 {
+			if j := strings.LastIndexByte(file[:i], '/'); j >= 0 {
+				file = file[j+1:]
+			}
+		}
+	}
+	b = append(b, file...)
+	b = append(b, ':')
+	return strconv.AppendInt(b, int64(c.Line), 10)
+}
+
+// addFields encodes fields into e; Context fields become trace fields.
+func (c *core) addFields(e *encoder, fields []zapcore.Field) {
+	for i := range fields {
+		if ctx, ok := contextOf(&fields[i]); ok {
+			c.addTrace(e, ctx)
+			continue
+		}
+		fields[i].AddTo(e)
+	}
+}

@@ -1,0 +1,64 @@
+// Package zapsls is a zapcore.Core that ships zap logs to Alibaba Cloud Simple
+// Log Service (SLS) through a *producer.Producer.
+//
+// Tee it next to a console core, so logs go to both:
+//
+//	p, err := producer.New(cfg)
+//	if err != nil { ... }
+//	defer p.Close(context.Background())
+//	logger := zap.New(zapcore.NewTee(
+//		zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.Lock(os.Stderr), zap.DebugLevel),
+//		zapsls.NewCore(p, "app", zap.InfoLevel),
+//	), zap.AddCaller())
+//	defer logger.Sync()
+//	logger.Info("order placed", zap.Int("order_id", 42), zapsls.Context(ctx))
+//
+// # What SLS stores
+//
+// Every entry becomes one flat record, so SLS stores each key as its own,
+// searchable field (producer.Expanded):
+//
+//   - the entry: "level" (zapcore.Level.String(), such as "info"),
+//     "logger" (the logger name), "caller" ("pkg/file.go:42"), "msg",
+//     "stacktrace", each only when present; the key names are Options.
+//     The entry time is the SLS log time, not a field.
+//   - fields: strings as they are; integers, floats and bools in their Go
+//     form; durations as time.Duration.String ("1.5s"); times as RFC 3339
+//     with nanoseconds; binary as standard base64; Stringers through String;
+//     zap.Error(err) as "error" plus "errorVerbose" when the error's %+v form
+//     differs, and "errorCauses" for multi-errors, as zap does.
+//   - zap.Namespace and nested objects (zap.Object, zap.Dict, zap.Inline
+//     inlines) become dotted key prefixes: zap.Namespace("http"),
+//     zap.Int("status", 200) is stored as "http.status". SLS expands one
+//     level only, so flattening is what keeps nested fields searchable.
+//   - arrays (zap.Ints, zap.Strings, zap.Array, ...) and zap.Reflect / zap.Any
+//     of other types are stored as compact JSON text.
+//
+// Keys are not deduplicated the way zap's JSON encoder leaves them: when a
+// key repeats, the last one wins (a field logged at the call site overrides
+// one added with With, which overrides the entry's "msg" or "level").
+//
+// # Delivery
+//
+// Write hands the record to producer.Producer.Log, which is asynchronous, and
+// returns Log's error: the record was not accepted (zap prints it to its
+// ErrorOutput). Under the producer's Block policy a full buffer makes Write
+// wait; use producer.Drop if logging must never wait. Sync flushes the
+// producer, bounded by Options.SyncTimeout (5 s by default). Entries above
+// Error (DPanic, Panic, Fatal) are flushed before Write returns, so the last
+// words of a crashing program reach SLS.
+//
+// # No feedback loop
+//
+// Failures to ship never go through this core: the producer reports them to
+// producer.Config.OnError and producer.Config.Logger, and zap reports Write
+// errors to its ErrorOutput (stderr by default). Keep it that way: do not
+// point Config.Logger, OnError or zap.ErrorOutput at a logger built on this
+// core, or a failing endpoint would produce more logs for itself.
+//
+// # Trace correlation
+//
+// Context(ctx) is a field that adds the top-level fields "trace_id" and
+// "span_id" when ctx carries a valid OpenTelemetry span. Other cores, such
+// as a console core in the same Tee, render nothing for it.
+package zapsls
