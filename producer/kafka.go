@@ -9,11 +9,16 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/plugin/kotel"
 	"github.com/twmb/franz-go/plugin/kslog"
 
+	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/internal/kconn"
 )
 
@@ -86,6 +91,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 			p.credentialFailed(err)
 			return plain.Auth{}, &errCredential{err}
 		}
+		p.noteCredential(cred)
 		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
 	})
 
@@ -135,5 +141,27 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// A missing logstore fails fast instead of after minutes of retries.
 		kgo.UnknownTopicRetries(1),
 		kgo.WithLogger(kslog.New(c.Logger)),
+		// franz-go's own metrics (connections, bytes, batches). Its
+		// per-record tracer is not used: it replaces Record.Context,
+		// which the producer relies on, and a span per log line costs
+		// more than the line; trace ids go into the log fields instead
+		// (slogsls, zapsls).
+		kgo.WithHooks(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.meterProvider())))).Hooks()...),
 	}
+}
+
+// noteCredential counts rotations: a connection authenticating with another
+// credential than the previous one.
+func (p *Producer) noteCredential(c auth.Credential) {
+	id := c.AccessKeyID + "#" + c.SecurityToken
+	if prev := p.lastCred.Swap(&id); prev != nil && *prev != id {
+		p.stats.rotations.Add(1)
+	}
+}
+
+func (p *Producer) meterProvider() metric.MeterProvider {
+	if p.cfg.MeterProvider != nil {
+		return p.cfg.MeterProvider
+	}
+	return otel.GetMeterProvider()
 }

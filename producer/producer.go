@@ -39,7 +39,9 @@ type Producer struct {
 	static []record.Field
 	buf    *semaphore.Weighted
 	pool   sync.Pool // *pending
-	topics sync.Map  // logstore -> topic name, for validated logstores
+	topics sync.Map  // logstore name -> *logstoreState, for validated logstores
+	tel    telemetry
+	failed failureCounts
 
 	// epoch is the cancellation scope of buffered records. An
 	// authentication failure cancels it, failing what is buffered at once
@@ -57,7 +59,8 @@ type Producer struct {
 	closeDone   chan struct{}
 	closeErr    error
 
-	inflight sync.WaitGroup // records handed to franz-go whose promise has not run
+	lastCred atomic.Pointer[string] // id#token of the last credential used, for rotation counting
+	inflight sync.WaitGroup         // records handed to franz-go whose promise has not run
 	stats    counters
 	failures *reporter
 	log      logger
@@ -75,7 +78,7 @@ type pending struct {
 	context.Context
 	rec      kgo.Record
 	buf      []byte
-	logstore string
+	ls       *logstoreState
 	size     int64
 	accepted time.Time
 	done     chan error // LogSync only
@@ -105,8 +108,12 @@ func New(cfg Config) (*Producer, error) {
 	}
 	p.newEpoch()
 	p.failures = newReporter(cfg, p.log)
+	if err := p.initTelemetry(); err != nil {
+		return nil, fmt.Errorf("producer: register metrics: %w", err)
+	}
 	p.cl, err = kgo.NewClient(p.clientOpts(tlsCfg)...)
 	if err != nil {
+		p.tel.reg.Unregister()
 		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
 	}
 	return p, nil
@@ -135,21 +142,21 @@ func (p *Producer) credentialFailed(err error) {
 	p.log.warn("cannot get a credential", "project", p.cfg.Project, "err", err)
 }
 
-// topic returns the Kafka topic for a logstore, validating the name the
-// first time it is seen.
-func (p *Producer) topic(logstore string) (string, error) {
-	if t, ok := p.topics.Load(logstore); ok {
-		return t.(string), nil
+// logstore returns the state of a logstore, validating the name the first
+// time it is seen.
+func (p *Producer) logstore(name string) (*logstoreState, error) {
+	if v, ok := p.topics.Load(name); ok {
+		return v.(*logstoreState), nil
 	}
-	if err := endpoint.ValidateLogstore(logstore); err != nil {
-		return "", fmt.Errorf("producer: %w", err)
+	if err := endpoint.ValidateLogstore(name); err != nil {
+		return nil, fmt.Errorf("producer: %w", err)
 	}
-	t := logstore
+	topic := name
 	if p.cfg.Format == Expanded {
-		t += ".json"
+		topic += ".json"
 	}
-	p.topics.Store(logstore, t)
-	return t, nil
+	v, _ := p.topics.LoadOrStore(name, p.newLogstoreState(name, topic))
+	return v.(*logstoreState), nil
 }
 
 // Log accepts a record for asynchronous delivery to logstore. It returns an
@@ -198,7 +205,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if p.closed.Load() {
 		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
 	}
-	topic, err := p.topic(logstore)
+	ls, err := p.logstore(logstore)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +219,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if size > int64(p.cfg.MaxRecordBytes) {
 		p.release(pd)
 		p.stats.tooLarge.Add(1)
+		ls.tooLarge.Add(1)
 		return nil, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: logstore,
 			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", size, p.cfg.MaxRecordBytes)}
 	}
@@ -223,7 +231,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
 	}
 	if !p.buf.TryAcquire(size) {
-		if err := p.waitForSpace(ctx, logstore, size); err != nil {
+		if err := p.waitForSpace(ctx, ls, size); err != nil {
 			p.release(pd)
 			return nil, err
 		}
@@ -235,22 +243,25 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		ts = now
 	}
 	pd.Context = p.epoch.Load().ctx
-	pd.rec = kgo.Record{Topic: topic, Value: pd.buf, Timestamp: ts, Context: pd}
-	pd.logstore = logstore
+	pd.rec = kgo.Record{Topic: ls.topic, Value: pd.buf, Timestamp: ts, Context: pd}
+	pd.ls = ls
 	pd.size = size
 	pd.accepted = now
 	pd.done = done
 	p.inflight.Add(1)
 	p.stats.accepted.Add(1)
+	ls.accepted.Add(1)
 	p.stats.bufferedBytes.Add(size)
 	p.stats.bufferedRecords.Add(1)
 	return pd, nil
 }
 
 // waitForSpace applies the buffer-full policy.
-func (p *Producer) waitForSpace(ctx context.Context, logstore string, size int64) error {
+func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int64) error {
+	logstore := ls.name
 	if p.cfg.OnBufferFull == Drop {
 		p.stats.dropped.Add(1)
+		ls.bufferFull.Add(1)
 		return &Error{Kind: ErrBufferFull, Project: p.cfg.Project, Logstore: logstore}
 	}
 	// Close wakes blocked callers: a closing producer accepts nothing.
@@ -270,6 +281,7 @@ func (p *Producer) waitForSpace(ctx context.Context, logstore string, size int64
 func (p *Producer) release(pd *pending) {
 	pd.Context = nil
 	pd.rec = kgo.Record{}
+	pd.ls = nil
 	pd.done = nil
 	if cap(pd.buf) > 64<<10 {
 		pd.buf = nil // do not pin one huge record's buffer in the pool
@@ -285,17 +297,22 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	p.stats.bufferedBytes.Add(-pd.size)
 	p.stats.bufferedRecords.Add(-1)
 	if err == nil {
+		latency := time.Since(pd.accepted)
 		p.stats.delivered.Add(1)
-		p.stats.observeLatency(time.Since(pd.accepted))
+		pd.ls.delivered.Add(1)
+		p.stats.observeLatency(latency)
+		p.tel.observeDelivery(pd.ls, latency)
 	} else {
 		if errors.Is(err, context.Canceled) {
 			if cause := context.Cause(pd.Context); cause != nil {
 				err = cause
 			}
 		}
-		err = &Error{Kind: classify(err), Project: p.cfg.Project, Logstore: pd.logstore, Err: err}
+		kind := classify(err)
+		err = &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: err}
 		p.stats.failed.Add(1)
-		p.failures.add(pd.logstore, err)
+		p.failed.add(pd.ls.name, kind)
+		p.failures.add(pd.ls.name, err)
 	}
 	if pd.done != nil {
 		pd.done <- err
@@ -313,6 +330,8 @@ func (p *Producer) Flush(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("producer: nil context")
 	}
+	ctx, span := p.tel.span(ctx, "slskafka.flush")
+	defer span.End()
 	mark := p.failures.mark()
 	err := p.cl.Flush(ctx)
 	p.failures.report()
@@ -344,6 +363,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.cl.Close()      // fails what is still buffered with ErrClientClosed
 		p.inflight.Wait() // every promise has run: nothing unreported
 		p.failures.close()
+		p.tel.reg.Unregister()
 		close(p.closeDone)
 	})
 	if !first {
@@ -370,6 +390,8 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 	if err := endpoint.ValidateLogstore(logstore); err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
+	ctx, span := p.tel.span(ctx, "slskafka.ping")
+	defer span.End()
 	req := kmsg.NewPtrMetadataRequest()
 	t := kmsg.NewMetadataRequestTopic()
 	t.Topic = kmsg.StringPtr(logstore)

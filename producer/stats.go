@@ -32,6 +32,9 @@ type Stats struct {
 	// ConnectionsRetired counts connections replaced because their
 	// credential was about to expire (or MaxConnectionAge passed).
 	ConnectionsRetired int64
+	// CredentialRotations counts connections that authenticated with a
+	// different credential than the connection before them.
+	CredentialRotations int64
 	// PartitionRetries counts retriable partition errors SLS answered
 	// (NetworkException, KafkaStorageException), each retried after
 	// RetryBackoff.
@@ -44,18 +47,19 @@ type Stats struct {
 func (p *Producer) Stats() Stats {
 	s := &p.stats
 	return Stats{
-		Accepted:           s.accepted.Load(),
-		Delivered:          s.delivered.Load(),
-		Failed:             s.failed.Load(),
-		Dropped:            s.dropped.Load(),
-		TooLarge:           s.tooLarge.Load(),
-		BufferedRecords:    s.bufferedRecords.Load(),
-		BufferedBytes:      s.bufferedBytes.Load(),
-		AuthFailures:       s.authFailures.Load(),
-		CredentialFailures: s.credentialFailures.Load(),
-		ConnectionsRetired: s.retired.Load(),
-		PartitionRetries:   s.partitionRetries.Load(),
-		MaxDeliveryLatency: time.Duration(s.maxLatency.Load()),
+		Accepted:            s.accepted.Load(),
+		Delivered:           s.delivered.Load(),
+		Failed:              s.failed.Load(),
+		Dropped:             s.dropped.Load(),
+		TooLarge:            s.tooLarge.Load(),
+		BufferedRecords:     s.bufferedRecords.Load(),
+		BufferedBytes:       s.bufferedBytes.Load(),
+		AuthFailures:        s.authFailures.Load(),
+		CredentialFailures:  s.credentialFailures.Load(),
+		ConnectionsRetired:  s.retired.Load(),
+		PartitionRetries:    s.partitionRetries.Load(),
+		CredentialRotations: s.rotations.Load(),
+		MaxDeliveryLatency:  time.Duration(s.maxLatency.Load()),
 	}
 }
 
@@ -63,7 +67,7 @@ type counters struct {
 	accepted, delivered, failed, dropped, tooLarge atomic.Int64
 	bufferedRecords, bufferedBytes                 atomic.Int64
 	authFailures, credentialFailures, retired      atomic.Int64
-	partitionRetries                               atomic.Int64
+	partitionRetries, rotations                    atomic.Int64
 	maxLatency                                     atomic.Int64
 }
 

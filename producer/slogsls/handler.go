@@ -1,0 +1,296 @@
+package slogsls
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slskafka/slskafka/producer"
+)
+
+// Keys of the trace fields added when the context carries a span.
+const (
+	TraceIDKey = "trace_id"
+	SpanIDKey  = "span_id"
+)
+
+// Options configure a Handler. The zero value (or nil) logs Info and above,
+// with the keys "level", "msg" and "source", and no time field.
+type Options struct {
+	// Level is the minimum level logged. Nil means slog.LevelInfo. A
+	// *slog.LevelVar changes it while the program runs.
+	Level slog.Leveler
+
+	// AddSource adds the position of the logging call, "file:line", under
+	// SourceKey. Records without a PC have no source.
+	AddSource bool
+
+	// ReplaceAttr rewrites or drops attributes before they are rendered,
+	// with the contract of slog.HandlerOptions.ReplaceAttr: it is called
+	// for every non-group attribute with the groups that contain it (which
+	// it must not retain or modify), after LogValuer resolution; a zero
+	// Attr drops the attribute; a group it returns is flattened.
+	//
+	// The built-ins are passed first, with no groups and with slog's keys
+	// (slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey), so a
+	// function written for slog.JSONHandler works unchanged; a built-in
+	// whose key it leaves as is is then written under LevelKey, MessageKey,
+	// SourceKey or TimeKey. The level is a slog.Level and the source a
+	// *slog.Source. The time (omitted when zero) is passed even when
+	// TimeKey is empty: if it returns a time.Time, that becomes the log
+	// time; if it drops it, the record has no time (the producer stamps
+	// it). TraceIDKey and SpanIDKey are passed too, as strings.
+	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
+
+	// LevelKey, MessageKey and SourceKey are the field names of the level,
+	// the message and the source. Defaults slog.LevelKey ("level"),
+	// slog.MessageKey ("msg") and slog.SourceKey ("source").
+	LevelKey, MessageKey, SourceKey string
+
+	// TimeKey, if set, also writes the record time as a field with this
+	// key, in RFC 3339 with nanoseconds. SLS stores the log time (__time__)
+	// in seconds, so this keeps the order of records logged within one
+	// second visible. Default "": no time field.
+	TimeKey string
+
+	// OnError is called with every error the producer returns from Log
+	// (ErrClosed, ErrBufferFull, ErrRecordTooLarge, ...): records that were
+	// not accepted and are lost. It is called on the goroutine that
+	// logged, after the record was refused; it must not log through this
+	// handler. Whether OnError is set or not, refusals are counted
+	// (Refused) and Handle returns the error.
+	OnError func(error)
+}
+
+// Handler is a slog.Handler that ships records to an SLS logstore through a
+// producer. It is safe for concurrent use; handlers derived from it with
+// WithAttrs and WithGroup share its producer and refusal count.
+type Handler struct {
+	p        *producer.Producer
+	logstore string
+	opts     Options
+	refused  *atomic.Int64
+
+	// pre holds the fields of WithAttrs, rendered once. The slice is never
+	// appended to in place: every derived handler gets its own array.
+	pre []producer.Field
+	// prefix is the dotted key prefix of the open groups ("a.b."), groups
+	// the same names for ReplaceAttr; len(groups) == cap(groups).
+	prefix string
+	groups []string
+}
+
+// New returns a handler that ships records to logstore through p. opts may
+// be nil. Closing p is the caller's job; records logged after that are
+// refused with producer.ErrClosed.
+func New(p *producer.Producer, logstore string, opts *Options) *Handler {
+	h := &Handler{p: p, logstore: logstore, refused: new(atomic.Int64)}
+	if opts != nil {
+		h.opts = *opts
+	}
+	if h.opts.LevelKey == "" {
+		h.opts.LevelKey = slog.LevelKey
+	}
+	if h.opts.MessageKey == "" {
+		h.opts.MessageKey = slog.MessageKey
+	}
+	if h.opts.SourceKey == "" {
+		h.opts.SourceKey = slog.SourceKey
+	}
+	return h
+}
+
+// Refused returns how many records the producer refused, summed over this
+// handler, the handler it was derived from and every handler derived from
+// them.
+func (h *Handler) Refused() int64 { return h.refused.Load() }
+
+// Enabled reports whether level is at or above Options.Level.
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	min := slog.LevelInfo
+	if h.opts.Level != nil {
+		min = h.opts.Level.Level()
+	}
+	return level >= min
+}
+
+// WithAttrs returns a handler whose records also carry attrs, rendered now
+// under the open groups.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	s := getState(h)
+	s.key = append(s.key, h.prefix...)
+	if h.opts.ReplaceAttr != nil {
+		s.groups = append(s.groups, h.groups...)
+	}
+	for _, a := range attrs {
+		s.appendAttr(a)
+	}
+	added := ownFields(s.fields)
+	putState(s)
+	if len(added) == 0 {
+		return h
+	}
+	h2 := *h
+	h2.pre = slices.Concat(h.pre, added) // a new array, never h.pre's
+	return &h2
+}
+
+// WithGroup returns a handler that puts the record's attributes, and those
+// added later with WithAttrs, in group name: their keys get the prefix
+// "name.". An empty name returns h.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.prefix = h.prefix + name + "."
+	h2.groups = slices.Concat(h.groups, []string{name}) // len == cap: appends copy
+	return &h2
+}
+
+// Handle renders r into one flat record and hands it to the producer. It
+// returns the producer's error if the record was not accepted; see the
+// package documentation.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := getState(h)
+	rep := h.opts.ReplaceAttr
+
+	// Built-ins, at the top level.
+	logTime := r.Time
+	if !r.Time.IsZero() && (rep != nil || h.opts.TimeKey != "") {
+		logTime = s.appendTime(r.Time)
+	}
+	if rep == nil {
+		s.add(h.opts.LevelKey, r.Level.String())
+		s.add(h.opts.MessageKey, r.Message)
+	} else {
+		s.appendBuiltin(slog.Any(slog.LevelKey, r.Level), h.opts.LevelKey)
+		s.appendBuiltin(slog.String(slog.MessageKey, r.Message), h.opts.MessageKey)
+	}
+	if h.opts.AddSource && r.PC != 0 {
+		if src := r.Source(); src != nil {
+			if rep == nil {
+				s.add(h.opts.SourceKey, s.sourceString(src))
+			} else {
+				s.appendBuiltin(slog.Any(slog.SourceKey, src), h.opts.SourceKey)
+			}
+		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		tid, sid := sc.TraceID(), sc.SpanID()
+		if rep == nil {
+			s.add(TraceIDKey, s.hexString(tid[:]))
+			s.add(SpanIDKey, s.hexString(sid[:]))
+		} else {
+			// Real strings: ReplaceAttr may keep what it is given.
+			s.appendBuiltin(slog.String(TraceIDKey, tid.String()), TraceIDKey)
+			s.appendBuiltin(slog.String(SpanIDKey, sid.String()), SpanIDKey)
+		}
+	}
+
+	// WithAttrs fields, then the record's own attributes in the open groups.
+	s.fields = append(s.fields, h.pre...)
+	s.key = append(s.key, h.prefix...)
+	if rep != nil {
+		s.groups = append(s.groups, h.groups...)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		s.appendAttr(a)
+		return true
+	})
+
+	// Log encodes the fields before it returns and keeps none of them, so
+	// they may point into s.buf until putState.
+	lctx := ctx
+	if ctx.Done() != nil {
+		lctx = context.WithoutCancel(ctx)
+	}
+	err := h.p.Log(lctx, h.logstore, producer.Record{Time: logTime, Fields: s.fields})
+	putState(s)
+	if err != nil {
+		h.refused.Add(1)
+		if h.opts.OnError != nil {
+			h.opts.OnError(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// appendTime passes the record time through ReplaceAttr, writes it as a
+// field if TimeKey is set, and returns the log time.
+func (s *state) appendTime(t time.Time) time.Time {
+	a := slog.Time(slog.TimeKey, t.Round(0)) // no monotonic reading, as slog
+	if rep := s.h.opts.ReplaceAttr; rep != nil {
+		a = rep(nil, a)
+		a.Value = a.Value.Resolve()
+		if isEmpty(a) {
+			return time.Time{}
+		}
+	}
+	if a.Value.Kind() == slog.KindTime {
+		t = a.Value.Time()
+	}
+	if key := s.h.opts.TimeKey; key != "" {
+		if a.Key == slog.TimeKey {
+			a.Key = key
+		}
+		s.appendReplaced(a)
+	}
+	return t
+}
+
+// appendBuiltin passes a top-level built-in attribute through ReplaceAttr
+// and writes it under key if ReplaceAttr kept slog's key.
+func (s *state) appendBuiltin(a slog.Attr, key string) {
+	builtin := a.Key
+	a = s.h.opts.ReplaceAttr(nil, a)
+	a.Value = a.Value.Resolve()
+	if a.Key == builtin {
+		a.Key = key
+	}
+	s.appendReplaced(a)
+}
+
+// ownFields copies fields, which may point into a pooled buffer, into one
+// new string shared by the copies.
+func ownFields(fields []producer.Field) []producer.Field {
+	n := 0
+	for _, f := range fields {
+		n += len(f.Key) + len(f.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(f.Key)
+		b.WriteString(f.Value)
+	}
+	all := b.String()
+	out := make([]producer.Field, len(fields))
+	off := 0
+	for i, f := range fields {
+		k := all[off : off+len(f.Key)]
+		off += len(f.Key)
+		out[i] = producer.Field{Key: k, Value: all[off : off+len(f.Value)]}
+		off += len(f.Value)
+	}
+	return out
+}
+
+func (s *state) hexString(b []byte) string {
+	off := len(s.buf)
+	s.buf = hex.AppendEncode(s.buf, b)
+	return s.since(off)
+}

@@ -1,0 +1,133 @@
+package producer_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/slstest"
+)
+
+// sums flattens the collected int64 sums into "name{attr=value,...}" keys.
+func sums(t *testing.T, rm metricdata.ResourceMetrics) (map[string]int64, map[string]uint64) {
+	t.Helper()
+	out := map[string]int64{}
+	hist := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					out[m.Name+key(dp.Attributes)] += dp.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					hist[m.Name+key(dp.Attributes)] += dp.Count
+				}
+			}
+		}
+	}
+	return out, hist
+}
+
+func key(s attribute.Set) string {
+	var parts []string
+	for _, kv := range s.ToSlice() {
+		if kv.Key == "sls.project" {
+			continue
+		}
+		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// After a run with a fault, a missing logstore, a drop and an oversize
+// record, every counter equals what happened.
+func TestMetricsCountWhatHappened(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.MeterProvider = mp
+		c.OnError = fl.on
+		c.MaxRecordBytes = 500
+	})
+	ctx := timeout(t, 20*time.Second)
+
+	for range 10 {
+		if err := p.Log(ctx, "app", rec("msg", "ok")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.FailNext("app", slstest.StorageError, 1)
+	if err := p.LogSync(ctx, "app", rec("msg", "retried")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Log(ctx, "app", rec("msg", strings.Repeat("x", 600))); !errors.Is(err, producer.ErrRecordTooLarge) {
+		t.Fatalf("oversize: %v", err)
+	}
+	for range 3 {
+		if err := p.Log(ctx, "missing", rec("msg", "lost")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); !errors.Is(err, producer.ErrLogstoreNotFound) {
+		t.Fatalf("Flush after missing logstore: %v, want ErrLogstoreNotFound", err)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got, hist := sums(t, rm)
+	want := map[string]int64{
+		producer.MetricRecordsAccepted + "{sls.logstore=app}":                                      11,
+		producer.MetricRecordsDelivered + "{sls.logstore=app}":                                     11,
+		producer.MetricRecordsAccepted + "{sls.logstore=missing}":                                  3,
+		producer.MetricRecordsDelivered + "{sls.logstore=missing}":                                 0,
+		producer.MetricRecordsFailed + "{error.type=logstore_not_found,sls.logstore=missing}":      3,
+		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=record_too_large}": 1,
+		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=buffer_full}":      0,
+		producer.MetricBufferUsage:        0,
+		producer.MetricBufferRecords:      0,
+		producer.MetricPartitionRetries:   1,
+		producer.MetricAuthFailures:       0,
+		producer.MetricCredentialErrors:   0,
+		producer.MetricConnectionsRetired: 0,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d", k, got[k], v)
+		}
+	}
+	if n := hist[producer.MetricDeliveryDuration+"{sls.logstore=app}"]; n != 11 {
+		t.Errorf("delivery duration histogram count = %d, want 11", n)
+	}
+	var kafkaMetrics int
+	for k := range got {
+		if strings.HasPrefix(k, "messaging.kafka.") {
+			kafkaMetrics++
+		}
+	}
+	if kafkaMetrics == 0 {
+		t.Errorf("no franz-go (kotel) metrics collected: %v", got)
+	}
+	if t.Failed() {
+		t.Logf("collected: %v", got)
+	}
+}
