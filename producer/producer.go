@@ -171,7 +171,7 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if err != nil {
 		return err
 	}
-	p.cl.Produce(nil, &pd.rec, p.promise)
+	p.cl.Produce(context.Background(), &pd.rec, p.promise)
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	if err != nil {
 		return err
 	}
-	p.cl.Produce(nil, &pd.rec, p.promise)
+	p.cl.Produce(context.Background(), &pd.rec, p.promise)
 	select {
 	case err := <-done:
 		return err

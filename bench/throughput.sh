@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Throughput of the SDK against a raw franz-go client with the same settings
+# (TLS, SASL PLAIN, LZ4, Kafka 2.1 caps, round-robin over 4 shards) sending
+# the same bytes already encoded, both into the emulator in Discard mode.
+# The two run interleaved in one process per round (BenchmarkThroughput's
+# sub-benchmarks), so machine noise hits both; the ratio is of medians.
+#
+#   bench/throughput.sh [rounds] [benchtime]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-6}
+benchtime=${2:-2s}
+out=$(go test -run '^$' -bench '^BenchmarkThroughput$' -benchtime "$benchtime" -count "$rounds" ./producer/)
+echo "$out" | grep '^BenchmarkThroughput'
+echo "$out" | awk '
+/^BenchmarkThroughput\/sdk/      { sdk[++ns] = $3 }
+/^BenchmarkThroughput\/franz-go/ { raw[++nr] = $3 }
+function median(a, n,   i, j, t) {
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+END {
+	s = median(sdk, ns); r = median(raw, nr)
+	printf "median ns/record: sdk %.0f, raw franz-go %.0f\n", s, r
+	printf "throughput ratio sdk/raw: %.2f (target >= 0.90)\n", r / s
+}'
