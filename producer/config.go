@@ -24,6 +24,10 @@ const (
 	DefaultRetryBackoff     = time.Second
 	DefaultMetadataMaxAge   = time.Minute
 	DefaultRotateBefore     = time.Minute
+	// DefaultSTSConnectionAge caps the age of connections authenticated
+	// with an STS credential whose Expiration is unknown (the Alibaba
+	// Cloud default chain does not report it).
+	DefaultSTSConnectionAge = time.Minute
 )
 
 // Config configures a Producer. Project, Endpoint and Credentials are
@@ -65,7 +69,7 @@ type Config struct {
 	// Compression is the batch compression codec. Default LZ4.
 	Compression Compression
 	// Linger is how long a batch waits for more records before it is
-	// sent. Default 10 ms.
+	// sent. Default 10 ms; at most 1 minute.
 	Linger time.Duration
 	// MaxBufferedBytes bounds the encoded bytes accepted but not yet
 	// acknowledged. Default 64 MiB.
@@ -75,8 +79,12 @@ type Config struct {
 	// ErrBufferFull at once.
 	OnBufferFull FullPolicy
 
-	// DeliveryTimeout is how long a record may wait, retries included,
-	// before it fails. Default 2 minutes.
+	// DeliveryTimeout is how long after Log accepted it a record may wait
+	// for its acknowledgement, retries included, before it fails with
+	// ErrDeliveryTimeout (up to a second later: deadlines are kept per
+	// second of acceptance). It is counted from acceptance, not from the
+	// record's Time, so old log lines are delivered like new ones.
+	// Default 2 minutes.
 	DeliveryTimeout time.Duration
 	// RetryBackoff is the wait before retrying a failed request; SLS asks
 	// clients to wait a second after NetworkException and
@@ -95,7 +103,9 @@ type Config struct {
 	// MaxConnectionAge, if positive, also retires connections this long
 	// after they were dialed, for credentials that rotate without an
 	// expiry (a rewritten credentials file, for example). Default 0: no
-	// age limit.
+	// age limit, except that connections authenticated with an STS
+	// credential of unknown expiry (as auth.Default returns on ECS, ACK
+	// and Function Compute) live at most DefaultSTSConnectionAge.
 	MaxConnectionAge time.Duration
 
 	// OnError is called with every final delivery failure: records that
@@ -110,8 +120,10 @@ type Config struct {
 	// not ship to SLS through this producer. Default: a text handler on
 	// stderr at level Warn. Use slog.New(slog.DiscardHandler) to silence.
 	Logger *slog.Logger
-	// MeterProvider receives the producer's metrics. Default: the
-	// OpenTelemetry global.
+	// MeterProvider receives the producer's metrics (see the Metric
+	// constants). Default: the OpenTelemetry global. The metrics stay
+	// observable after Close, with their final values, so that the
+	// provider's last export includes them.
 	MeterProvider metric.MeterProvider
 	// TracerProvider is used for trace context. Default: the
 	// OpenTelemetry global.
@@ -236,6 +248,9 @@ func (c Config) normalize() (Config, error) {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.v))
 		}
+	}
+	if c.Linger > time.Minute {
+		errs = append(errs, fmt.Errorf("Linger must be at most 1m, got %v", c.Linger))
 	}
 	if c.MaxRecordBytes < 0 || c.MaxBufferedBytes < 0 {
 		errs = append(errs, errors.New("MaxRecordBytes and MaxBufferedBytes must not be negative"))

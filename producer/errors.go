@@ -69,7 +69,7 @@ func (e *Error) Error() string {
 	case ErrTLS:
 		msg = fmt.Sprintf("TLS to the endpoint failed for %s: check the endpoint host and the CA bundle (SSL_CERT_FILE, CAFile)", where)
 	default:
-		msg = fmt.Sprintf("delivery to %s failed", where)
+		msg = fmt.Sprintf("request to SLS for %s failed", where)
 	}
 	if e.Err != nil {
 		return "producer: " + msg + ": " + e.Err.Error()

@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -51,6 +53,20 @@ func tlsConfig(c Config) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// connectionDeadline is when a connection dialed now with cred retires.
+func connectionDeadline(now time.Time, cred auth.Credential, c Config) time.Time {
+	maxAge := c.MaxConnectionAge
+	if cred.SecurityToken != "" && cred.Expiration.IsZero() && (maxAge == 0 || maxAge > DefaultSTSConnectionAge) {
+		// An STS credential whose expiry the source does not report
+		// (credentials-go keeps it private): the chain renews such
+		// credentials at least 3 minutes before they expire and the
+		// cache re-reads it every minute, so a connection younger than
+		// a minute is safe.
+		maxAge = DefaultSTSConnectionAge
+	}
+	return retireAt(now, cred.Expiration, c.RotateBefore, maxAge)
+}
+
 // retireAt decides when a connection dialed now, authenticated with a
 // credential expiring at exp, stops taking requests.
 func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time {
@@ -78,12 +94,22 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 				p.credentialFailed(err)
 				return time.Time{}, &errCredential{err}
 			}
-			return retireAt(time.Now(), cred.Expiration, c.RotateBefore, c.MaxConnectionAge), nil
+			return connectionDeadline(time.Now(), cred, c), nil
 		},
 		OnAuthFailure:    p.authFailed,
 		OnRetire:         func() { p.stats.retired.Add(1) },
 		PartitionBackoff: c.RetryBackoff,
-		OnPartitionError: func(error) { p.stats.partitionRetries.Add(1) },
+		OnPartitionError: func(err error) {
+			p.stats.partitionRetries.Add(1)
+			p.noteError(err)
+		},
+	}
+	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, host)
+		if err != nil {
+			p.noteError(err)
+		}
+		return c, err
 	}
 	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
 		cred, err := p.creds.Credential(ctx)
@@ -112,7 +138,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	return []kgo.Opt{
 		kgo.SeedBrokers(c.Endpoint.String()),
 		kgo.ClientID(c.ClientID),
-		kgo.Dialer(dialer.DialContext),
+		kgo.Dialer(dial),
 		kgo.SASL(sasl),
 		// SLS speaks Kafka 2.1: no flexible versions, no KIP-368
 		// re-authentication, no idempotence or transactions.
@@ -128,7 +154,9 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// drop synchronously); franz-go's own limits are set out of reach.
 		kgo.MaxBufferedRecords(math.MaxInt32),
 		kgo.MaxBufferedBytes(0),
-		kgo.RecordDeliveryTimeout(c.DeliveryTimeout),
+		// DeliveryTimeout is enforced by the producer's scopes, from
+		// acceptance: franz-go's RecordDeliveryTimeout counts from the
+		// record timestamp, which is the log time.
 		// "Wait 1 s and retry": request-level retries back off by
 		// RetryBackoff. Partition errors (NetworkException,
 		// KafkaStorageException) are retried after the next metadata
@@ -140,7 +168,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
 		// A missing logstore fails fast instead of after minutes of retries.
 		kgo.UnknownTopicRetries(1),
-		kgo.WithLogger(kslog.New(c.Logger)),
+		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.closed}),
 		// franz-go's own metrics (connections, bytes, batches). Its
 		// per-record tracer is not used: it replaces Record.Context,
 		// which the producer relies on, and a span per log line costs
@@ -164,4 +192,19 @@ func (p *Producer) meterProvider() metric.MeterProvider {
 		return p.cfg.MeterProvider
 	}
 	return otel.GetMeterProvider()
+}
+
+// kgoLogger passes franz-go's diagnostics to Config.Logger, except what it
+// says below Error while the producer closes: records failing with "client
+// closed" are reported once, through OnError, not as a burst of warnings.
+type kgoLogger struct {
+	kgo.Logger
+	closing *atomic.Bool
+}
+
+func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	if level > kgo.LogLevelError && l.closing.Load() {
+		return
+	}
+	l.Logger.Log(level, msg, keyvals...)
 }

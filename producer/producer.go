@@ -43,11 +43,10 @@ type Producer struct {
 	tel    telemetry
 	failed failureCounts
 
-	// epoch is the cancellation scope of buffered records. An
-	// authentication failure cancels it, failing what is buffered at once
-	// instead of after DeliveryTimeout, and starts a new one.
-	epochMu sync.Mutex // serializes replacing the epoch
-	epoch   atomic.Pointer[epoch]
+	// scopes gives each record the context that carries its deadlines
+	// (authentication, delivery timeout); see scopes.go.
+	scopes  *scopes
+	lastErr atomic.Pointer[error] // latest transport error, for timeout messages
 
 	// mu is held for reading by Log while it hands a record over, and for
 	// writing by Close to wait for those hand-overs to finish.
@@ -66,14 +65,9 @@ type Producer struct {
 	log      logger
 }
 
-type epoch struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-}
-
 // pending is a record handed to franz-go. It is its own kgo.Record.Context,
 // which is how the promise finds it again without an allocation; the
-// embedded context is the epoch the record was accepted in.
+// embedded context is the record's scope (see scopes).
 type pending struct {
 	context.Context
 	rec      kgo.Record
@@ -106,7 +100,7 @@ func New(cfg Config) (*Producer, error) {
 	for _, f := range cfg.StaticFields {
 		p.static = append(p.static, record.Field(f))
 	}
-	p.newEpoch()
+	p.scopes = newScopes(cfg.DeliveryTimeout, p.lastError)
 	p.failures = newReporter(cfg, p.log)
 	if err := p.initTelemetry(); err != nil {
 		return nil, fmt.Errorf("producer: register metrics: %w", err)
@@ -119,22 +113,23 @@ func New(cfg Config) (*Producer, error) {
 	return p, nil
 }
 
-func (p *Producer) newEpoch() {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	p.epoch.Store(&epoch{ctx: ctx, cancel: cancel})
-}
-
 // authFailed fails every buffered record with ErrAuth. SLS answers a wrong
 // AccessKey with a SASL failure, which Kafka clients otherwise retry until
 // their delivery timeout.
 func (p *Producer) authFailed(err error) {
 	p.stats.authFailures.Add(1)
 	p.log.warn("SLS refused the credential", "project", p.cfg.Project, "err", err)
-	p.epochMu.Lock()
-	old := p.epoch.Load()
-	p.newEpoch()
-	p.epochMu.Unlock()
-	old.cancel(fmt.Errorf("%w: %w", ErrAuth, err))
+	p.scopes.authFailed(err)
+}
+
+// noteError remembers a transport error for delivery-timeout messages.
+func (p *Producer) noteError(err error) { p.lastErr.Store(&err) }
+
+func (p *Producer) lastError() error {
+	if e := p.lastErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func (p *Producer) credentialFailed(err error) {
@@ -242,7 +237,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	pd.Context = p.epoch.Load().ctx
+	pd.Context = p.scopes.get(now)
 	pd.rec = kgo.Record{Topic: ls.topic, Value: pd.buf, Timestamp: ts, Context: pd}
 	pd.ls = ls
 	pd.size = size
@@ -362,8 +357,11 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.closeErr = p.Flush(ctx)
 		p.cl.Close()      // fails what is still buffered with ErrClientClosed
 		p.inflight.Wait() // every promise has run: nothing unreported
+		p.scopes.close()
 		p.failures.close()
-		p.tel.reg.Unregister()
+		// The metrics callback stays registered: the final counts must
+		// reach the provider's last export, which usually comes after
+		// Close.
 		close(p.closeDone)
 	})
 	if !first {

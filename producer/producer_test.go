@@ -529,3 +529,48 @@ func TestCAFileTrustsTheEmulator(t *testing.T) {
 		t.Fatalf("untrusted emulator: err = %v, want ErrTLS", err)
 	}
 }
+
+// An old log line is delivered: the delivery timeout counts from Log, not
+// from the record's time.
+func TestOldRecordIsDelivered(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, func(c *producer.Config) { c.DeliveryTimeout = time.Second })
+	old := rec("msg", "from 2020")
+	old.Time = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := p.LogSync(timeout(t, 10*time.Second), "app", old); err != nil {
+		t.Fatalf("old record: %v", err)
+	}
+	if logs := s.Logs("app"); len(logs) != 1 || !logs[0].Time.Equal(old.Time) {
+		t.Fatalf("logs = %+v, want one log at %v", logs, old.Time)
+	}
+}
+
+// A record SLS never acknowledges fails with ErrDeliveryTimeout, counted
+// from acceptance, and the error says what went wrong last.
+func TestUnreachableEndpointTimesOut(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	ep := s.Endpoint()
+	s.Close() // nothing listens there now
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Endpoint = ep
+		c.DeliveryTimeout = 500 * time.Millisecond
+		c.RetryBackoff = 100 * time.Millisecond
+		c.OnError = fl.on
+	})
+	start := time.Now()
+	if err := p.Log(context.Background(), "app", rec("msg", "lost")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-fl.ch:
+		if !errors.Is(f.Err, producer.ErrDeliveryTimeout) || !strings.Contains(f.Err.Error(), "refused") {
+			t.Errorf("failure = %v, want ErrDeliveryTimeout naming the refused connection", f.Err)
+		}
+		if took := time.Since(start); took < 500*time.Millisecond || took > 5*time.Second {
+			t.Errorf("failed after %v, want between DeliveryTimeout and a few seconds", took)
+		}
+	case <-timeout(t, 15*time.Second).Done():
+		t.Fatal("record to an unreachable endpoint never failed")
+	}
+}

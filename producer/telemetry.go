@@ -60,7 +60,7 @@ type logstoreState struct {
 	name  string
 	topic string
 	attrs attribute.Set
-	rec   metric.RecordOption // attrs, prebuilt for the histogram
+	rec   []metric.RecordOption // attrs, prebuilt for the histogram
 
 	accepted, delivered, bufferFull, tooLarge atomic.Int64
 }
@@ -185,12 +185,12 @@ func (p *Producer) initTelemetry() error {
 func (p *Producer) newLogstoreState(logstore, topic string) *logstoreState {
 	ls := &logstoreState{name: logstore, topic: topic}
 	ls.attrs = attribute.NewSet(p.tel.project, attribute.String("sls.logstore", logstore))
-	ls.rec = metric.WithAttributeSet(ls.attrs)
+	ls.rec = []metric.RecordOption{metric.WithAttributeSet(ls.attrs)}
 	return ls
 }
 
 func (t *telemetry) observeDelivery(ls *logstoreState, d time.Duration) {
-	t.duration.Record(context.Background(), d.Seconds(), ls.rec)
+	t.duration.Record(context.Background(), d.Seconds(), ls.rec...)
 }
 
 // span starts a span for a producer operation (Flush, Close, Ping): they are

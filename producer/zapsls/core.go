@@ -175,14 +175,7 @@ func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // the record is accepted. Entries above Error are flushed before Write
 // returns, since the program may be about to exit.
 func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
-	e := getEncoder()
-	c.addEntry(e, ent)
-	e.fields = append(e.fields, c.fields...)
-	e.prefix = append(e.prefix, c.prefix...)
-	c.addFields(e, fields)
-	if ent.Stack != "" && c.keys.stack != "" {
-		e.add(c.keys.stack, ent.Stack)
-	}
+	e := c.encode(ent, fields)
 	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Fields: e.fields})
 	e.free()
 	if err != nil {
@@ -204,6 +197,21 @@ func (c *core) Sync() error {
 		return fmt.Errorf("zapsls: sync: %w", err)
 	}
 	return nil
+}
+
+// encode returns a pooled encoder holding the record's fields: the entry's,
+// then With's, then the call site's, then the stack trace, which is where
+// zap's JSON encoder puts it. Free it once the fields are used.
+func (c *core) encode(ent zapcore.Entry, fields []zapcore.Field) *encoder {
+	e := getEncoder()
+	c.addEntry(e, ent)
+	e.fields = append(e.fields, c.fields...)
+	e.prefix = append(e.prefix, c.prefix...)
+	c.addFields(e, fields)
+	if ent.Stack != "" && c.keys.stack != "" {
+		e.add(c.keys.stack, ent.Stack)
+	}
+	return e
 }
 
 // addEntry adds the entry's own fields in the order zap's JSON encoder

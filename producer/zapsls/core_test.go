@@ -207,6 +207,12 @@ func TestFieldTypes(t *testing.T) {
 				return errors.New("half done")
 			}))},
 			map[string]string{"o.x": "1", "oError": "half done"}},
+		{"array error", []zap.Field{zap.Array("a", zapcore.ArrayMarshalerFunc(
+			func(enc zapcore.ArrayEncoder) error {
+				enc.AppendInt(1)
+				return errors.New("stopped")
+			}))},
+			map[string]string{"a": "[1]", "aError": "stopped"}},
 		{"last key wins", []zap.Field{zap.String("k", "first"), zap.String("k", "second")},
 			map[string]string{"k": "second"}},
 	}

@@ -34,16 +34,18 @@
 //   - arrays (zap.Ints, zap.Strings, zap.Array, ...) and zap.Reflect / zap.Any
 //     of other types are stored as compact JSON text.
 //
-// Keys are not deduplicated the way zap's JSON encoder leaves them: when a
-// key repeats, the last one wins (a field logged at the call site overrides
-// one added with With, which overrides the entry's "msg" or "level").
+// Unlike zap's JSON encoder, which writes a repeated key twice, a record
+// holds each key once and the last one wins: a field logged at the call site
+// overrides one added with With, which overrides the entry's "msg" or
+// "level".
 //
 // # Delivery
 //
 // Write hands the record to producer.Producer.Log, which is asynchronous, and
 // returns Log's error: the record was not accepted (zap prints it to its
 // ErrorOutput). Under the producer's Block policy a full buffer makes Write
-// wait; use producer.Drop if logging must never wait. Sync flushes the
+// wait until records are delivered or time out (producer DeliveryTimeout);
+// use producer.Drop if logging must never wait. Sync flushes the
 // producer, bounded by Options.SyncTimeout (5 s by default). Entries above
 // Error (DPanic, Panic, Fatal) are flushed before Write returns, so the last
 // words of a crashing program reach SLS.

@@ -190,13 +190,15 @@ func (e *encoder) OpenNamespace(key string) {
 }
 
 // AddArray stores the array as compact JSON text: SLS expands one level
-// only, and an array has no keys to flatten into.
+// only, and an array has no keys to flatten into. Like zap's JSON encoder,
+// it keeps what a failing marshaler appended.
 func (e *encoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
 	j := jsonEncoder.Clone()
-	if err := j.AddArray("", m); err != nil {
-		return err
+	err := j.AddArray("", m)
+	if jerr := e.addJSON(key, j); err == nil {
+		err = jerr
 	}
-	return e.addJSON(key, j)
+	return err
 }
 
 // AddReflected stores the value as compact JSON text, encoded as zap's JSON

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The example runs to completion on the embedded emulator and prints the
+// producer's metrics, the failure of the missing logstore among them.
+func TestOtelRuns(t *testing.T) {
+	t.Setenv("SLS_PROJECT", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	// Literal names, not the producer.Metric* constants: dashboards and
+	// alerts use these strings, so a rename must fail here.
+	for _, want := range []string{"slskafka.producer.records.delivered", "slskafka.producer.records.failed", "logstore_not_found", "OnError: 1 record(s)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
