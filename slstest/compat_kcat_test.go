@@ -62,6 +62,7 @@ func kcat(t *testing.T, s *slstest.Server, user, pass, caFile, stdin string, arg
 }
 
 func TestKcatProduces(t *testing.T) {
+	kcatPath(t)
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
 	ca := writeCA(t, s)
 	pass := password(t, s)
@@ -105,6 +106,7 @@ func TestKcatProduces(t *testing.T) {
 }
 
 func TestKcatAuthFailures(t *testing.T) {
+	kcatPath(t)
 	s := slstest.New(t, slstest.Config{})
 	ca := writeCA(t, s)
 	for _, bl := range badLogins(t, s) {

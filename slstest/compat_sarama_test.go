@@ -103,7 +103,10 @@ func TestSaramaAsyncProducer(t *testing.T) {
 	cfg := saramaConfig(s, s.Project(), password(t, s), sarama.SASLHandshakeV1)
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Compression = sarama.CompressionGZIP // Telegraf's and Beats' default codec
+	// Batch by count and time, as Telegraf and Beats do; without a
+	// frequency, a batch short of Flush.Messages waits for more messages.
 	cfg.Producer.Flush.Messages = 10
+	cfg.Producer.Flush.Frequency = 10 * time.Millisecond
 	p, err := sarama.NewAsyncProducer([]string{s.Endpoint().String()}, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 	"go.uber.org/goleak"
 
 	"github.com/slskafka/slskafka/slstest"
@@ -135,3 +137,49 @@ func perShard(logs []slstest.Log) map[int]int {
 }
 
 func content(v string) map[string]string { return map[string]string{"content": v} }
+
+// TestApiVersionsAdvertiseKafka21 checks that ApiVersions lists what a Kafka
+// 2.1 broker lists, not only the requests the emulator serves: librdkafka
+// derives message format v2, LZ4 and zstd support from Fetch and
+// FindCoordinator being offered, and without them produces message format
+// v0, which SLS refuses. kcat covers this end to end in compat_kcat_test.go.
+func TestApiVersionsAdvertiseKafka21(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	cl := franzClient(t, s, s.Project(), password(t, s))
+	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kversion.FromApiVersionsResponse(resp); !got.Equal(kversion.V2_1_0()) {
+		t.Errorf("advertised versions:\n%v\nwant Kafka 2.1:\n%v", got, kversion.V2_1_0())
+	}
+}
+
+// TestMetadataListsBothTopicForms checks that a metadata request for all
+// topics lists <logstore> and <logstore>.json: kafka-go's Transport produces
+// from a cached all-topics response and otherwise calls app.json unknown.
+func TestMetadataListsBothTopicForms(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2, "audit": 1}})
+	cl := franzClient(t, s, s.Project(), password(t, s))
+	req := kmsg.NewPtrMetadataRequest() // nil Topics: all topics
+	resp, err := req.RequestWith(ctx(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, tp := range resp.Topics {
+		if tp.ErrorCode != 0 {
+			t.Errorf("topic %v: error %d", tp.Topic, tp.ErrorCode)
+		}
+		got[*tp.Topic] = len(tp.Partitions)
+	}
+	want := map[string]int{"app": 2, "app.json": 2, "audit": 1, "audit.json": 1}
+	if len(got) != len(want) {
+		t.Errorf("topics = %v, want %v", got, want)
+	}
+	for topic, n := range want {
+		if got[topic] != n {
+			t.Errorf("topic %s has %d partitions, want %d (all: %v)", topic, got[topic], n, got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // logstoreFlag collects -logstore name:shards flags.
@@ -74,6 +75,9 @@ func (f *keyFlag) Set(v string) error {
 	}
 	if strings.Contains(id, "#") || strings.Contains(secret, "#") {
 		return fmt.Errorf("AccessKey %q: '#' separates id and secret in the SASL password and cannot be part of either", id)
+	}
+	if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
+		return fmt.Errorf("AccessKey %q: white space in an AccessKey id or secret; Alibaba Cloud keys never hold any", id)
 	}
 	*f = append(*f, keySpec{id: id, secret: secret})
 	return nil

@@ -61,24 +61,22 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "sls-emulator:", err)
-		stop()
-		os.Exit(exitCode(err))
+	err := run(ctx, os.Args[1:], os.Stdout)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return
 	}
-}
-
-// exitCode is 2 for command-line mistakes, as the flag package uses, and 1
-// for everything else.
-func exitCode(err error) int {
+	stop()
+	// Exit 2 for command-line mistakes, as the flag package does, and 1
+	// for everything else.
 	var u usageError
 	if errors.As(err, &u) {
-		return 2
+		if !u.shown {
+			fmt.Fprintf(stderr, "sls-emulator: %v\nRun sls-emulator -h for usage.\n", err)
+		}
+		os.Exit(2)
 	}
-	return 1
+	fmt.Fprintln(stderr, "sls-emulator:", err)
+	os.Exit(1)
 }
 
 // stderr receives usage text and the emulator's diagnostics; stdout (the

@@ -31,8 +31,12 @@ type options struct {
 	verbose   bool
 }
 
-// usageError marks a mistake on the command line.
-type usageError struct{ error }
+// usageError marks a mistake on the command line. shown is set when the
+// flag package has already printed it together with the usage text.
+type usageError struct {
+	error
+	shown bool
+}
 
 func (e usageError) Unwrap() error { return e.error }
 
@@ -57,16 +61,16 @@ func parseFlags(args []string) (options, error) {
 		if err == flag.ErrHelp {
 			return o, err
 		}
-		return o, usageError{err}
+		return o, usageError{error: err, shown: true}
 	}
 	if fs.NArg() > 0 {
-		return o, usageError{fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
+		return o, usageError{error: fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
 	}
 	if o.project == "" {
-		return o, usageError{fmt.Errorf("-project must not be empty")}
+		return o, usageError{error: fmt.Errorf("-project must not be empty")}
 	}
 	if o.latency < 0 {
-		return o, usageError{fmt.Errorf("-latency must not be negative")}
+		return o, usageError{error: fmt.Errorf("-latency must not be negative")}
 	}
 	if len(o.logstores) == 0 {
 		o.logstores = logstoreFlag{{name: "app", shards: 2}}
@@ -110,9 +114,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	s, err := slstest.Start(cfg)
 	if err != nil {
-		if p != nil {
-			p.close()
-		}
 		return err
 	}
 	for _, k := range o.keys[min(1, len(o.keys)):] {
@@ -122,6 +123,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	err = writeFileAtomic(o.caFile, s.CACertPEM())
 	if err == nil {
 		err = printSettings(stdout, s, o)
+	}
+	if p != nil {
+		// Only now, so that no log line comes before the settings.
+		p.start()
 	}
 	if err == nil {
 		<-ctx.Done()
@@ -230,8 +235,10 @@ func writeFileAtomic(path string, data []byte) error {
 // printer writes stored logs as JSON lines. The emulator calls OnLog from
 // the goroutine serving a connection, which must not wait on a slow
 // terminal or pipe, so lines are queued and written by one goroutine, which
-// also keeps lines from interleaving.
+// also keeps lines from interleaving. Lines queue up until start, so that
+// none is written before the settings.
 type printer struct {
+	w     io.Writer
 	lines chan []byte
 	done  chan struct{}
 }
@@ -246,16 +253,20 @@ type printedLog struct {
 }
 
 func newPrinter(w io.Writer) *printer {
-	p := &printer{lines: make(chan []byte, 4096), done: make(chan struct{})}
+	return &printer{w: w, lines: make(chan []byte, 4096), done: make(chan struct{})}
+}
+
+// start starts writing queued lines. It must be called once, before the
+// emulator is closed: until then a full queue blocks OnLog.
+func (p *printer) start() {
 	go func() {
 		defer close(p.done)
 		for line := range p.lines {
 			// A failed write (closed pipe) is not a reason to stop the
 			// emulator; keep draining so OnLog never blocks for good.
-			w.Write(line)
+			p.w.Write(line)
 		}
 	}()
-	return p
 }
 
 func (p *printer) onLog(logstore string, l slstest.Log) {
@@ -268,6 +279,7 @@ func (p *printer) onLog(logstore string, l slstest.Log) {
 	p.lines <- append(line, '\n')
 }
 
+// close writes what is queued and stops; OnLog must not be called after.
 func (p *printer) close() {
 	close(p.lines)
 	<-p.done

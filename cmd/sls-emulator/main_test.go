@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// emulator is a run started by a test.
+type emulator struct {
+	settings map[string]string // the "name: value" lines printed at start
+	lines    chan string       // later output lines
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+// startRun starts run with args on a free port and a CA file in a temporary
+// directory, and reads the settings it prints.
+func startRun(t *testing.T, args ...string) *emulator {
+	t.Helper()
+	stderr = io.Discard
+	t.Cleanup(func() { stderr = os.Stderr })
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &emulator{settings: map[string]string{}, lines: make(chan string), cancel: cancel, done: make(chan error, 1)}
+	out, w := io.Pipe()
+	args = append([]string{"-listen", "127.0.0.1:0", "-ca-file", filepath.Join(t.TempDir(), "ca.pem")}, args...)
+	go func() {
+		err := run(ctx, args, w)
+		w.CloseWithError(err)
+		e.done <- err
+	}()
+	go func() {
+		defer close(e.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			e.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		e.cancel()
+		for range e.lines {
+		}
+	})
+	for {
+		k, v, _ := strings.Cut(e.next(t), ": ")
+		e.settings[k] = v
+		if k == "kcat" {
+			return e
+		}
+	}
+}
+
+// next returns the next output line.
+func (e *emulator) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case l, ok := <-e.lines:
+		if !ok {
+			t.Fatalf("output ended early; run returned %v", <-e.done)
+		}
+		return l
+	case <-time.After(10 * time.Second):
+		t.Fatal("no output within 10s")
+	}
+	return ""
+}
+
+// nextLog returns the next output line as a printed log.
+func (e *emulator) nextLog(t *testing.T) printedLog {
+	t.Helper()
+	var l printedLog
+	line := e.next(t)
+	if err := json.Unmarshal([]byte(line), &l); err != nil {
+		t.Fatalf("printed log %q is not JSON: %v", line, err)
+	}
+	return l
+}
+
+// stop cancels run and checks that it returns nil.
+func (e *emulator) stop(t *testing.T) {
+	t.Helper()
+	e.cancel()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			t.Fatalf("run returned %v after cancel, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of cancel")
+	}
+}
+
+// TestRunServesPrintsAndStops starts the command on a free port, connects
+// with the settings it prints, sees the produced log printed, and stops it.
+func TestRunServesPrintsAndStops(t *testing.T) {
+	e := startRun(t,
+		"-project", "proj1",
+		"-logstore", "app:3",
+		"-logstore", "audit",
+		"-key", "LTAItestkey:testsecret",
+		"-key", "LTAIsecond:secret2",
+		"-print",
+	)
+	settings := e.settings
+	if settings["username"] != "proj1" || settings["password"] != "LTAItestkey#testsecret" || !strings.HasSuffix(settings["ca"], "ca.pem") {
+		t.Errorf("settings = %v", settings)
+	}
+	if strings.HasSuffix(settings["bootstrap"], ":0") || !strings.HasPrefix(settings["bootstrap"], "127.0.0.1:") {
+		t.Errorf("bootstrap = %q, want the bound 127.0.0.1 address", settings["bootstrap"])
+	}
+	if settings["listen"] != settings["bootstrap"] {
+		t.Errorf("listen = %q, want the bound address %q", settings["listen"], settings["bootstrap"])
+	}
+	if want := "app (3 shards), audit (2 shards)"; settings["logstores"] != want {
+		t.Errorf("logstores = %q, want %q", settings["logstores"], want)
+	}
+	for _, want := range []string{"-b " + settings["bootstrap"], "sasl.username=proj1", "sasl.password=LTAItestkey#testsecret", "ssl.ca.location=" + settings["ca"], "-t app"} {
+		if !strings.Contains(settings["kcat"], want) {
+			t.Errorf("kcat line %q lacks %q", settings["kcat"], want)
+		}
+	}
+
+	pem, err := os.ReadFile(settings["ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("CA file %s holds no certificate", settings["ca"])
+	}
+	// The first key is the one printed; later -key flags are valid too.
+	for _, pass := range []string{settings["password"], "LTAIsecond#secret2"} {
+		cl, err := kgo.NewClient(
+			kgo.SeedBrokers(settings["bootstrap"]),
+			kgo.DialTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
+			kgo.SASL(plain.Auth{User: settings["username"], Pass: pass}.AsMechanism()),
+			kgo.MaxVersions(kversion.V2_1_0()),
+			kgo.DisableIdempotentWrite(),
+			kgo.RequiredAcks(kgo.LeaderAck()),
+			kgo.RecordDeliveryTimeout(10*time.Second),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cl.ProduceSync(t.Context(), &kgo.Record{Topic: "app.json", Value: []byte(`{"msg":"hi","key":"` + pass[:10] + `"}`)}).FirstErr()
+		cl.Close()
+		if err != nil {
+			t.Fatalf("produce with password %q: %v", pass, err)
+		}
+		got := e.nextLog(t)
+		if got.Logstore != "app" || got.Fields["msg"] != "hi" || got.Fields["key"] != pass[:10] || len(got.Fields) != 2 || got.Shard < 0 || got.Shard > 2 || got.Time.IsZero() {
+			t.Errorf("printed log = %+v", got)
+		}
+	}
+	e.stop(t)
+}
+
+// TestPrintedKcatCommandWorks runs the printed kcat command line through a
+// shell, as a user pasting it would.
+func TestPrintedKcatCommandWorks(t *testing.T) {
+	if _, err := exec.LookPath("kcat"); err != nil {
+		if ci := os.Getenv("CI"); ci != "" && ci != "0" && ci != "false" {
+			t.Fatalf("kcat not found (%v) and CI=%s: install it (apt-get install -y kcat)", err, ci)
+		}
+		t.Skipf("kcat not found (%v); install it (apt-get install -y kcat) to run this test", err)
+	}
+	// The secret holds shell metacharacters, so the printed line must quote.
+	e := startRun(t, "-print", "-key", "LTAIkcat:it's$(false)&;")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", e.settings["kcat"])
+	cmd.Stdin = strings.NewReader("pasted line\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("printed kcat command failed: %v\n%s", err, out)
+	}
+	if got := e.nextLog(t); got.Logstore != "app" || got.Fields["content"] != "pasted line" {
+		t.Errorf("printed log = %+v", got)
+	}
+	e.stop(t)
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	stderr = io.Discard
+	t.Cleanup(func() { stderr = os.Stderr })
+	for _, args := range [][]string{
+		{"-logstore", "app:0"},
+		{"-logstore", "app:x"},
+		{"-logstore", "app.json:2"},
+		{"-logstore", "app", "-logstore", "app:3"},
+		{"-key", "nosecret"},
+		{"-key", "id:se#cret"},
+		{"-key", "id:se cret"},
+		{"-latency", "-1s"},
+		{"-project", ""},
+		{"extra"},
+		{"-nosuchflag"},
+	} {
+		err := run(context.Background(), args, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("run %q = %v, want a usage error", args, err)
+		}
+	}
+	if err := run(context.Background(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run -h = %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestRunFailsWhenAddressTaken(t *testing.T) {
+	e := startRun(t)
+	addr := e.settings["bootstrap"]
+	if err := run(context.Background(), []string{"-listen", addr, "-ca-file", filepath.Join(t.TempDir(), "ca2.pem")}, io.Discard); err == nil {
+		t.Errorf("a second emulator on %s started", addr)
+	}
+	e.stop(t)
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"demo":           "demo",
+		"LTAI1#secret":   "LTAI1#secret",
+		"/tmp/ca.pem":    "/tmp/ca.pem",
+		"has space":      "'has space'",
+		"it's":           `'it'\''s'`,
+		"":               "''",
+		"$(rm -rf)":      "'$(rm -rf)'",
+		"C:/Temp/ca.pem": "C:/Temp/ca.pem",
+		"#comment":       "'#comment'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
