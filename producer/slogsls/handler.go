@@ -28,7 +28,10 @@ type Options struct {
 	Level slog.Leveler
 
 	// AddSource adds the position of the logging call, "file:line", under
-	// SourceKey. Records without a PC have no source.
+	// SourceKey. Records without a PC have no source. For the function name
+	// too, have ReplaceAttr return slog.Group(slog.SourceKey, "function",
+	// src.Function, "file", src.File, "line", src.Line) for it: fields
+	// source.function, source.file, source.line.
 	AddSource bool
 
 	// ReplaceAttr rewrites or drops attributes before they are rendered,
@@ -134,13 +137,17 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for _, a := range attrs {
 		s.appendAttr(a)
 	}
-	added := ownFields(s.fields)
-	putState(s)
-	if len(added) == 0 {
+	if len(s.fields) == 0 {
+		putState(s)
 		return h
 	}
+	// A new, full array: never h.pre's, and appends to it copy.
+	pre := make([]producer.Field, len(h.pre), len(h.pre)+len(s.fields))
+	copy(pre, h.pre)
+	pre = appendOwned(pre, s.fields)
+	putState(s)
 	h2 := *h
-	h2.pre = slices.Concat(h.pre, added) // a new array, never h.pre's
+	h2.pre = pre
 	return &h2
 }
 
@@ -164,6 +171,29 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	s, logTime := h.render(ctx, r)
+
+	// Log encodes the fields before it returns and keeps none of them, so
+	// they may point into s.buf until putState.
+	lctx := ctx
+	if ctx.Done() != nil {
+		lctx = context.WithoutCancel(ctx)
+	}
+	err := h.p.Log(lctx, h.logstore, producer.Record{Time: logTime, Fields: s.fields})
+	putState(s)
+	if err != nil {
+		h.refused.Add(1)
+		if h.opts.OnError != nil {
+			h.opts.OnError(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// render renders r into the fields of a pooled state and returns it with
+// the log time. The caller must putState it.
+func (h *Handler) render(ctx context.Context, r slog.Record) (*state, time.Time) {
 	s := getState(h)
 	rep := h.opts.ReplaceAttr
 
@@ -210,23 +240,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		s.appendAttr(a)
 		return true
 	})
-
-	// Log encodes the fields before it returns and keeps none of them, so
-	// they may point into s.buf until putState.
-	lctx := ctx
-	if ctx.Done() != nil {
-		lctx = context.WithoutCancel(ctx)
-	}
-	err := h.p.Log(lctx, h.logstore, producer.Record{Time: logTime, Fields: s.fields})
-	putState(s)
-	if err != nil {
-		h.refused.Add(1)
-		if h.opts.OnError != nil {
-			h.opts.OnError(err)
-		}
-		return err
-	}
-	return nil
+	return s, logTime
 }
 
 // appendTime passes the record time through ReplaceAttr, writes it as a
@@ -264,9 +278,9 @@ func (s *state) appendBuiltin(a slog.Attr, key string) {
 	s.appendReplaced(a)
 }
 
-// ownFields copies fields, which may point into a pooled buffer, into one
-// new string shared by the copies.
-func ownFields(fields []producer.Field) []producer.Field {
+// appendOwned appends copies of fields, which may point into a pooled
+// buffer, to dst; the copies share one new string.
+func appendOwned(dst, fields []producer.Field) []producer.Field {
 	n := 0
 	for _, f := range fields {
 		n += len(f.Key) + len(f.Value)
@@ -278,15 +292,14 @@ func ownFields(fields []producer.Field) []producer.Field {
 		b.WriteString(f.Value)
 	}
 	all := b.String()
-	out := make([]producer.Field, len(fields))
 	off := 0
-	for i, f := range fields {
+	for _, f := range fields {
 		k := all[off : off+len(f.Key)]
 		off += len(f.Key)
-		out[i] = producer.Field{Key: k, Value: all[off : off+len(f.Value)]}
+		dst = append(dst, producer.Field{Key: k, Value: all[off : off+len(f.Value)]})
 		off += len(f.Value)
 	}
-	return out
+	return dst
 }
 
 func (s *state) hexString(b []byte) string {

@@ -22,7 +22,7 @@ import (
 // the fields are in use: when append moves buf to a larger array, the old one
 // is left as it was and stays alive through the strings that point into it.
 // buf is reused only after putState, once the producer has encoded the fields
-// (Log keeps none of them); WithAttrs copies its fields out (ownFields).
+// (Log keeps none of them); WithAttrs copies its fields out (appendOwned).
 type state struct {
 	h      *Handler
 	buf    []byte

@@ -1,0 +1,179 @@
+// Command slog logs with log/slog to SLS and to the console at once, and
+// prints what SLS stored.
+//
+// With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
+// Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
+// ships to real SLS. Without them it starts the embedded SLS emulator
+// (package slstest) and ships there, so it runs anywhere:
+//
+//	go run ./examples/slog
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/producer/slogsls"
+	"github.com/slskafka/slskafka/slstest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // after the first Ctrl-C, a second one exits at once
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "slog example:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	// 1. Configuration: from the environment, or the embedded emulator.
+	var (
+		cfg      producer.Config
+		logstore = os.Getenv(producer.EnvLogstore)
+		emulator *slstest.Server
+	)
+	if os.Getenv(producer.EnvProject) != "" {
+		var err error
+		if cfg, err = producer.ConfigFromEnv(); err != nil {
+			return err
+		}
+		if logstore == "" {
+			return fmt.Errorf("%s is not set: name the logstore to write to", producer.EnvLogstore)
+		}
+	} else {
+		var err error
+		emulator, err = slstest.Start(slstest.Config{Project: "demo", Logstores: map[string]int{"app": 1}})
+		if err != nil {
+			return err
+		}
+		defer emulator.Close()
+		cfg = producer.Config{
+			Project:     emulator.Project(),
+			Endpoint:    emulator.Endpoint(),
+			Credentials: emulator.Credentials(),
+			TLS:         emulator.TLSConfig(), // trust the emulator's own CA
+		}
+		logstore = "app"
+		fmt.Printf("no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+	}
+
+	// 2. A producer. Its own diagnostics (cfg.Logger, default: stderr) must
+	// never go through the SLS handler: a failing endpoint would feed
+	// itself.
+	p, err := producer.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close(context.Background())
+	if err := p.Ping(ctx, logstore); err != nil {
+		if ctx.Err() != nil {
+			fmt.Println("interrupted before logging anything")
+			return nil
+		}
+		return err
+	}
+
+	// 3. One logger, two handlers: everything from Debug up to SLS, Info and
+	// up to the console.
+	sls := slogsls.New(p, logstore, &slogsls.Options{
+		Level:     slog.LevelDebug,
+		AddSource: true,
+		OnError:   func(err error) { fmt.Fprintln(os.Stderr, "log record lost:", err) },
+	})
+	console := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo})
+	logger := slog.New(slog.NewMultiHandler(console, sls)).With("service", "checkout", "version", "1.4.2")
+
+	// 4. Log like a service does.
+	logger.Info("starting", "addr", ":8080", "workers", 4)
+	served := 0
+	for i, r := range requests {
+		if ctx.Err() != nil {
+			logger.Warn("interrupted, shutting down", "served", served)
+			break
+		}
+		serve(ctx, logger.With("request_id", fmt.Sprintf("req-%04d", 1000+i)), r)
+		served++
+	}
+	logger.Info("stopped", "served", served)
+
+	// 5. Close delivers what is buffered, even after Ctrl-C (bounded by a
+	// timeout of its own).
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := p.Close(closeCtx); err != nil {
+		return err
+	}
+	st := p.Stats()
+
+	if emulator == nil {
+		fmt.Printf("\nshipped to logstore %q of project %q: %d accepted, %d delivered, %d failed, %d refused\n",
+			logstore, cfg.Project, st.Accepted, st.Delivered, st.Failed, sls.Refused())
+		return nil
+	}
+	logs := emulator.Logs(logstore)
+	fmt.Println("\nwhat SLS stored:")
+	for _, l := range logs {
+		fmt.Println(format(l))
+	}
+	fmt.Printf("summary: %d records accepted, %d delivered, %d failed, %d refused, %d stored in logstore %q\n",
+		st.Accepted, st.Delivered, st.Failed, sls.Refused(), len(logs), logstore)
+	if int64(len(logs)) != st.Accepted || st.Failed != 0 || sls.Refused() != 0 {
+		return fmt.Errorf("stored %d of %d records", len(logs), st.Accepted)
+	}
+	return nil
+}
+
+type request struct {
+	method, path string
+	status       int
+	took         time.Duration
+	dbTook       time.Duration
+}
+
+var requests = []request{
+	{"GET", "/api/cart", 200, 12 * time.Millisecond, 3 * time.Millisecond},
+	{"POST", "/api/orders", 201, 84 * time.Millisecond, 61 * time.Millisecond},
+	{"GET", "/api/orders/1042", 200, 740 * time.Millisecond, 702 * time.Millisecond},
+	{"POST", "/api/payments", 502, 3 * time.Second, 0},
+}
+
+// serve logs what handling one request would.
+func serve(ctx context.Context, logger *slog.Logger, r request) {
+	req := slog.Group("req", "method", r.method, "path", r.path)
+	logger.DebugContext(ctx, "request received", req)
+	if r.dbTook > 500*time.Millisecond {
+		logger.WithGroup("db").WarnContext(ctx, "slow query", "table", "orders", "took", r.dbTook)
+	}
+	if r.status >= 500 {
+		logger.ErrorContext(ctx, "payment provider failed", req,
+			"err", errors.New("upstream: connection reset by peer"), "attempts", 3)
+	}
+	logger.InfoContext(ctx, "request served", req, slog.Group("resp", "status", r.status, "took", r.took))
+}
+
+// format prints a log the way the SLS console lists it: time, then fields
+// in key order.
+func format(l slstest.Log) string {
+	keys := make([]string, 0, len(l.Fields))
+	for k := range l.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "  __time__: %s\n", l.Time.Format(time.RFC3339Nano))
+	for _, k := range keys {
+		fmt.Fprintf(&b, "    %-16s %s\n", k+":", l.Fields[k])
+	}
+	return b.String()
+}

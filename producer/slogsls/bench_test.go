@@ -1,0 +1,131 @@
+package slogsls
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/slstest"
+)
+
+// BenchmarkHandle compares Handle with slog.JSONHandler's for the same
+// record (a message and five attributes: a string, an int, a duration, a
+// group of two, another string), in one run so that the ratio is meaningful
+// on a noisy machine:
+//
+//	go test -run '^$' -bench Handle -benchtime 200000x -count 5 ./producer/slogsls
+//
+// slogsls is the whole Handle: rendering plus producer.Log, on a producer
+// connected to an in-process emulator in Discard mode (franz-go's batching,
+// compression and sending, and the emulator's acknowledging, run on the
+// same CPUs, as an application's other work would). json is
+// slog.NewJSONHandler(io.Discard, nil). The other two split slogsls in its
+// parts: render is the handler's own work (fields into a pooled buffer, no
+// producer), producer.Log the producer given the same fields already
+// rendered. allocs/op counts every goroutine, the producer's included.
+func BenchmarkHandle(b *testing.B) {
+	ctx := context.Background()
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request served", 0)
+	r.AddAttrs(
+		slog.String("method", "GET"),
+		slog.Int("status", 200),
+		slog.Duration("latency", 1234*time.Microsecond),
+		slog.Group("user", slog.String("id", "u-42"), slog.Int("tier", 3)),
+		slog.String("path", "/api/orders/1042"),
+	)
+	// Each sub-benchmark that ships gets a fresh emulator and producer, so
+	// that none inherits the heap or the backlog of another. The emulator
+	// acknowledges without decoding or storing (Discard), which keeps its
+	// own cost out of the numbers.
+	connect := func(b *testing.B) *producer.Producer {
+		s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 1}, Discard: true})
+		p, err := producer.New(producer.Config{
+			Project:     s.Project(),
+			Endpoint:    s.Endpoint(),
+			Credentials: s.Credentials(),
+			TLS:         s.TLSConfig(),
+			Logger:      slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { p.Close(context.Background()) })
+		if err := p.Ping(ctx, "app"); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		return p
+	}
+	flush := func(b *testing.B, p *producer.Producer) {
+		b.StopTimer()
+		if err := p.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run("slogsls", func(b *testing.B) {
+		p := connect(b)
+		h := New(p, "app", nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := h.Handle(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flush(b, p)
+	})
+	b.Run("json", func(b *testing.B) {
+		h := slog.NewJSONHandler(io.Discard, nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := h.Handle(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("render", func(b *testing.B) {
+		h := New(nil, "app", nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			s, _ := h.render(ctx, r)
+			putState(s)
+		}
+	})
+	b.Run("producer.Log", func(b *testing.B) {
+		p := connect(b)
+		s, t := New(p, "app", nil).render(ctx, r)
+		rec := producer.Record{Time: t, Fields: appendOwned(nil, s.fields)}
+		putState(s)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.Log(ctx, "app", rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flush(b, p)
+	})
+}
+
+// BenchmarkWithAttrs measures a per-request logger.With of two attributes
+// under one group, against slog.JSONHandler's.
+func BenchmarkWithAttrs(b *testing.B) {
+	attrs := []slog.Attr{slog.String("request_id", "req-1042"), slog.Int("user", 42)}
+	for _, c := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"slogsls", New(nil, "app", nil).WithGroup("http")},
+		{"json", slog.NewJSONHandler(io.Discard, nil).WithGroup("http")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.h.WithAttrs(attrs)
+			}
+		})
+	}
+}
