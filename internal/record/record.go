@@ -110,12 +110,12 @@ const (
 	msb = 0x8080808080808080
 )
 
-// load8 reads eight bytes of s from i, little endian; the compiler turns
-// this into one load.
-func load8(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+// load8 reads the eight bytes of s (len(s) == 8), little endian; the
+// compiler turns this into one load.
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // plain8 reports whether none of the eight bytes in x needs attention: no
@@ -143,19 +143,14 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 // the output is also valid JavaScript.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Skip eight plain ASCII bytes at a time: log text is mostly
-		// that, and this is the encoder's hot loop.
-		if i+8 <= len(s) && plain8(load8(s, i)) {
-			i += 8
-			continue
+	start, i := 0, 0
+	for i < len(s) {
+		// Log text is mostly plain ASCII: skip it in bulk, copy it once.
+		i += plainPrefix(s[i:])
+		if i >= len(s) {
+			break
 		}
 		if b := s[i]; b < utf8.RuneSelf {
-			if safe[b] {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '"', '\\':
@@ -174,22 +169,37 @@ func AppendString(dst []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
+		default:
+			i += size // valid multi-byte UTF-8 is copied as is
 			continue
 		}
 		i += size
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainPrefix returns how many leading bytes of s are printable ASCII other
+// than '"' and '\\', which JSON strings carry unescaped.
+func plainPrefix(s string) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		if !plain8(load8(s[i : i+8])) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
+			break
+		}
+	}
+	return i
 }
