@@ -3,7 +3,8 @@
 // line in SLS leads to its trace.
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
-// Cloud credentials in the environment it ships to real SLS; otherwise to the
+// Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
+// ships to real SLS (producer.ConfigFromEnv reads them); otherwise to the
 // embedded emulator.
 //
 //	go run ./examples/http                       # serve, send itself 5 requests, stop
@@ -30,6 +31,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/producer/slogsls"
 	"github.com/slskafka/slskafka/slstest"
@@ -48,15 +50,17 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, addr string, requests int) error {
-	// SLS from the environment, or the embedded emulator.
-	cfg, logstore, emulator, err := setup(out)
+	// SLS from the environment, or the embedded emulator. target.Setup is
+	// producer.ConfigFromEnv plus the logstore from SLS_LOGSTORE when
+	// SLS_PROJECT is set, and the embedded emulator when it is not; a program
+	// of your own calls producer.ConfigFromEnv.
+	tg, err := target.Setup(out, slstest.Config{Logstores: map[string]int{"access": 2}})
 	if err != nil {
 		return err
 	}
-	if emulator != nil {
-		defer emulator.Close()
-	}
-	p, err := producer.New(cfg)
+	defer tg.Close()
+	logstore, emulator := tg.Logstore, tg.Emulator
+	p, err := producer.New(tg.Config)
 	if err != nil {
 		return err
 	}
@@ -189,28 +193,6 @@ func selfTest(ctx context.Context, base string, n int) error {
 		resp.Body.Close()
 	}
 	return nil
-}
-
-func setup(out io.Writer) (producer.Config, string, *slstest.Server, error) {
-	if os.Getenv(producer.EnvProject) != "" {
-		cfg, err := producer.ConfigFromEnv()
-		logstore := os.Getenv(producer.EnvLogstore)
-		if err == nil && logstore == "" {
-			err = fmt.Errorf("%s is not set: name the logstore to write to", producer.EnvLogstore)
-		}
-		return cfg, logstore, nil, err
-	}
-	s, err := slstest.Start(slstest.Config{Project: "demo", Logstores: map[string]int{"access": 2}})
-	if err != nil {
-		return producer.Config{}, "", nil, err
-	}
-	fmt.Fprintf(out, "no %s in the environment: shipping to the embedded SLS emulator at %s\n", producer.EnvProject, s.Endpoint())
-	return producer.Config{
-		Project:     s.Project(),
-		Endpoint:    s.Endpoint(),
-		Credentials: s.Credentials(),
-		TLS:         s.TLSConfig(),
-	}, "access", s, nil
 }
 
 // line prints a log's fields in key order, as one line.

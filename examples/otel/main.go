@@ -4,7 +4,8 @@
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
 // Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
-// ships to real SLS. Without them it starts the embedded SLS emulator:
+// ships to real SLS (producer.ConfigFromEnv reads them). Without them it
+// starts the embedded SLS emulator:
 //
 //	go run ./examples/otel
 package main
@@ -24,6 +25,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -42,38 +44,20 @@ func main() {
 const missingLogstore = "no-such-logstore"
 
 func run(ctx context.Context, w io.Writer) error {
-	// 1. Configuration: from the environment, or the embedded emulator.
-	var (
-		cfg      producer.Config
-		logstore = os.Getenv(producer.EnvLogstore)
-		emulator *slstest.Server
-	)
-	if os.Getenv(producer.EnvProject) != "" {
-		var err error
-		if cfg, err = producer.ConfigFromEnv(); err != nil {
-			return err
-		}
-		if logstore == "" {
-			return fmt.Errorf("%s is not set: name the logstore to write to", producer.EnvLogstore)
-		}
-	} else {
-		var err error
-		emulator, err = slstest.Start(slstest.Config{Project: "demo", Logstores: map[string]int{"app": 2}})
-		if err != nil {
-			return err
-		}
-		defer emulator.Close()
-		cfg = producer.Config{
-			Project:     emulator.Project(),
-			Endpoint:    emulator.Endpoint(),
-			Credentials: emulator.Credentials(),
-			TLS:         emulator.TLSConfig(), // trust the emulator's own CA
-		}
-		logstore = "app"
+	// 1. Configuration. target.Setup is producer.ConfigFromEnv plus the
+	// logstore from SLS_LOGSTORE when SLS_PROJECT is set, and the embedded
+	// emulator when it is not; a program of your own calls
+	// producer.ConfigFromEnv.
+	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 2}})
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	cfg, logstore := tg.Config, tg.Logstore
+	if tg.Emulator != nil {
 		// One storage error, which SLS asks clients to retry after a second:
 		// it shows up as a partition retry, not as a failure.
-		emulator.FailNext(logstore, slstest.StorageError, 1)
-		fmt.Fprintf(w, "no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+		tg.Emulator.FailNext(logstore, slstest.StorageError, 1)
 	}
 
 	// 2. A MeterProvider. In production the exporter would be OTLP

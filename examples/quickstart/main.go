@@ -3,8 +3,9 @@
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
 // Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
-// ships to real SLS. Without them it starts the embedded SLS emulator
-// (package slstest) and ships there, so it runs anywhere:
+// ships to real SLS (producer.ConfigFromEnv reads them). Without them it
+// starts the embedded SLS emulator (package slstest) and ships there, so it
+// runs anywhere:
 //
 //	go run ./examples/quickstart
 package main
@@ -21,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -35,36 +37,16 @@ func main() {
 }
 
 func run(ctx context.Context, n int) error {
-	// 1. Configuration: from the environment, or the embedded emulator.
-	var (
-		cfg      producer.Config
-		logstore = os.Getenv(producer.EnvLogstore)
-		emulator *slstest.Server
-	)
-	if os.Getenv(producer.EnvProject) != "" {
-		var err error
-		if cfg, err = producer.ConfigFromEnv(); err != nil {
-			return err
-		}
-		if logstore == "" {
-			return fmt.Errorf("%s is not set: name the logstore to write to", producer.EnvLogstore)
-		}
-	} else {
-		var err error
-		emulator, err = slstest.Start(slstest.Config{Project: "demo", Logstores: map[string]int{"app": 2}})
-		if err != nil {
-			return err
-		}
-		defer emulator.Close()
-		cfg = producer.Config{
-			Project:     emulator.Project(),
-			Endpoint:    emulator.Endpoint(),
-			Credentials: emulator.Credentials(),
-			TLS:         emulator.TLSConfig(), // trust the emulator's own CA
-		}
-		logstore = "app"
-		fmt.Printf("no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+	// 1. Configuration. target.Setup is producer.ConfigFromEnv plus the
+	// logstore from SLS_LOGSTORE when SLS_PROJECT is set, and the embedded
+	// emulator when it is not; a program of your own calls
+	// producer.ConfigFromEnv.
+	tg, err := target.Setup(os.Stdout, slstest.Config{Logstores: map[string]int{"app": 2}})
+	if err != nil {
+		return err
 	}
+	defer tg.Close()
+	cfg, logstore, emulator := tg.Config, tg.Logstore, tg.Emulator
 
 	// 2. A producer. Static fields go into every record.
 	host, _ := os.Hostname()

@@ -2,10 +2,11 @@
 // rotates short-lived STS credentials without losing or failing a record.
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION) and SLS_LOGSTORE in the
-// environment it ships to real SLS with credentials from the Alibaba Cloud
-// default chain (auth.Default). Without them it starts the embedded SLS
-// emulator and plays an STS service that issues keys valid for 2 seconds, so
-// the producer has to re-authenticate several times while it streams:
+// environment it ships to real SLS, configured by producer.ConfigFromEnv with
+// credentials from the Alibaba Cloud default chain (auth.Default). Without
+// them it starts the embedded SLS emulator and plays an STS service that
+// issues keys valid for 2 seconds, so the producer has to re-authenticate
+// several times while it streams:
 //
 //	go run ./examples/sts
 package main
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -50,13 +52,17 @@ const secretPrefix = "demo-secret-"
 // run streams records to SLS for d, or until ctx ends, then closes the
 // producer and prints what happened.
 func run(ctx context.Context, w io.Writer, d time.Duration) error {
-	var (
-		cfg      producer.Config
-		logstore = os.Getenv(producer.EnvLogstore)
-		emulator *slstest.Server
-		issued   atomic.Int64 // keys the demo STS service issued
-	)
-	if os.Getenv(producer.EnvProject) != "" {
+	// target.Setup is producer.ConfigFromEnv plus the logstore from
+	// SLS_LOGSTORE when SLS_PROJECT is set, and the embedded emulator when it
+	// is not; a program of your own calls producer.ConfigFromEnv.
+	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 2}})
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	cfg, logstore, emulator := tg.Config, tg.Logstore, tg.Emulator
+	var issued atomic.Int64 // keys the demo STS service issued
+	if emulator == nil {
 		// ConfigFromEnv takes the credentials from auth.Default, the chain
 		// every Alibaba Cloud SDK uses. It picks the first source that is
 		// configured, so the same binary needs no code change per platform:
@@ -75,13 +81,7 @@ func run(ctx context.Context, w io.Writer, d time.Duration) error {
 		//   - A laptop: `aliyun configure`, or ~/.alibabacloud/credentials.
 		//
 		// Grant the role or user only log:PostLogStoreLogs on the logstore.
-		var err error
-		if cfg, err = producer.ConfigFromEnv(); err != nil {
-			return err
-		}
-		if logstore == "" {
-			return fmt.Errorf("%s is not set: name the logstore to write to", producer.EnvLogstore)
-		}
+		//
 		// credentials-go, behind auth.Default, does not say when an STS
 		// credential expires, so the producer cannot retire a connection just
 		// before its credential does. A maximum connection age does it
@@ -96,21 +96,10 @@ func run(ctx context.Context, w io.Writer, d time.Duration) error {
 		// A Credential prints redacted: the secret and token never show.
 		fmt.Fprintf(w, "credential from the default chain: %v\n", c)
 	} else {
-		var err error
-		emulator, err = slstest.Start(slstest.Config{Project: "demo", Logstores: map[string]int{"app": 2}})
-		if err != nil {
-			return err
-		}
-		defer emulator.Close()
-		cfg = producer.Config{
-			Project:     emulator.Project(),
-			Endpoint:    emulator.Endpoint(),
-			Credentials: stsService(w, emulator, &issued),
-			TLS:         emulator.TLSConfig(), // trust the emulator's own CA
-		}
-		logstore = "app"
-		fmt.Fprintf(w, "no %s in the environment: shipping to the embedded SLS emulator at %s\n", producer.EnvProject, emulator.Endpoint())
-		fmt.Fprintf(w, "its STS keys expire %v after they are issued\n\n", keyLifetime)
+		// The emulator's own AccessKey gives way to keys from the demo STS
+		// service, which expire every keyLifetime.
+		cfg.Credentials = stsService(w, emulator, &issued)
+		fmt.Fprintf(w, "the emulator's STS keys expire %v after they are issued\n\n", keyLifetime)
 	}
 
 	cfg.StaticFields = []producer.Field{{Key: "service", Value: "sts-example"}}
