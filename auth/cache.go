@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -86,7 +87,9 @@ func RefreshMargin(d time.Duration) CacheOption {
 // given. So it is safe to wrap any Provider you are handed.
 func Caching(p Provider, opts ...CacheOption) Provider {
 	if p == nil {
-		panic("auth: Caching called with a nil Provider")
+		return ProviderFunc(func(context.Context) (Credential, error) {
+			return Credential{}, errors.New("auth: Caching was given a nil Provider: use auth.Default(), auth.Env() or auth.Static(id, secret)")
+		})
 	}
 	switch p := p.(type) {
 	case static, envProvider:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -369,14 +370,9 @@ func TestCachingConcurrentUse(t *testing.T) {
 }
 
 func TestCachingConstruction(t *testing.T) {
-	func() {
-		defer func() {
-			if r := recover(); r == nil {
-				t.Error("Caching(nil) did not panic")
-			}
-		}()
-		Caching(nil)
-	}()
+	if _, err := Caching(nil).Credential(context.Background()); err == nil || !strings.Contains(err.Error(), "nil Provider") {
+		t.Errorf("Caching(nil).Credential: err = %v, want a nil Provider error", err)
+	}
 
 	for _, p := range []Provider{Static(testID, testSecret), Env()} {
 		if Caching(p, RefreshInterval(time.Second)) != p {

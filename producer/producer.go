@@ -38,7 +38,7 @@ type Producer struct {
 	creds  auth.Provider
 	static []record.Field
 	buf    *semaphore.Weighted
-	pool   sync.Pool // *pending
+	bufs   sync.Pool // *[]byte, encoding buffers
 	topics sync.Map  // logstore name -> *logstoreState, for validated logstores
 	tel    telemetry
 	failed failureCounts
@@ -72,11 +72,16 @@ type pending struct {
 	context.Context
 	rec      kgo.Record
 	buf      []byte
+	bufp     *[]byte // the pooled holder of buf
 	ls       *logstoreState
 	size     int64
 	accepted time.Time
 	done     chan error // LogSync only
 }
+
+// errNilProducer is what every method of a nil *Producer returns (the
+// adapters call them with whatever producer they were given).
+var errNilProducer = errors.New("producer: nil *Producer: create one with producer.New")
 
 // New returns a producer. It validates cfg and does not touch the network:
 // use Ping to check the endpoint, credentials and logstore.
@@ -162,6 +167,9 @@ func (p *Producer) logstore(name string) (*logstoreState, error) {
 // Config.OnError and Stats. r is encoded before Log returns and is not
 // retained: callers may reuse r.Fields.
 func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
+	if p == nil {
+		return errNilProducer
+	}
 	pd, err := p.accept(ctx, logstore, r, nil)
 	if err != nil {
 		return err
@@ -174,6 +182,9 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 // If ctx ends first, LogSync returns ctx's error and the record stays in
 // flight.
 func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error {
+	if p == nil {
+		return errNilProducer
+	}
 	done := make(chan error, 1)
 	pd, err := p.accept(ctx, logstore, r, done)
 	if err != nil {
@@ -205,10 +216,15 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		return nil, err
 	}
 
-	pd, _ := p.pool.Get().(*pending)
-	if pd == nil {
-		pd = &pending{}
+	// A pending is never reused: franz-go may still read a record's
+	// Context (it cancels requests with it) after the record's promise
+	// ran. Only the encoding buffer is pooled.
+	pd := &pending{}
+	pd.bufp, _ = p.bufs.Get().(*[]byte)
+	if pd.bufp == nil {
+		pd.bufp = new([]byte)
 	}
+	pd.buf = *pd.bufp
 	pd.buf = record.AppendObject(pd.buf[:0], p.static, r.Fields)
 	size := int64(len(pd.buf))
 	if size > int64(p.cfg.MaxRecordBytes) {
@@ -273,15 +289,14 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 	return nil
 }
 
+// release returns a record's buffer to the pool. franz-go has copied the
+// value into its request by the time the promise runs.
 func (p *Producer) release(pd *pending) {
-	pd.Context = nil
-	pd.rec = kgo.Record{}
-	pd.ls = nil
-	pd.done = nil
-	if cap(pd.buf) > 64<<10 {
-		pd.buf = nil // do not pin one huge record's buffer in the pool
+	if cap(pd.buf) <= 64<<10 { // do not pin one huge record's buffer
+		*pd.bufp = pd.buf[:0]
+		p.bufs.Put(pd.bufp)
 	}
-	p.pool.Put(pd)
+	pd.buf, pd.bufp, pd.rec.Value = nil, nil, nil
 }
 
 // promise is franz-go's completion callback for every record. franz-go calls
@@ -322,6 +337,9 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 // first (records stay buffered). Failures are reported to OnError before
 // Flush returns.
 func (p *Producer) Flush(ctx context.Context) error {
+	if p == nil {
+		return errNilProducer
+	}
 	if ctx == nil {
 		return errors.New("producer: nil context")
 	}
@@ -344,6 +362,9 @@ func (p *Producer) Flush(ctx context.Context) error {
 // ErrClosed and are reported to OnError. Close returns the Flush result; it
 // is safe to call more than once and concurrently, later calls return nil.
 func (p *Producer) Close(ctx context.Context) error {
+	if p == nil {
+		return errNilProducer
+	}
 	if ctx == nil {
 		return errors.New("producer: nil context")
 	}
@@ -379,6 +400,9 @@ func (p *Producer) Close(ctx context.Context) error {
 // ErrLogstoreNotFound or ErrTLS with a hint, or another error for network
 // problems.
 func (p *Producer) Ping(ctx context.Context, logstore string) error {
+	if p == nil {
+		return errNilProducer
+	}
 	if ctx == nil {
 		return errors.New("producer: nil context")
 	}

@@ -574,3 +574,24 @@ func TestUnreachableEndpointTimesOut(t *testing.T) {
 		t.Fatal("record to an unreachable endpoint never failed")
 	}
 }
+
+// A nil producer (an adapter handed one by mistake) errors instead of
+// panicking.
+func TestNilProducer(t *testing.T) {
+	var p *producer.Producer
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"Log":     p.Log(ctx, "app", rec("a", "b")),
+		"LogSync": p.LogSync(ctx, "app", rec("a", "b")),
+		"Flush":   p.Flush(ctx),
+		"Ping":    p.Ping(ctx, "app"),
+		"Close":   p.Close(ctx),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "nil *Producer") {
+			t.Errorf("%s on nil producer: %v", name, err)
+		}
+	}
+	if st := p.Stats(); st != (producer.Stats{}) {
+		t.Errorf("Stats on nil producer = %+v", st)
+	}
+}

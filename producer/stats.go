@@ -45,6 +45,9 @@ type Stats struct {
 
 // Stats returns the current counters.
 func (p *Producer) Stats() Stats {
+	if p == nil {
+		return Stats{}
+	}
 	s := &p.stats
 	return Stats{
 		Accepted:            s.accepted.Load(),
