@@ -392,3 +392,9 @@ func TestCachingConstruction(t *testing.T) {
 		t.Errorf("printed as %s, want %s", got, want)
 	}
 }
+
+func TestFromCredentialsGoNil(t *testing.T) {
+	if _, err := FromCredentialsGo(nil).Credential(context.Background()); err == nil || !strings.Contains(err.Error(), "nil credentials.Credential") {
+		t.Errorf("FromCredentialsGo(nil).Credential: err = %v, want a nil credential error", err)
+	}
+}

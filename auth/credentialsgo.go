@@ -82,7 +82,9 @@ func newDefault(opts ...CacheOption) (Provider, error) {
 // AccessKey.
 func FromCredentialsGo(c credentials.Credential, opts ...CacheOption) Provider {
 	if c == nil {
-		panic("auth: FromCredentialsGo called with a nil credentials.Credential")
+		return ProviderFunc(func(context.Context) (Credential, error) {
+			return Credential{}, errors.New("auth: FromCredentialsGo was given a nil credentials.Credential: build one with credentials.NewCredential")
+		})
 	}
 	typ := deref(c.GetType())
 	return newCache(&credentialsGoSource{c: c, typ: typ}, "auth.FromCredentialsGo("+typ+")", opts)
