@@ -229,7 +229,6 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	size := int64(len(pd.buf))
 	if size > int64(p.cfg.MaxRecordBytes) {
 		p.release(pd)
-		p.stats.tooLarge.Add(1)
 		ls.tooLarge.Add(1)
 		return nil, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: logstore,
 			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", size, p.cfg.MaxRecordBytes)}
@@ -260,10 +259,8 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	pd.accepted = now
 	pd.done = done
 	p.inflight.Add(1)
-	p.stats.accepted.Add(1)
 	ls.accepted.Add(1)
 	p.stats.bufferedBytes.Add(size)
-	p.stats.bufferedRecords.Add(1)
 	return pd, nil
 }
 
@@ -271,7 +268,6 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int64) error {
 	logstore := ls.name
 	if p.cfg.OnBufferFull == Drop {
-		p.stats.dropped.Add(1)
 		ls.bufferFull.Add(1)
 		return &Error{Kind: ErrBufferFull, Project: p.cfg.Project, Logstore: logstore}
 	}
@@ -305,10 +301,8 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
 	p.buf.Release(pd.size)
 	p.stats.bufferedBytes.Add(-pd.size)
-	p.stats.bufferedRecords.Add(-1)
 	if err == nil {
 		latency := time.Since(pd.accepted)
-		p.stats.delivered.Add(1)
 		pd.ls.delivered.Add(1)
 		p.stats.observeLatency(latency)
 		p.tel.observeDelivery(pd.ls, latency)
@@ -320,7 +314,6 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 		}
 		kind := classify(err)
 		err = &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: err}
-		p.stats.failed.Add(1)
 		p.failed.add(pd.ls.name, kind)
 		p.failures.add(pd.ls.name, err)
 	}

@@ -595,3 +595,57 @@ func TestNilProducer(t *testing.T) {
 		t.Errorf("Stats on nil producer = %+v", st)
 	}
 }
+
+// lockedBuffer is a bytes.Buffer safe for the producer's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A refused credential shows up in the SDK's own logs (franz-go's debug
+// output included), errors and failure reports without its secret or token.
+func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
+	const secret, token = "sEcReTvAlUe123", "tOkEnVaLuE456"
+	s := slstest.New(t, slstest.Config{})
+	var logs lockedBuffer
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Credentials = auth.ProviderFunc(func(context.Context) (auth.Credential, error) {
+			return auth.Credential{AccessKeyID: "STS.wrong", AccessKeySecret: secret, SecurityToken: token, Expiration: time.Now().Add(time.Hour)}, nil
+		})
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.OnError = fl.on
+	})
+	pingErr := p.Ping(timeout(t, 10*time.Second), "app")
+	if err := p.Log(context.Background(), "app", rec("msg", "x")); err != nil {
+		t.Fatal(err)
+	}
+	var f producer.Failure
+	select {
+	case f = <-fl.ch:
+	case <-timeout(t, 10*time.Second).Done():
+		t.Fatal("no failure reported")
+	}
+	p.Close(context.Background())
+	out := logs.String() + "\n" + fmt.Sprint(pingErr) + "\n" + fmt.Sprintf("%v %+v %#v", f, f, f.Err)
+	if !errors.Is(pingErr, producer.ErrAuth) || !strings.Contains(logs.String(), "SLS refused the credential") {
+		t.Fatalf("expected an auth failure in the logs and from Ping; got %v\n%s", pingErr, logs.String())
+	}
+	for _, s := range []string{secret, token} {
+		if strings.Contains(out, s) {
+			t.Errorf("%q leaked:\n%s", s, out)
+		}
+	}
+}

@@ -49,13 +49,33 @@ func (p *Producer) Stats() Stats {
 		return Stats{}
 	}
 	s := &p.stats
+	// The record counts are kept once, per logstore, and summed here;
+	// finished records are read before accepted ones so that
+	// BufferedRecords is never negative.
+	var st Stats
+	p.failed.mu.Lock()
+	for _, n := range p.failed.n {
+		st.Failed += n
+	}
+	p.failed.mu.Unlock()
+	p.topics.Range(func(_, v any) bool {
+		ls := v.(*logstoreState)
+		st.Delivered += ls.delivered.Load()
+		st.Dropped += ls.bufferFull.Load()
+		st.TooLarge += ls.tooLarge.Load()
+		return true
+	})
+	p.topics.Range(func(_, v any) bool {
+		st.Accepted += v.(*logstoreState).accepted.Load()
+		return true
+	})
 	return Stats{
-		Accepted:            s.accepted.Load(),
-		Delivered:           s.delivered.Load(),
-		Failed:              s.failed.Load(),
-		Dropped:             s.dropped.Load(),
-		TooLarge:            s.tooLarge.Load(),
-		BufferedRecords:     s.bufferedRecords.Load(),
+		Accepted:            st.Accepted,
+		Delivered:           st.Delivered,
+		Failed:              st.Failed,
+		Dropped:             st.Dropped,
+		TooLarge:            st.TooLarge,
+		BufferedRecords:     st.Accepted - st.Delivered - st.Failed,
 		BufferedBytes:       s.bufferedBytes.Load(),
 		AuthFailures:        s.authFailures.Load(),
 		CredentialFailures:  s.credentialFailures.Load(),
@@ -66,12 +86,13 @@ func (p *Producer) Stats() Stats {
 	}
 }
 
+// counters are the producer-wide counters; record counts live per logstore
+// (logstoreState) and Stats sums them.
 type counters struct {
-	accepted, delivered, failed, dropped, tooLarge atomic.Int64
-	bufferedRecords, bufferedBytes                 atomic.Int64
-	authFailures, credentialFailures, retired      atomic.Int64
-	partitionRetries, rotations                    atomic.Int64
-	maxLatency                                     atomic.Int64
+	bufferedBytes                             atomic.Int64
+	authFailures, credentialFailures, retired atomic.Int64
+	partitionRetries, rotations               atomic.Int64
+	maxLatency                                atomic.Int64
 }
 
 func (c *counters) observeLatency(d time.Duration) {

@@ -62,6 +62,9 @@ type logstoreState struct {
 	attrs attribute.Set
 	rec   []metric.RecordOption // attrs, prebuilt for the histogram
 
+	// attribute sets of the dropped counter, built once
+	dropBufferFull, dropTooLarge metric.ObserveOption
+
 	accepted, delivered, bufferFull, tooLarge atomic.Int64
 }
 
@@ -159,8 +162,8 @@ func (p *Producer) initTelemetry() error {
 			set := metric.WithAttributeSet(ls.attrs)
 			o.ObserveInt64(accepted, ls.accepted.Load(), set)
 			o.ObserveInt64(delivered, ls.delivered.Load(), set)
-			o.ObserveInt64(dropped, ls.bufferFull.Load(), metric.WithAttributes(t.project, attribute.String("sls.logstore", ls.name), attribute.String("slskafka.drop.reason", "buffer_full")))
-			o.ObserveInt64(dropped, ls.tooLarge.Load(), metric.WithAttributes(t.project, attribute.String("sls.logstore", ls.name), attribute.String("slskafka.drop.reason", "record_too_large")))
+			o.ObserveInt64(dropped, ls.bufferFull.Load(), ls.dropBufferFull)
+			o.ObserveInt64(dropped, ls.tooLarge.Load(), ls.dropTooLarge)
 			return true
 		})
 		p.failed.mu.Lock()
@@ -170,7 +173,7 @@ func (p *Producer) initTelemetry() error {
 		p.failed.mu.Unlock()
 		s := &p.stats
 		o.ObserveInt64(usage, s.bufferedBytes.Load(), projectOnly)
-		o.ObserveInt64(buffered, s.bufferedRecords.Load(), projectOnly)
+		o.ObserveInt64(buffered, p.Stats().BufferedRecords, projectOnly)
 		o.ObserveInt64(rotations, s.rotations.Load(), projectOnly)
 		o.ObserveInt64(credErrs, s.credentialFailures.Load(), projectOnly)
 		o.ObserveInt64(authFails, s.authFailures.Load(), projectOnly)
@@ -186,6 +189,10 @@ func (p *Producer) newLogstoreState(logstore, topic string) *logstoreState {
 	ls := &logstoreState{name: logstore, topic: topic}
 	ls.attrs = attribute.NewSet(p.tel.project, attribute.String("sls.logstore", logstore))
 	ls.rec = []metric.RecordOption{metric.WithAttributeSet(ls.attrs)}
+	drop := func(reason string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(p.tel.project, attribute.String("sls.logstore", logstore), attribute.String("slskafka.drop.reason", reason)))
+	}
+	ls.dropBufferFull, ls.dropTooLarge = drop("buffer_full"), drop("record_too_large")
 	return ls
 }
 

@@ -282,13 +282,6 @@ func (c *Conn) Close() error {
 	return c.Conn.Close()
 }
 
-// Retired reports whether the connection has passed its retire time.
-func (c *Conn) Retired() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.retired
-}
-
 // sent is a request whose response has not been read yet.
 type sent struct{ key, version int16 }
 
