@@ -67,8 +67,10 @@ func RefreshMargin(d time.Duration) CacheOption {
 //
 //   - Callers that arrive while a fetch is in flight wait for that fetch:
 //     many connections dialing at once cause one call of p, never a stampede.
-//     A caller whose ctx ends stops waiting; the fetch runs on (bounded by a
-//     one-minute timeout) and fills the cache for the next caller.
+//     A caller whose ctx ends stops waiting; the fetch runs on and fills
+//     the cache for the next caller. It gets a one-minute deadline, which
+//     bounds providers that honour their ctx; credentials-go's sources do
+//     not take one and rely on their own HTTP and command timeouts.
 //   - A credential with an Expiration is replaced [RefreshMargin] (default 5
 //     minutes, at most half its lifetime) before it expires. If that refresh
 //     fails, the cached credential keeps being returned until it expires,
@@ -92,7 +94,7 @@ func Caching(p Provider, opts ...CacheOption) Provider {
 		})
 	}
 	switch p := p.(type) {
-	case static, envProvider:
+	case *static, envProvider:
 		return p
 	case *cachingProvider:
 		if len(opts) == 0 {

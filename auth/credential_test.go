@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,6 +61,10 @@ func TestCredentialNeverPrintsSecrets(t *testing.T) {
 		"static":         Static(testID, testSecret),
 		"cached":         cached,
 		"nested pointer": &struct{ Inner *config }{&config{Cred: c}},
+		// fmt does not call Format on values in unexported fields, as in
+		// a Config kept inside a Producer: providers must not print there.
+		"unexported static": struct{ p Provider }{Static(testID, testSecret)},
+		"unexported cached": &struct{ p Provider }{cached},
 	}
 	// fmt skips all methods when it reports a wrong verb, and %s, %q, %t,
 	// %e and %U are wrong for a pointer to a struct without methods, such
@@ -69,7 +74,7 @@ func TestCredentialNeverPrintsSecrets(t *testing.T) {
 	stringVerbs := []string{"%s", "%q", "%#q", "%-60.20s", "%t", "%e", "%U"}
 	for name, v := range values {
 		vs := verbs
-		if name != "nested pointer" {
+		if name != "nested pointer" && !strings.HasPrefix(name, "unexported") {
 			vs = append(vs, stringVerbs...)
 		}
 		for _, verb := range vs {

@@ -113,8 +113,9 @@ type chainSource struct {
 }
 
 func (s *chainSource) Credential(context.Context) (Credential, error) {
+	reused := s.c != nil
 	cred, name, err := s.read()
-	if err != nil && s.last != "" {
+	if err != nil && reused {
 		// The chain keeps asking the source that answered last, even after
 		// it fails. Start over once, so that another configured source is
 		// found.
@@ -189,6 +190,9 @@ var (
 	// secretField matches "key": "value", key=value and key: value pairs
 	// whose key names a secret, a token or a password, as they appear in
 	// the HTTP bodies, URLs and files credentials-go quotes in its errors.
+	// urlPassword matches the password of a URL's user info
+	// (scheme://user:password@host), as url.URL.Redacted would hide it.
+	urlPassword = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@`)
 	secretField = regexp.MustCompile(`(?i)("?[a-z0-9_-]*(?:secret|token|password|signature)[a-z0-9_-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s"',;&}]+)`)
 )
 
@@ -200,6 +204,7 @@ func redact(err error) error {
 	msg := err.Error()
 	clean := cliConfigDump.ReplaceAllString(msg, "$1 [file content not shown]")
 	clean = iniLineDump.ReplaceAllString(clean, "${1}[line not shown]")
+	clean = urlPassword.ReplaceAllString(clean, "${1}"+redacted+"@")
 	clean = secretField.ReplaceAllString(clean, "${1}"+redacted)
 	if clean == msg {
 		return err

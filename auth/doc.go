@@ -39,5 +39,9 @@
 // credentials-go renews STS credentials itself 3 minutes before they expire.
 //
 // Errors say which source failed and what to set, and never contain a secret
-// or token.
+// or token: what credentials-go quotes in its errors (response bodies,
+// configuration files, URLs with a password) is redacted. credentials-go
+// itself may still print secrets to stdout in two cases this package cannot
+// intercept: a CLI profile in External mode whose command prints unparsable
+// output, and the environment variable DEBUG=credential.
 package auth

@@ -41,12 +41,15 @@ func (f ProviderFunc) Credential(ctx context.Context) (Credential, error) { retu
 // a message that says what to fix, if the AccessKey is empty or malformed
 // (see [Credential.Validate]); it needs no caching.
 func Static(id, secret string) Provider {
-	return static{Credential{AccessKeyID: strings.TrimSpace(id), AccessKeySecret: strings.TrimSpace(secret)}}
+	return &static{Credential{AccessKeyID: strings.TrimSpace(id), AccessKeySecret: strings.TrimSpace(secret)}}
 }
 
+// static is used through a pointer: fmt does not call Format on a value
+// held in an unexported field (a Config inside a Producer, say) and would
+// print the secret, while it prints a nested pointer as an address.
 type static struct{ c Credential }
 
-func (s static) Credential(context.Context) (Credential, error) {
+func (s *static) Credential(context.Context) (Credential, error) {
 	if p := s.c.problem(plainNames); p != "" {
 		return Credential{}, fmt.Errorf("auth: auth.Static: %s", p)
 	}
@@ -54,10 +57,10 @@ func (s static) Credential(context.Context) (Credential, error) {
 }
 
 // String describes the provider without its secret.
-func (s static) String() string { return "auth.Static(" + maskID(s.c.AccessKeyID) + ")" }
+func (s *static) String() string { return "auth.Static(" + maskID(s.c.AccessKeyID) + ")" }
 
 // Format keeps the secret out of every fmt verb, including %+v and %#v.
-func (s static) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.String()) }
+func (s *static) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.String()) }
 
 // Env returns a Provider that reads the AccessKey from the environment
 // variables ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET,

@@ -164,8 +164,8 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 		if err != nil {
 			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q: %w; pass the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint, err)
 		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
+		n, ok := parsePort(p)
+		if !ok {
 			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has port %q, which is not a number between 1 and 65535: leave the port out", slsEndpoint, p)
 		}
 		host, port = h, n
@@ -194,7 +194,8 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 	region, n := rest, Public
 	if r, ok := strings.CutSuffix(rest, intranetSuffix); ok {
 		region, n = r, Intranet
-	} else if r, ok := strings.CutSuffix(rest, "-share"); ok {
+	}
+	if r, ok := strings.CutSuffix(region, "-share"); ok {
 		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use %s%s (public) or %s-intranet%s (VPC), or call endpoint.Parse for a literal host:port", slsEndpoint, r, domain, r, domain)
 	}
 	if rule := checkRegion(region); rule != "" {
@@ -227,9 +228,15 @@ func Parse(hostport string) (Endpoint, error) {
 	if h == "" {
 		return Endpoint{}, fmt.Errorf("endpoint: address %q has no host: write host:port, such as 127.0.0.1:9093", hostport)
 	}
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 {
+	n, ok := parsePort(p)
+	if !ok {
 		return Endpoint{}, fmt.Errorf("endpoint: address %q has port %q: write a port number between 1 and 65535", hostport, p)
 	}
 	return Endpoint{Host: h, Port: n}, nil
+}
+
+// parsePort accepts a decimal port from 1 to 65535, without sign.
+func parsePort(p string) (int, bool) {
+	n, err := strconv.ParseUint(p, 10, 16)
+	return int(n), err == nil && n > 0
 }

@@ -649,3 +649,16 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// Printing a producer (its Config sits in an unexported field, where fmt
+// calls no Format method) does not print the AccessKey secret.
+func TestPrintedProducerHasNoSecret(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	p := newProducer(t, s, func(c *producer.Config) { c.Credentials = auth.Static("LTAIprinted", "pRiNtEdSeCrEt") })
+	p.Ping(timeout(t, 10*time.Second), "app") // fills the credential cache; the key is refused, which does not matter here
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		if out := fmt.Sprintf(verb, p); strings.Contains(out, "pRiNtEdSeCrEt") {
+			t.Errorf("%s of a *Producer prints the secret", verb)
+		}
+	}
+}
