@@ -13,10 +13,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,11 +135,7 @@ func request(i int) producer.Record {
 // format prints a log the way the SLS console lists it: time, then fields
 // in key order.
 func format(l slstest.Log) string {
-	keys := make([]string, 0, len(l.Fields))
-	for k := range l.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(l.Fields))
 	var b strings.Builder
 	fmt.Fprintf(&b, "  __time__: %s  __shard__: %d\n", l.Time.Format(time.RFC3339Nano), l.Shard)
 	for _, k := range keys {

@@ -14,10 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -32,18 +34,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // after the first Ctrl-C, a second one exits at once
-	if err := run(ctx); err != nil {
+	if err := run(ctx, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "slog example:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context, w io.Writer) error {
 	// 1. Configuration. target.Setup is producer.ConfigFromEnv plus the
 	// logstore from SLS_LOGSTORE when SLS_PROJECT is set, and the embedded
 	// emulator when it is not; a program of your own calls
 	// producer.ConfigFromEnv.
-	tg, err := target.Setup(os.Stdout, slstest.Config{Logstores: map[string]int{"app": 1}})
+	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 1}})
 	if err != nil {
 		return err
 	}
@@ -60,7 +62,7 @@ func run(ctx context.Context) error {
 	defer p.Close(context.Background())
 	if err := p.Ping(ctx, logstore); err != nil {
 		if ctx.Err() != nil {
-			fmt.Println("interrupted before logging anything")
+			fmt.Fprintln(w, "interrupted before logging anything")
 			return nil
 		}
 		return err
@@ -73,7 +75,7 @@ func run(ctx context.Context) error {
 		AddSource: true,
 		OnError:   func(err error) { fmt.Fprintln(os.Stderr, "log record lost:", err) },
 	})
-	console := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo})
+	console := slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})
 	logger := slog.New(slog.NewMultiHandler(console, sls)).With("service", "checkout", "version", "1.4.2")
 
 	// 4. Log like a service does.
@@ -99,16 +101,16 @@ func run(ctx context.Context) error {
 	st := p.Stats()
 
 	if emulator == nil {
-		fmt.Printf("\nshipped to logstore %q of project %q: %d accepted, %d delivered, %d failed, %d refused\n",
+		fmt.Fprintf(w, "\nshipped to logstore %q of project %q: %d accepted, %d delivered, %d failed, %d refused\n",
 			logstore, cfg.Project, st.Accepted, st.Delivered, st.Failed, sls.Refused())
 		return nil
 	}
 	logs := emulator.Logs(logstore)
-	fmt.Println("\nwhat SLS stored:")
+	fmt.Fprintln(w, "\nwhat SLS stored:")
 	for _, l := range logs {
-		fmt.Println(format(l))
+		fmt.Fprintln(w, format(l))
 	}
-	fmt.Printf("summary: %d records accepted, %d delivered, %d failed, %d refused, %d stored in logstore %q\n",
+	fmt.Fprintf(w, "summary: %d records accepted, %d delivered, %d failed, %d refused, %d stored in logstore %q\n",
 		st.Accepted, st.Delivered, st.Failed, sls.Refused(), len(logs), logstore)
 	if int64(len(logs)) != st.Accepted || st.Failed != 0 || sls.Refused() != 0 {
 		return fmt.Errorf("stored %d of %d records", len(logs), st.Accepted)
@@ -147,11 +149,7 @@ func serve(ctx context.Context, logger *slog.Logger, r request) {
 // format prints a log the way the SLS console lists it: time, then fields
 // in key order.
 func format(l slstest.Log) string {
-	keys := make([]string, 0, len(l.Fields))
-	for k := range l.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(l.Fields))
 	var b strings.Builder
 	fmt.Fprintf(&b, "  __time__: %s\n", l.Time.Format(time.RFC3339Nano))
 	for _, k := range keys {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,17 +17,26 @@ func TestSlogExampleRuns(t *testing.T) {
 	t.Setenv("SLS_PROJECT", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := run(ctx); err != nil {
-		t.Fatal(err)
+	var out bytes.Buffer
+	if err := run(ctx, &out); err != nil {
+		t.Fatalf("%v\n%s", err, &out)
+	}
+	if !strings.Contains(out.String(), "summary:") || !strings.Contains(out.String(), "what SLS stored") {
+		t.Errorf("no summary of what SLS stored:\n%s", &out)
 	}
 }
 
-// Interrupted (Ctrl-C) before it starts, it stops cleanly and succeeds.
+// Interrupted (Ctrl-C) before it starts, it stops cleanly, says so, and
+// ships nothing.
 func TestSlogExampleInterrupted(t *testing.T) {
 	t.Setenv("SLS_PROJECT", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := run(ctx); err != nil {
+	var out bytes.Buffer
+	if err := run(ctx, &out); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "interrupted") || strings.Contains(out.String(), "summary:") {
+		t.Errorf("want an interrupted run without a summary:\n%s", &out)
 	}
 }

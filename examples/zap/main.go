@@ -37,18 +37,18 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, 20); err != nil {
+	if err := run(ctx, os.Stdout, 20); err != nil {
 		fmt.Fprintln(os.Stderr, "zap example:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, requests int) error {
+func run(ctx context.Context, w io.Writer, requests int) error {
 	// 1. Configuration. target.Setup is producer.ConfigFromEnv plus the
 	// logstore from SLS_LOGSTORE when SLS_PROJECT is set, and the embedded
 	// emulator when it is not; a program of your own calls
 	// producer.ConfigFromEnv.
-	tg, err := target.Setup(os.Stdout, slstest.Config{Logstores: map[string]int{"app": 2}})
+	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 2}})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func run(ctx context.Context, requests int) error {
 	defer p.Close(context.Background())
 	if err := p.Ping(ctx, logstore); err != nil {
 		if ctx.Err() != nil {
-			fmt.Println("interrupted before logging")
+			fmt.Fprintln(w, "interrupted before logging")
 			return nil
 		}
 		return err
@@ -121,20 +121,20 @@ func run(ctx context.Context, requests int) error {
 	st := p.Stats()
 
 	if ctx.Err() != nil {
-		fmt.Printf("\ninterrupted after %d of %d requests\n", served, requests)
+		fmt.Fprintf(w, "\ninterrupted after %d of %d requests\n", served, requests)
 	}
 	if emulator == nil {
-		fmt.Printf("shipped %d entries to logstore %q of project %q in %v: %d delivered, %d failed\n",
+		fmt.Fprintf(w, "shipped %d entries to logstore %q of project %q in %v: %d delivered, %d failed\n",
 			shipped, logstore, cfg.Project, took.Round(time.Millisecond), st.Delivered, st.Failed)
 		return nil
 	}
 	logs := emulator.Logs(logstore)
-	fmt.Println("\nwhat SLS stored (one entry of each kind):")
+	fmt.Fprintln(w, "\nwhat SLS stored (one entry of each kind):")
 	seen := map[string]bool{}
 	for _, l := range logs {
 		if msg := l.Fields["msg"]; !seen[msg] {
 			seen[msg] = true
-			fmt.Println(format(l))
+			fmt.Fprintln(w, format(l))
 		}
 	}
 	traced := 0
@@ -143,7 +143,7 @@ func run(ctx context.Context, requests int) error {
 			traced++
 		}
 	}
-	fmt.Printf("summary: %d entries shipped, %d delivered, %d failed, %d stored in logstore %q (%d with a trace id), in %v\n",
+	fmt.Fprintf(w, "summary: %d entries shipped, %d delivered, %d failed, %d stored in logstore %q (%d with a trace id), in %v\n",
 		shipped, st.Delivered, st.Failed, len(logs), logstore, traced, took.Round(time.Millisecond))
 	if len(logs) != shipped || st.Failed != 0 {
 		return fmt.Errorf("stored %d of %d entries", len(logs), shipped)
