@@ -2,15 +2,14 @@ package slogsls
 
 import (
 	"context"
-	"encoding/hex"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/producer"
 )
 
@@ -83,8 +82,9 @@ type Handler struct {
 	// pre holds the fields of WithAttrs, rendered once. The slice is never
 	// appended to in place: every derived handler gets its own array.
 	pre []producer.Field
-	// prefix is the dotted key prefix of the open groups ("a.b."), groups
-	// the same names for ReplaceAttr; len(groups) == cap(groups).
+	// prefix is the dotted key prefix of the open groups ("a.b."); groups
+	// lists their names for ReplaceAttr, and is nil without it.
+	// len(groups) == cap(groups).
 	prefix string
 	groups []string
 }
@@ -96,6 +96,9 @@ func New(p *producer.Producer, logstore string, opts *Options) *Handler {
 	h := &Handler{p: p, logstore: logstore, refused: new(atomic.Int64)}
 	if opts != nil {
 		h.opts = *opts
+	}
+	if h.opts.Level == nil {
+		h.opts.Level = slog.LevelInfo
 	}
 	if h.opts.LevelKey == "" {
 		h.opts.LevelKey = slog.LevelKey
@@ -116,11 +119,7 @@ func (h *Handler) Refused() int64 { return h.refused.Load() }
 
 // Enabled reports whether level is at or above Options.Level.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
-	min := slog.LevelInfo
-	if h.opts.Level != nil {
-		min = h.opts.Level.Level()
-	}
-	return level >= min
+	return level >= h.opts.Level.Level()
 }
 
 // WithAttrs returns a handler whose records also carry attrs, rendered now
@@ -130,21 +129,19 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	s := getState(h)
-	s.key = append(s.key, h.prefix...)
-	if h.opts.ReplaceAttr != nil {
-		s.groups = append(s.groups, h.groups...)
-	}
+	s.prefix = append(s.prefix, h.prefix...)
+	s.groups = append(s.groups, h.groups...) // nil without ReplaceAttr
 	for _, a := range attrs {
 		s.appendAttr(a)
 	}
-	if len(s.fields) == 0 {
+	if len(s.Fields) == 0 {
 		putState(s)
 		return h
 	}
 	// A new, full array: never h.pre's, and appends to it copy.
-	pre := make([]producer.Field, len(h.pre), len(h.pre)+len(s.fields))
+	pre := make([]producer.Field, len(h.pre), len(h.pre)+len(s.Fields))
 	copy(pre, h.pre)
-	pre = appendOwned(pre, s.fields)
+	pre = fieldbuf.AppendOwned(pre, s.Fields)
 	putState(s)
 	h2 := *h
 	h2.pre = pre
@@ -160,7 +157,9 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.prefix = h.prefix + name + "."
-	h2.groups = slices.Concat(h.groups, []string{name}) // len == cap: appends copy
+	if h.opts.ReplaceAttr != nil {
+		h2.groups = slices.Concat(h.groups, []string{name}) // len == cap: appends copy
+	}
 	return &h2
 }
 
@@ -172,23 +171,22 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ctx = context.Background()
 	}
 	s, logTime := h.render(ctx, r)
-
-	// Log encodes the fields before it returns and keeps none of them, so
-	// they may point into s.buf until putState.
-	lctx := ctx
 	if ctx.Done() != nil {
-		lctx = context.WithoutCancel(ctx)
+		// A record must not be lost because the request that logged it
+		// ended; the context's values are kept.
+		ctx = context.WithoutCancel(ctx)
 	}
-	err := h.p.Log(lctx, h.logstore, producer.Record{Time: logTime, Fields: s.fields})
+	// Log encodes the fields before it returns and keeps none of them, so
+	// they may point into the state until putState.
+	err := h.p.Log(ctx, h.logstore, producer.Record{Time: logTime, Fields: s.Fields})
 	putState(s)
 	if err != nil {
 		h.refused.Add(1)
 		if h.opts.OnError != nil {
 			h.opts.OnError(err)
 		}
-		return err
 	}
-	return nil
+	return err
 }
 
 // render renders r into the fields of a pooled state and returns it with
@@ -203,8 +201,8 @@ func (h *Handler) render(ctx context.Context, r slog.Record) (*state, time.Time)
 		logTime = s.appendTime(r.Time)
 	}
 	if rep == nil {
-		s.add(h.opts.LevelKey, r.Level.String())
-		s.add(h.opts.MessageKey, r.Message)
+		s.Add(h.opts.LevelKey, r.Level.String())
+		s.Add(h.opts.MessageKey, r.Message)
 	} else {
 		s.appendBuiltin(slog.Any(slog.LevelKey, r.Level), h.opts.LevelKey)
 		s.appendBuiltin(slog.String(slog.MessageKey, r.Message), h.opts.MessageKey)
@@ -212,30 +210,26 @@ func (h *Handler) render(ctx context.Context, r slog.Record) (*state, time.Time)
 	if h.opts.AddSource && r.PC != 0 {
 		if src := r.Source(); src != nil {
 			if rep == nil {
-				s.add(h.opts.SourceKey, s.sourceString(src))
+				s.Add(h.opts.SourceKey, s.sourceString(src))
 			} else {
 				s.appendBuiltin(slog.Any(slog.SourceKey, src), h.opts.SourceKey)
 			}
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		tid, sid := sc.TraceID(), sc.SpanID()
 		if rep == nil {
-			s.add(TraceIDKey, s.hexString(tid[:]))
-			s.add(SpanIDKey, s.hexString(sid[:]))
+			s.AddTrace(sc, TraceIDKey, SpanIDKey)
 		} else {
 			// Real strings: ReplaceAttr may keep what it is given.
-			s.appendBuiltin(slog.String(TraceIDKey, tid.String()), TraceIDKey)
-			s.appendBuiltin(slog.String(SpanIDKey, sid.String()), SpanIDKey)
+			s.appendBuiltin(slog.String(TraceIDKey, sc.TraceID().String()), TraceIDKey)
+			s.appendBuiltin(slog.String(SpanIDKey, sc.SpanID().String()), SpanIDKey)
 		}
 	}
 
 	// WithAttrs fields, then the record's own attributes in the open groups.
-	s.fields = append(s.fields, h.pre...)
-	s.key = append(s.key, h.prefix...)
-	if rep != nil {
-		s.groups = append(s.groups, h.groups...)
-	}
+	s.Fields = append(s.Fields, h.pre...)
+	s.prefix = append(s.prefix, h.prefix...)
+	s.groups = append(s.groups, h.groups...) // nil without ReplaceAttr
 	r.Attrs(func(a slog.Attr) bool {
 		s.appendAttr(a)
 		return true
@@ -276,34 +270,4 @@ func (s *state) appendBuiltin(a slog.Attr, key string) {
 		a.Key = key
 	}
 	s.appendReplaced(a)
-}
-
-// appendOwned appends copies of fields, which may point into a pooled
-// buffer, to dst; the copies share one new string.
-func appendOwned(dst, fields []producer.Field) []producer.Field {
-	n := 0
-	for _, f := range fields {
-		n += len(f.Key) + len(f.Value)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, f := range fields {
-		b.WriteString(f.Key)
-		b.WriteString(f.Value)
-	}
-	all := b.String()
-	off := 0
-	for _, f := range fields {
-		k := all[off : off+len(f.Key)]
-		off += len(f.Key)
-		dst = append(dst, producer.Field{Key: k, Value: all[off : off+len(f.Value)]})
-		off += len(f.Value)
-	}
-	return dst
-}
-
-func (s *state) hexString(b []byte) string {
-	off := len(s.buf)
-	s.buf = hex.AppendEncode(s.buf, b)
-	return s.since(off)
 }

@@ -289,22 +289,38 @@ func TestLevelVar(t *testing.T) {
 	}
 }
 
+// The keys of the built-ins apply with and without ReplaceAttr: one that
+// keeps slog's key is written under the configured key.
 func TestKeys(t *testing.T) {
 	e := newSLS(t, nil)
-	l := slog.New(New(e.p, "app", &Options{LevelKey: "severity", MessageKey: "message", SourceKey: "caller", AddSource: true}))
-	l.Error("boom")
-	got := e.one(t)
-	if got.Fields["severity"] != "ERROR" || got.Fields["message"] != "boom" || !strings.Contains(got.Fields["caller"], "handler_test.go:") {
-		t.Errorf("stored %s", sorted(got.Fields))
+	when := time.Date(2024, 5, 1, 12, 34, 56, 789_000_000, time.UTC)
+	for _, rep := range []func([]string, slog.Attr) slog.Attr{nil, func(_ []string, a slog.Attr) slog.Attr { return a }} {
+		h := New(e.p, "app", &Options{LevelKey: "severity", MessageKey: "message", SourceKey: "caller", TimeKey: "ts",
+			AddSource: true, ReplaceAttr: rep})
+		_, file, line, _ := runtime.Caller(0)
+		r := slog.NewRecord(when, slog.LevelError, "boom", callerPC())
+		if err := h.Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		equalFields(t, e.one(t).Fields, map[string]string{
+			"severity": "ERROR", "message": "boom", "caller": fmt.Sprintf("%s:%d", file, line+1),
+			"ts": "2024-05-01T12:34:56.789Z",
+		})
 	}
-	if len(got.Fields) != 3 {
-		t.Errorf("stored %s, want 3 fields", sorted(got.Fields))
-	}
+}
+
+// callerPC returns the PC of its caller's call, as slog.Logger records it.
+func callerPC() uintptr {
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:])
+	return pcs[0]
 }
 
 func TestReplaceAttr(t *testing.T) {
 	e := newSLS(t, nil)
-	when := time.Now().Truncate(time.Millisecond)
+	// Long past: a record that keeps this time is told from one the
+	// producer stamps.
+	when := time.Date(2024, 5, 1, 12, 34, 56, 789_000_000, time.UTC)
 	type call struct {
 		groups string
 		key    string

@@ -10,24 +10,20 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
+	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/producer"
 )
 
-// state renders one record (or one WithAttrs call) into fields.
-//
-// Rendered keys and values are appended to buf, and the fields point into it
-// with unsafe.String. That is safe because buf is only ever appended to while
-// the fields are in use: when append moves buf to a larger array, the old one
-// is left as it was and stays alive through the strings that point into it.
-// buf is reused only after putState, once the producer has encoded the fields
-// (Log keeps none of them); WithAttrs copies its fields out (appendOwned).
+// state renders one record (or one WithAttrs call) into the fields of its
+// fieldbuf.Buffer, whose strings alias its buffer (see there why that is
+// safe). The buffer is reused only after putState, once the producer has
+// encoded the fields (Log keeps none of them); WithAttrs copies its fields
+// out (fieldbuf.AppendOwned).
 type state struct {
+	fieldbuf.Buffer
 	h      *Handler
-	buf    []byte
-	fields []producer.Field
-	key    []byte   // dotted prefix of the open groups
+	prefix []byte   // dotted prefix of the open groups, "a.b."
 	groups []string // the open groups, kept only when ReplaceAttr is set
 
 	js  bytes.Buffer
@@ -35,10 +31,10 @@ type state struct {
 }
 
 var statePool = sync.Pool{New: func() any {
-	s := &state{
-		buf:    make([]byte, 0, 1024),
-		fields: make([]producer.Field, 0, 32),
-	}
+	s := &state{Buffer: fieldbuf.Buffer{
+		Buf:    make([]byte, 0, 1024),
+		Fields: make([]producer.Field, 0, 32),
+	}}
 	s.enc = json.NewEncoder(&s.js)
 	s.enc.SetEscapeHTML(false)
 	return s
@@ -50,35 +46,16 @@ func getState(h *Handler) *state {
 	return s
 }
 
-// maxPooledBuf keeps one huge record from pinning its buffer in the pool.
-const maxPooledBuf = 64 << 10
-
 func putState(s *state) {
-	if cap(s.buf) > maxPooledBuf || cap(s.fields) > 1024 || s.js.Cap() > maxPooledBuf {
-		return
+	if s.js.Cap() > fieldbuf.MaxPooledBytes || !s.Reset() {
+		return // too big to keep
 	}
-	clear(s.fields) // drop references to old buffers and user strings
 	clear(s.groups)
 	s.h = nil
-	s.buf = s.buf[:0]
-	s.fields = s.fields[:0]
-	s.key = s.key[:0]
+	s.prefix = s.prefix[:0]
 	s.groups = s.groups[:0]
 	s.js.Reset()
 	statePool.Put(s)
-}
-
-// since returns the bytes appended to buf since off as a string that
-// aliases buf.
-func (s *state) since(off int) string {
-	if off == len(s.buf) {
-		return ""
-	}
-	return unsafe.String(&s.buf[off], len(s.buf)-off)
-}
-
-func (s *state) add(key, value string) {
-	s.fields = append(s.fields, producer.Field{Key: key, Value: value})
 }
 
 // isEmpty reports whether a is the zero Attr, which handlers ignore.
@@ -114,9 +91,9 @@ func (s *state) appendReplaced(a slog.Attr) {
 			}
 			return
 		}
-		n := len(s.key)
-		s.key = append(s.key, a.Key...)
-		s.key = append(s.key, '.')
+		n := len(s.prefix)
+		s.prefix = append(s.prefix, a.Key...)
+		s.prefix = append(s.prefix, '.')
 		rep := s.h.opts.ReplaceAttr != nil
 		if rep {
 			s.groups = append(s.groups, a.Key)
@@ -124,104 +101,105 @@ func (s *state) appendReplaced(a slog.Attr) {
 		for _, m := range attrs {
 			s.appendAttr(m)
 		}
-		s.key = s.key[:n]
+		s.prefix = s.prefix[:n]
 		if rep {
 			s.groups = s.groups[:len(s.groups)-1]
 		}
 		return
 	}
-	key := a.Key
-	if len(s.key) > 0 {
-		off := len(s.buf)
-		s.buf = append(s.buf, s.key...)
-		s.buf = append(s.buf, a.Key...)
-		key = s.since(off)
-	}
-	s.add(key, s.value(a.Value))
+	key := s.Key(s.prefix, a.Key)
+	s.Add(key, s.value(a.Value))
 }
 
 // value renders a resolved, non-group value; see the table in the package
 // documentation.
 func (s *state) value(v slog.Value) string {
-	off := len(s.buf)
+	off := len(s.Buf)
 	switch v.Kind() {
 	case slog.KindString:
 		return v.String()
 	case slog.KindInt64:
-		s.buf = strconv.AppendInt(s.buf, v.Int64(), 10)
+		s.Buf = strconv.AppendInt(s.Buf, v.Int64(), 10)
 	case slog.KindUint64:
-		s.buf = strconv.AppendUint(s.buf, v.Uint64(), 10)
+		s.Buf = strconv.AppendUint(s.Buf, v.Uint64(), 10)
 	case slog.KindFloat64:
-		s.buf = strconv.AppendFloat(s.buf, v.Float64(), 'g', -1, 64)
+		s.Buf = strconv.AppendFloat(s.Buf, v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
 		if v.Bool() {
 			return "true"
 		}
 		return "false"
 	case slog.KindDuration:
-		s.buf = append(s.buf, v.Duration().String()...) // String is inlined: no allocation
+		s.Buf = append(s.Buf, v.Duration().String()...) // String is inlined: no allocation
 	case slog.KindTime:
-		s.buf = v.Time().AppendFormat(s.buf, time.RFC3339Nano)
+		s.Buf = v.Time().AppendFormat(s.Buf, time.RFC3339Nano)
 	default: // KindAny; KindLogValuer and KindGroup are resolved by now
 		s.appendAny(v.Any())
 	}
-	return s.since(off)
+	return s.Since(off)
 }
 
 // appendAny appends the rendering of an arbitrary value to buf.
 func (s *state) appendAny(x any) {
-	off := len(s.buf)
+	off := len(s.Buf)
 	defer func() {
 		// A method with a value receiver called through a nil pointer,
 		// or one that panics: render what slog renders.
 		if r := recover(); r != nil {
-			s.buf = s.buf[:off]
+			s.Buf = s.Buf[:off]
 			if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
-				s.buf = append(s.buf, "null"...)
+				s.Buf = append(s.Buf, "null"...)
 				return
 			}
-			s.buf = fmt.Appendf(s.buf, "!PANIC: %v", r)
+			s.Buf = fmt.Appendf(s.Buf, "!PANIC: %v", r)
 		}
 	}()
 	switch x := x.(type) {
 	case nil:
-		s.buf = append(s.buf, "null"...)
+		s.Buf = append(s.Buf, "null"...)
 		return
 	case error:
-		s.buf = append(s.buf, x.Error()...)
+		s.Buf = append(s.Buf, x.Error()...)
 		return
 	case []byte:
-		s.buf = append(s.buf, x...)
+		s.Buf = append(s.Buf, x...)
 		return
 	case *slog.Source:
-		s.buf = appendSource(s.buf, x)
+		s.Buf = appendSource(s.Buf, x)
 		return
 	case encoding.TextMarshaler:
 		if t, err := x.MarshalText(); err == nil {
-			s.buf = append(s.buf, t...)
+			s.Buf = append(s.Buf, t...)
 			return
 		}
 	}
 	s.js.Reset()
 	if err := s.enc.Encode(x); err != nil {
-		s.buf = fmt.Appendf(s.buf, "%+v", x)
+		s.Buf = fmt.Appendf(s.Buf, "%+v", x)
 		return
 	}
 	js := bytes.TrimSuffix(s.js.Bytes(), []byte{'\n'})
-	if len(js) > 0 && js[0] == '"' {
+	if len(js) >= 2 && js[0] == '"' {
+		// A JSON string is stored without its quotes. encoding/json
+		// escapes only with a backslash: without one, the text between
+		// the quotes is the string.
+		if bytes.IndexByte(js, '\\') < 0 {
+			s.Buf = append(s.Buf, js[1:len(js)-1]...)
+			return
+		}
 		var str string
 		if json.Unmarshal(js, &str) == nil {
-			s.buf = append(s.buf, str...)
+			s.Buf = append(s.Buf, str...)
 			return
 		}
 	}
-	s.buf = append(s.buf, js...)
+	s.Buf = append(s.Buf, js...)
 }
 
 func (s *state) sourceString(src *slog.Source) string {
-	off := len(s.buf)
-	s.buf = appendSource(s.buf, src)
-	return s.since(off)
+	off := len(s.Buf)
+	s.Buf = appendSource(s.Buf, src)
+	return s.Since(off)
 }
 
 func appendSource(b []byte, src *slog.Source) []byte {

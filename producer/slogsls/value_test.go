@@ -27,6 +27,16 @@ type valueErr struct{ msg string }
 
 func (e valueErr) Error() string { return e.msg } // panics through a nil *valueErr
 
+// nilSafeErr is an error whose method handles a nil receiver.
+type nilSafeErr struct{}
+
+func (e *nilSafeErr) Error() string {
+	if e == nil {
+		return "no error details"
+	}
+	return "details"
+}
+
 type panicErr struct{}
 
 func (*panicErr) Error() string { panic("boom") }
@@ -42,7 +52,6 @@ func (badText) MarshalText() ([]byte, error) { return nil, errors.New("no text")
 func TestValues(t *testing.T) {
 	e := newSLS(t, nil)
 	when := time.Date(2024, 5, 1, 12, 0, 0, 5, time.UTC)
-	var nilErr error
 	cases := []struct {
 		name string
 		v    any
@@ -60,7 +69,7 @@ func TestValues(t *testing.T) {
 		{"time", when, "2024-05-01T12:00:00.000000005Z"},
 		{"error", fmt.Errorf("open config: %w", errors.New("permission denied")), "open config: permission denied"},
 		{"nil", nil, "null"},
-		{"nil-error", nilErr, "null"},
+		{"typed-nil-error", (*nilSafeErr)(nil), "no error details"}, // not null: a non-nil error
 		{"nil-pointer-error", (*valueErr)(nil), "null"},
 		{"panicking-error", &panicErr{}, "!PANIC: boom"},
 		{"bytes", []byte("raw text"), "raw text"},
@@ -76,6 +85,9 @@ func TestValues(t *testing.T) {
 		{"map", map[string]int{"b": 2, "a": 1}, `{"a":1,"b":2}`},
 		{"slice", []int{1, 2}, `[1,2]`},
 		{"string-type", color("red"), "red"},
+		{"string-type-unescaped", color("héllo <wörld> & 日本"), "héllo <wörld> & 日本"},
+		{"string-type-escaped", color("say \"hi\"\\\n\x01\u2028"), "say \"hi\"\\\n\x01\u2028"},
+		{"string-type-invalid-utf8", color("a\xffb"), "a\ufffdb"},
 		{"pointer", &plain{1, 2}, `{"X":1,"Y":2}`},
 		{"json-error", badJSON{N: 7}, "{N:7}"},
 	}

@@ -2,7 +2,6 @@ package zapsls
 
 import (
 	"context"
-	"encoding/hex"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
@@ -40,20 +39,7 @@ func contextOf(f *zapcore.Field) (context.Context, bool) {
 
 // addTrace adds the trace and span id of ctx's span, if it has a valid one.
 func (c *core) addTrace(e *encoder, ctx context.Context) {
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return
-	}
-	if c.keys.traceID != "" {
-		tid := sc.TraceID()
-		start := len(e.buf)
-		e.buf = hex.AppendEncode(e.buf, tid[:])
-		e.addBuf(c.keys.traceID, start)
-	}
-	if c.keys.spanID != "" {
-		sid := sc.SpanID()
-		start := len(e.buf)
-		e.buf = hex.AppendEncode(e.buf, sid[:])
-		e.addBuf(c.keys.spanID, start)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		e.AddTrace(sc, c.keys.traceID, c.keys.spanID)
 	}
 }

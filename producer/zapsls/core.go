@@ -2,6 +2,7 @@ package zapsls
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/producer"
 )
 
@@ -126,8 +128,10 @@ func (c *core) Enabled(l zapcore.Level) bool { return c.enab.Enabled(l) }
 // minimum level without probing every level.
 func (c *core) Level() zapcore.Level { return zapcore.LevelOf(c.enab) }
 
-// With encodes fields once. The clone gets its own slice, so sibling
-// loggers built from one parent never see each other's fields.
+// With encodes fields once. The clone gets its own slice when fields add
+// any, so sibling loggers built from one parent never see each other's
+// fields; what fields leave unchanged (the parent's fields, its namespaces)
+// is shared.
 func (c *core) With(fields []zapcore.Field) zapcore.Core {
 	if len(fields) == 0 {
 		return c
@@ -138,28 +142,18 @@ func (c *core) With(fields []zapcore.Field) zapcore.Core {
 	c.addFields(e, fields)
 
 	clone := *c
-	clone.prefix = string(e.prefix)
-	clone.fields = make([]producer.Field, len(c.fields), len(c.fields)+len(e.fields))
-	copy(clone.fields, c.fields)
-	// Copy the new keys and values into one string the clone owns: they
-	// point into the pooled encoder, or into the caller's values.
-	var n int
-	for _, f := range e.fields {
-		n += len(f.Key) + len(f.Value)
+	if string(e.prefix) != c.prefix {
+		clone.prefix = string(e.prefix)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, f := range e.fields {
-		b.WriteString(f.Key)
-		b.WriteString(f.Value)
-	}
-	s, i := b.String(), 0
-	for _, f := range e.fields {
-		k := s[i : i+len(f.Key)]
-		i += len(f.Key)
-		v := s[i : i+len(f.Value)]
-		i += len(f.Value)
-		clone.fields = append(clone.fields, producer.Field{Key: k, Value: v})
+	if len(e.Fields) > 0 {
+		// A new, full array: appends to it copy. The new keys and values
+		// point into the pooled encoder or the caller's values, so they are
+		// copied into one string the clone owns.
+		clone.fields = make([]producer.Field, len(c.fields), len(c.fields)+len(e.Fields))
+		copy(clone.fields, c.fields)
+		clone.fields = fieldbuf.AppendOwned(clone.fields, e.Fields)
+	} else if clone.prefix == c.prefix {
+		return c // nothing changed: zap.Skip, a Context without a span
 	}
 	return &clone
 }
@@ -173,18 +167,18 @@ func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 
 // Write hands the entry to the producer and returns Log's error: nil once
 // the record is accepted. Entries above Error are flushed before Write
-// returns, since the program may be about to exit.
+// returns, since the program may be about to exit, whether or not the
+// producer accepted them; then Write returns Log's and Sync's errors.
 func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	e := c.encode(ent, fields)
-	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Fields: e.fields})
+	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Fields: e.Fields})
 	e.free()
-	if err != nil {
-		return err
-	}
 	if ent.Level > zapcore.ErrorLevel {
-		return c.Sync()
+		// Even if this entry was refused, the ones before it must reach
+		// SLS before zap panics or exits.
+		return errors.Join(err, c.Sync())
 	}
-	return nil
+	return err
 }
 
 // Sync waits until every record the producer accepted is delivered, at most
@@ -205,11 +199,11 @@ func (c *core) Sync() error {
 func (c *core) encode(ent zapcore.Entry, fields []zapcore.Field) *encoder {
 	e := getEncoder()
 	c.addEntry(e, ent)
-	e.fields = append(e.fields, c.fields...)
+	e.Fields = append(e.Fields, c.fields...)
 	e.prefix = append(e.prefix, c.prefix...)
 	c.addFields(e, fields)
 	if ent.Stack != "" && c.keys.stack != "" {
-		e.add(c.keys.stack, ent.Stack)
+		e.Add(c.keys.stack, ent.Stack)
 	}
 	return e
 }
@@ -219,23 +213,23 @@ func (c *core) encode(ent zapcore.Entry, fields []zapcore.Field) *encoder {
 func (c *core) addEntry(e *encoder, ent zapcore.Entry) {
 	k := c.keys
 	if k.level != "" {
-		e.add(k.level, ent.Level.String())
+		e.Add(k.level, ent.Level.String())
 	}
 	if k.name != "" && ent.LoggerName != "" {
-		e.add(k.name, ent.LoggerName)
+		e.Add(k.name, ent.LoggerName)
 	}
 	if ent.Caller.Defined {
 		if k.caller != "" {
-			start := len(e.buf)
-			e.buf = appendCaller(e.buf, ent.Caller, k.fullCaller)
-			e.addBuf(k.caller, start)
+			start := len(e.Buf)
+			e.Buf = appendCaller(e.Buf, ent.Caller, k.fullCaller)
+			e.AddSince(k.caller, start)
 		}
 		if k.function != "" && ent.Caller.Function != "" {
-			e.add(k.function, ent.Caller.Function)
+			e.Add(k.function, ent.Caller.Function)
 		}
 	}
 	if k.msg != "" {
-		e.add(k.msg, ent.Message)
+		e.Add(k.msg, ent.Message)
 	}
 }
 

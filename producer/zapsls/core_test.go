@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -369,9 +371,15 @@ func TestSyncTimeout(t *testing.T) {
 	defer s.SetLatency(0)
 	logger := zap.New(zapsls.NewCoreWithOptions(p, "app", zap.DebugLevel, &zapsls.Options{SyncTimeout: 50 * time.Millisecond}))
 	logger.Info("slow")
+	start := time.Now()
 	err := logger.Sync()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Sync = %v, want a deadline error", err)
+	}
+	// Bounded by SyncTimeout, not by the default: a generous margin for
+	// slow machines, still far from DefaultSyncTimeout.
+	if d := time.Since(start); d >= zapsls.DefaultSyncTimeout/2 {
+		t.Errorf("Sync returned after %v, want about the 50ms SyncTimeout", d)
 	}
 	// The record is still buffered, not lost: once SLS answers promptly, a
 	// Sync with the default bound delivers it.
@@ -406,6 +414,28 @@ func TestFatalFlushes(t *testing.T) {
 	equalFields(t, "fatal", hook.logs[1].Fields, map[string]string{
 		"level": "fatal", "msg": "last words", "reason": "config missing",
 	})
+}
+
+// A DPanic, Panic or Fatal entry the producer refuses (here: too large)
+// still flushes the entries logged before it, and Write reports the refusal.
+func TestFatalRefusedFlushes(t *testing.T) {
+	s, p := setup(t, func(c *producer.Config) { c.MaxRecordBytes = 200 })
+	hook := &recordingHook{s: s}
+	var errOut bytes.Buffer
+	core := zapsls.NewCore(p, "app", zap.DebugLevel)
+	logger := zap.New(core, zap.WithFatalHook(hook), zap.ErrorOutput(zapcore.AddSync(&errOut)))
+	logger.Info("before")
+	logger.Fatal("last words", zap.String("dump", strings.Repeat("x", 300)))
+	if len(hook.logs) != 1 || hook.logs[0].Fields["msg"] != "before" {
+		t.Fatalf("when the fatal hook ran, SLS held %v, want the entry before", hook.logs)
+	}
+	if !strings.Contains(errOut.String(), "too large") {
+		t.Errorf("zap's error output = %q, want the Log error", errOut.String())
+	}
+	err := core.Write(zapcore.Entry{Level: zap.PanicLevel, Message: "m"}, []zap.Field{zap.String("dump", strings.Repeat("x", 300))})
+	if !errors.Is(err, producer.ErrRecordTooLarge) {
+		t.Errorf("Write of a refused Panic entry = %v, want ErrRecordTooLarge", err)
+	}
 }
 
 func TestPanicFlushes(t *testing.T) {
@@ -444,7 +474,8 @@ func TestEntry(t *testing.T) {
 	logger := zap.New(zapsls.NewCore(p, "app", zap.DebugLevel),
 		zap.WithClock(fixedClock(at)), zap.AddCaller(), zap.AddStacktrace(zap.ErrorLevel)).Named("api").Named("v1")
 
-	logger.Error("failed")
+	_, file, line, _ := runtime.Caller(0)
+	logger.Error("failed") // on the line after runtime.Caller
 	logs := synced(t, s, logger)
 	if len(logs) != 1 {
 		t.Fatalf("stored %d logs, want 1", len(logs))
@@ -457,8 +488,8 @@ func TestEntry(t *testing.T) {
 	if f["level"] != "error" || f["msg"] != "failed" || f["logger"] != "api.v1" {
 		t.Errorf("fields %v", f)
 	}
-	if c := f["caller"]; !strings.HasPrefix(c, "zapsls/core_test.go:") {
-		t.Errorf("caller = %q, want zapsls/core_test.go:<line>", c)
+	if c, want := f["caller"], fmt.Sprintf("%s/%s:%d", filepath.Base(filepath.Dir(file)), filepath.Base(file), line+1); c != want {
+		t.Errorf("caller = %q, want %q", c, want)
 	}
 	if st := f["stacktrace"]; !strings.Contains(st, "TestEntry") {
 		t.Errorf("stacktrace = %q, want one naming TestEntry", st)

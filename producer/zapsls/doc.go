@@ -48,7 +48,8 @@
 // use producer.Drop if logging must never wait. Sync flushes the
 // producer, bounded by Options.SyncTimeout (5 s by default). Entries above
 // Error (DPanic, Panic, Fatal) are flushed before Write returns, so the last
-// words of a crashing program reach SLS.
+// words of a crashing program reach SLS, and the entries before them do even
+// when the producer refuses the last one.
 //
 // # No feedback loop
 //

@@ -5,116 +5,80 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
 	"go.uber.org/zap/zapcore"
 
-	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/internal/fieldbuf"
 )
 
 // encoder flattens zap fields into producer fields. It implements
 // zapcore.ObjectEncoder so that zapcore.Field.AddTo and ObjectMarshalers do
 // the type switch.
 //
-// Formatted values and prefixed keys live in buf and are handed out as
-// strings with unsafe.String. That is safe because bytes already written to
-// buf are never changed while the strings are in use: append either writes
-// past them or copies to a new array, leaving the old one as it was. The
-// strings are used until producer.Producer.Log returns (Log does not retain
-// them) or copied by With (see core.With); only then is the encoder reset and
-// pooled.
+// Formatted values and prefixed keys are appended to the embedded
+// fieldbuf.Buffer and alias it (see there why that is safe). They are used
+// until producer.Producer.Log returns (Log does not retain them) or copied by
+// With (core.With); only then is the encoder freed.
 type encoder struct {
-	fields []producer.Field
-	buf    []byte
+	fieldbuf.Buffer
 	prefix []byte // "ns." for each open namespace or object, outermost first
+
+	// jm and jf render an array or reflected value through jsonEncoder
+	// (addJSON) without allocating: jf[0] is an inline field of jm.
+	jm jsonMarshaler
+	jf [1]zapcore.Field
 }
 
 var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 
-// maxPooledBytes keeps one huge entry's buffer from being pinned in the pool.
-const maxPooledBytes = 64 << 10
-
 func getEncoder() *encoder { return encoderPool.Get().(*encoder) }
 
 func (e *encoder) free() {
-	clear(e.fields) // do not pin the strings of the last entry
-	e.fields = e.fields[:0]
-	e.buf = e.buf[:0]
+	if !e.Reset() {
+		return // too big to keep
+	}
 	e.prefix = e.prefix[:0]
-	if cap(e.buf) > maxPooledBytes {
-		e.buf = nil
-	}
-	if cap(e.fields) > 1024 {
-		e.fields = nil
-	}
 	encoderPool.Put(e)
 }
 
-// since returns buf[start:] as a string that shares buf's memory.
-func (e *encoder) since(start int) string {
-	if start == len(e.buf) {
-		return ""
-	}
-	return unsafe.String(&e.buf[start], len(e.buf)-start)
-}
-
 // key returns key inside the open namespaces.
-func (e *encoder) key(key string) string {
-	if len(e.prefix) == 0 {
-		return key
-	}
-	start := len(e.buf)
-	e.buf = append(e.buf, e.prefix...)
-	e.buf = append(e.buf, key...)
-	return e.since(start)
-}
+func (e *encoder) key(key string) string { return e.Key(e.prefix, key) }
 
-// add adds a field whose key is already resolved.
-func (e *encoder) add(key, value string) {
-	e.fields = append(e.fields, producer.Field{Key: key, Value: value})
-}
-
-// addBuf adds a field whose value is buf[start:]; the key must be resolved
-// before the value is formatted, since key may append to buf too.
-func (e *encoder) addBuf(key string, start int) {
-	e.add(key, e.since(start))
-}
-
-func (e *encoder) AddString(key, value string) { e.add(e.key(key), value) }
+func (e *encoder) AddString(key, value string) { e.Add(e.key(key), value) }
 
 func (e *encoder) AddByteString(key string, value []byte) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = append(e.buf, value...)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = append(e.Buf, value...)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddBinary(key string, value []byte) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = base64.StdEncoding.AppendEncode(e.buf, value)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = base64.StdEncoding.AppendEncode(e.Buf, value)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddBool(key string, value bool) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = strconv.AppendBool(e.buf, value)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = strconv.AppendBool(e.Buf, value)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddInt64(key string, value int64) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = strconv.AppendInt(e.buf, value, 10)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = strconv.AppendInt(e.Buf, value, 10)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddUint64(key string, value uint64) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = strconv.AppendUint(e.buf, value, 10)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = strconv.AppendUint(e.Buf, value, 10)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddInt(key string, value int)         { e.AddInt64(key, int64(value)) }
@@ -131,9 +95,9 @@ func (e *encoder) AddUintptr(key string, value uintptr) { e.AddUint64(key, uint6
 // decimal that round-trips, no exponent; NaN, +Inf and -Inf by name.
 func (e *encoder) addFloat(key string, value float64, bitSize int) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = strconv.AppendFloat(e.buf, value, 'f', -1, bitSize)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = strconv.AppendFloat(e.Buf, value, 'f', -1, bitSize)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddFloat64(key string, value float64) { e.addFloat(key, value, 64) }
@@ -141,15 +105,15 @@ func (e *encoder) AddFloat32(key string, value float32) { e.addFloat(key, float6
 
 func (e *encoder) addComplex(key string, value complex128, bitSize int) {
 	k := e.key(key)
-	start := len(e.buf)
+	start := len(e.Buf)
 	r, i := real(value), imag(value)
-	e.buf = strconv.AppendFloat(e.buf, r, 'f', -1, bitSize)
+	e.Buf = strconv.AppendFloat(e.Buf, r, 'f', -1, bitSize)
 	if i >= 0 {
-		e.buf = append(e.buf, '+')
+		e.Buf = append(e.Buf, '+')
 	}
-	e.buf = strconv.AppendFloat(e.buf, i, 'f', -1, bitSize)
-	e.buf = append(e.buf, 'i')
-	e.addBuf(k, start)
+	e.Buf = strconv.AppendFloat(e.Buf, i, 'f', -1, bitSize)
+	e.Buf = append(e.Buf, 'i')
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddComplex128(key string, value complex128) { e.addComplex(key, value, 64) }
@@ -158,14 +122,19 @@ func (e *encoder) AddComplex64(key string, value complex64) {
 }
 
 func (e *encoder) AddDuration(key string, value time.Duration) {
-	e.add(e.key(key), value.String())
+	k := e.key(key)
+	start := len(e.Buf)
+	// Duration.String is inlined and its result used only here, so the
+	// string it builds stays on the stack.
+	e.Buf = append(e.Buf, value.String()...)
+	e.AddSince(k, start)
 }
 
 func (e *encoder) AddTime(key string, value time.Time) {
 	k := e.key(key)
-	start := len(e.buf)
-	e.buf = value.AppendFormat(e.buf, time.RFC3339Nano)
-	e.addBuf(k, start)
+	start := len(e.Buf)
+	e.Buf = value.AppendFormat(e.Buf, time.RFC3339Nano)
+	e.AddSince(k, start)
 }
 
 // AddObject flattens the object: its fields get the prefix "key.". An empty
@@ -191,51 +160,73 @@ func (e *encoder) OpenNamespace(key string) {
 
 // AddArray stores the array as compact JSON text: SLS expands one level
 // only, and an array has no keys to flatten into. Like zap's JSON encoder,
-// it keeps what a failing marshaler appended.
+// it keeps what a failing marshaler appended; the error is returned, so the
+// field gets its "<key>Error" field too.
 func (e *encoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
-	j := jsonEncoder.Clone()
-	err := j.AddArray("", m)
-	if jerr := e.addJSON(key, j); err == nil {
-		err = jerr
-	}
-	return err
+	e.jm = jsonMarshaler{arr: m}
+	return e.addJSON(key)
 }
 
 // AddReflected stores the value as compact JSON text, encoded as zap's JSON
-// encoder does (encoding/json, HTML characters not escaped).
+// encoder does (encoding/json, HTML characters not escaped). If encoding
+// fails, nothing is stored but the "<key>Error" field.
 func (e *encoder) AddReflected(key string, value any) error {
-	j := jsonEncoder.Clone()
-	if err := j.AddReflected("", value); err != nil {
-		return err
-	}
-	return e.addJSON(key, j)
+	e.jm = jsonMarshaler{val: value, reflected: true}
+	return e.addJSON(key)
 }
 
 // jsonEncoder renders arrays and reflected values. Nested values render as
-// they do at the top level: durations as strings, times as RFC 3339.
+// they do at the top level: durations as strings, times as RFC 3339. It is
+// shared: EncodeEntry does not change its receiver.
 var jsonEncoder = zapcore.NewJSONEncoder(zapcore.EncoderConfig{
 	EncodeDuration: zapcore.StringDurationEncoder,
 	EncodeTime:     zapcore.RFC3339NanoTimeEncoder,
 	SkipLineEnding: true,
 })
 
-// addJSON adds the one field j holds, under the empty key: j renders
-// {"":VALUE} and VALUE is kept.
-func (e *encoder) addJSON(key string, j zapcore.Encoder) error {
-	out, err := j.EncodeEntry(zapcore.Entry{}, nil)
+// jsonMarshaler adds one array or reflected value under the empty key. It
+// keeps the error rather than returning it: zap would add it to the JSON
+// object as an "Error" field.
+type jsonMarshaler struct {
+	arr       zapcore.ArrayMarshaler
+	val       any
+	reflected bool
+	err       error
+}
+
+func (m *jsonMarshaler) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if m.reflected {
+		m.err = enc.AddReflected("", m.val)
+	} else {
+		m.err = enc.AddArray("", m.arr)
+	}
+	return nil
+}
+
+// addJSON renders e.jm with jsonEncoder, which writes {"":VALUE}, and adds
+// VALUE under key. It returns the marshaler's error; a reflected value that
+// failed wrote nothing and is not added.
+func (e *encoder) addJSON(key string) error {
+	e.jf[0] = zapcore.Field{Type: zapcore.InlineMarshalerType, Interface: &e.jm}
+	out, err := jsonEncoder.EncodeEntry(zapcore.Entry{}, e.jf[:])
+	merr := e.jm.err
+	reflected := e.jm.reflected
+	e.jm = jsonMarshaler{} // do not pin the value
 	if err != nil {
 		return err
 	}
-	k := e.key(key)
-	start := len(e.buf)
-	b := out.Bytes()
-	const head = len(`{"":`)
-	if len(b) >= head+1 {
-		e.buf = append(e.buf, b[head:len(b)-1]...)
+	defer out.Free()
+	if merr != nil && reflected {
+		return merr
 	}
-	out.Free()
-	e.addBuf(k, start)
-	return nil
+	k := e.key(key)
+	start := len(e.Buf)
+	const head = len(`{"":`)
+	if b := out.Bytes(); len(b) > head {
+		e.Buf = append(e.Buf, b[head:len(b)-1]...)
+	}
+	e.AddSince(k, start)
+	return merr
 }
 
 var _ zapcore.ObjectEncoder = (*encoder)(nil)

@@ -1,0 +1,116 @@
+// Package fieldbuf holds what the slog handler (producer/slogsls) and the zap
+// core (producer/zapsls) share: a buffer of producer fields whose strings
+// alias one byte slice, the limits on what a pool may keep of it, and the
+// copy that gives a derived logger fields of its own.
+package fieldbuf
+
+import (
+	"encoding/hex"
+	"strings"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slskafka/slskafka/producer"
+)
+
+// MaxPooledBytes and MaxPooledFields bound the capacities a pooled Buffer
+// may keep, so that one huge record does not pin its memory in a pool.
+const (
+	MaxPooledBytes  = 64 << 10
+	MaxPooledFields = 1024
+)
+
+// Buffer holds the fields of one record (or one With call). Formatted keys
+// and values are appended to Buf and handed out as strings that alias it
+// (Since). That is safe because bytes already in Buf are never changed while
+// those strings are in use: an append writes past them, or moves Buf to a
+// new array and leaves the old one as it was, kept alive by the strings.
+// Truncate Buf (Reset) only once nothing uses the strings any more:
+// producer.Producer.Log keeps none of them when it returns, and AppendOwned
+// copies them for a longer life.
+type Buffer struct {
+	Fields []producer.Field
+	Buf    []byte
+}
+
+// Since returns Buf[start:] as a string that aliases Buf.
+func (b *Buffer) Since(start int) string {
+	if start == len(b.Buf) {
+		return ""
+	}
+	return unsafe.String(&b.Buf[start], len(b.Buf)-start)
+}
+
+// Add adds a field.
+func (b *Buffer) Add(key, value string) {
+	b.Fields = append(b.Fields, producer.Field{Key: key, Value: value})
+}
+
+// AddSince adds a field whose value is Buf[start:]. Resolve the key before
+// formatting the value, since Key may append to Buf too.
+func (b *Buffer) AddSince(key string, start int) { b.Add(key, b.Since(start)) }
+
+// Key returns prefix+key, appending it to Buf unless prefix is empty.
+func (b *Buffer) Key(prefix []byte, key string) string {
+	if len(prefix) == 0 {
+		return key
+	}
+	start := len(b.Buf)
+	b.Buf = append(b.Buf, prefix...)
+	b.Buf = append(b.Buf, key...)
+	return b.Since(start)
+}
+
+// AddTrace adds the trace and span id of sc in lower-case hex, under
+// traceKey and spanKey; an empty key leaves that id out. sc must be valid.
+func (b *Buffer) AddTrace(sc trace.SpanContext, traceKey, spanKey string) {
+	if traceKey != "" {
+		id := sc.TraceID()
+		start := len(b.Buf)
+		b.Buf = hex.AppendEncode(b.Buf, id[:])
+		b.AddSince(traceKey, start)
+	}
+	if spanKey != "" {
+		id := sc.SpanID()
+		start := len(b.Buf)
+		b.Buf = hex.AppendEncode(b.Buf, id[:])
+		b.AddSince(spanKey, start)
+	}
+}
+
+// Reset empties b for reuse and reports whether it is small enough to go
+// back to a pool; if not, b is left as it is, for the collector.
+func (b *Buffer) Reset() bool {
+	if cap(b.Buf) > MaxPooledBytes || cap(b.Fields) > MaxPooledFields {
+		return false
+	}
+	clear(b.Fields) // do not pin the last record's strings
+	b.Fields = b.Fields[:0]
+	b.Buf = b.Buf[:0]
+	return true
+}
+
+// AppendOwned appends copies of fields to dst and returns it. The copies'
+// keys and values share one new string, so they stay valid whatever happens
+// to the memory fields point into (a Buffer, the caller's byte slices).
+func AppendOwned(dst, fields []producer.Field) []producer.Field {
+	n := 0
+	for _, f := range fields {
+		n += len(f.Key) + len(f.Value)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, f := range fields {
+		sb.WriteString(f.Key)
+		sb.WriteString(f.Value)
+	}
+	all, off := sb.String(), 0
+	for _, f := range fields {
+		k := all[off : off+len(f.Key)]
+		off += len(f.Key)
+		dst = append(dst, producer.Field{Key: k, Value: all[off : off+len(f.Value)]})
+		off += len(f.Value)
+	}
+	return dst
+}

@@ -1,0 +1,77 @@
+package slogsls
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/slskafka/slskafka/internal/fieldbuf"
+)
+
+// skipUnderRace skips an allocation test under the race detector, which
+// makes sync.Pool drop entries at random. CI runs these tests without -race
+// too: go test -count=1 -run 'Allocs$' ./...
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if fieldbuf.RaceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector; run without -race")
+	}
+}
+
+// Rendering a record does not allocate, with or without groups, WithAttrs
+// fields and a span; the allocations of Handle are the producer's.
+// (AddSource costs the three allocations of slog.Record.Source.)
+func TestRenderAllocs(t *testing.T) {
+	skipUnderRace(t)
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceFlags: trace.FlagsSampled,
+	})
+	traced := trace.ContextWithSpanContext(context.Background(), sc)
+	// A value encoding/json renders as a string without escapes is stored
+	// without its quotes, without decoding it.
+	jsonStringRecord := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+	jsonStringRecord.AddAttrs(slog.Any("color", color("red")))
+
+	for _, c := range []struct {
+		name string
+		h    slog.Handler
+		ctx  context.Context
+		r    slog.Record
+	}{
+		{"plain", New(nil, "app", nil), context.Background(), benchRecord()},
+		{"json-string", New(nil, "app", nil), context.Background(), jsonStringRecord},
+		{"attrs-group-span", New(nil, "app", nil).
+			WithAttrs([]slog.Attr{slog.String("service", "shop")}).WithGroup("req"), traced, benchRecord()},
+	} {
+		h := c.h.(*Handler)
+		render := func() {
+			s, _ := h.render(c.ctx, c.r)
+			putState(s)
+		}
+		render() // warm the pool
+		if allocs := testing.AllocsPerRun(1000, render); allocs != 0 {
+			t.Errorf("%s: render allocates %v times per record, want 0", c.name, allocs)
+		}
+	}
+}
+
+// WithGroup allocates the new handler and its prefix, and its groups only
+// for ReplaceAttr.
+func TestWithGroupAllocs(t *testing.T) {
+	skipUnderRace(t)
+	identity := func(_ []string, a slog.Attr) slog.Attr { return a }
+	for _, c := range []struct {
+		opts *Options
+		want float64
+	}{{nil, 2}, {&Options{ReplaceAttr: identity}, 3}} {
+		h := New(nil, "app", c.opts)
+		if allocs := testing.AllocsPerRun(1000, func() { h.WithGroup("g") }); allocs != c.want {
+			t.Errorf("ReplaceAttr set %v: WithGroup allocates %v times, want %v", c.opts != nil, allocs, c.want)
+		}
+	}
+}
