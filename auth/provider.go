@@ -46,7 +46,9 @@ func Static(id, secret string) Provider {
 
 // static is used through a pointer: fmt does not call Format on a value
 // held in an unexported field (a Config inside a Producer, say) and would
-// print the secret, while it prints a nested pointer as an address.
+// print the secret, while with %v, %+v and %#v it prints a nested pointer as
+// an address. (A verb that does not fit the field, such as %s on a struct,
+// makes fmt print what the pointer points to; no method can prevent that.)
 type static struct{ c Credential }
 
 func (s *static) Credential(context.Context) (Credential, error) {

@@ -2,9 +2,7 @@ package slstest_test
 
 import (
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"strings"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"go.uber.org/goleak"
@@ -233,44 +230,4 @@ func TestCloseEndsEveryGoroutine(t *testing.T) {
 		t.Error("a produce whose response Close dropped reported success")
 	}
 	goleak.VerifyNone(t, ignore)
-}
-
-// rawAuthenticated opens a TLS connection and authenticates with
-// SaslHandshake v1 and SaslAuthenticate written by hand, leaving the
-// connection idle.
-func rawAuthenticated(t *testing.T, s *slstest.Server) net.Conn {
-	t.Helper()
-	c, err := tls.Dial("tcp", s.Endpoint().String(), s.TLSConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	defer c.SetDeadline(time.Time{})
-	var f kmsg.RequestFormatter
-	roundTrip := func(corr int32, req kmsg.Request) []byte {
-		t.Helper()
-		if _, err := c.Write(f.AppendRequest(nil, req, corr)); err != nil {
-			t.Fatal(err)
-		}
-		var size [4]byte
-		if _, err := io.ReadFull(c, size[:]); err != nil {
-			t.Fatal(err)
-		}
-		body := make([]byte, binary.BigEndian.Uint32(size[:]))
-		if _, err := io.ReadFull(c, body); err != nil {
-			t.Fatal(err)
-		}
-		return body[4:] // after the correlation id
-	}
-	hs := kmsg.NewPtrSASLHandshakeRequest()
-	hs.Version = 1
-	hs.Mechanism = "PLAIN"
-	roundTrip(1, hs)
-	au := kmsg.NewPtrSASLAuthenticateRequest()
-	au.SASLAuthBytes = []byte("\x00" + s.Project() + "\x00" + password(t, s))
-	resp := kmsg.NewPtrSASLAuthenticateResponse()
-	if err := resp.ReadFrom(roundTrip(2, au)); err != nil || resp.ErrorCode != 0 {
-		t.Fatalf("raw SASL authenticate: err %v, code %d", err, resp.ErrorCode)
-	}
-	return c
 }

@@ -39,9 +39,9 @@ type badLogin struct {
 	reason     string
 }
 
-// badLogins registers a revoked key and an expired STS key on s and
-// returns the four ways a login fails: wrong secret, wrong project, revoked
-// key, expired STS token.
+// badLogins registers a revoked key, an expired and a valid STS key on s
+// and returns the ways a login fails. Each is tried by every client:
+// franz-go, sarama, kafka-go and kcat (librdkafka).
 func badLogins(t *testing.T, s *slstest.Server) []badLogin {
 	t.Helper()
 	c, err := s.Credentials().Credential(context.Background())
@@ -51,21 +51,80 @@ func badLogins(t *testing.T, s *slstest.Server) []badLogin {
 	s.AddKey("LTAIrevokedkey0001", "revoked-secret")
 	s.RevokeKey("LTAIrevokedkey0001")
 	s.AddSTSKey("STS.expiredkey0001", "sts-secret", "sts-token", time.Now().Add(-time.Minute))
+	s.AddSTSKey("STS.validkey00001", "sts-valid-secret", "sts-valid-token", time.Now().Add(time.Hour))
 	return []badLogin{
 		{"wrong secret", s.Project(), c.AccessKeyID + "#wrong-secret", "AccessKey is invalid"},
 		{"wrong project", "other-project", c.Password(), "username must be the SLS project name"},
 		{"revoked key", s.Project(), "LTAIrevokedkey0001#revoked-secret", "AccessKey has been disabled"},
 		{"expired STS key", s.Project(), "STS.expiredkey0001#sts-secret#sts-token", "STS security token has expired"},
+		{"STS key with wrong token", s.Project(), "STS.validkey00001#sts-valid-secret#wrong-token", "STS security token is invalid"},
+		{"STS key without token", s.Project(), "STS.validkey00001#sts-valid-secret", "AccessKeyId belongs to an STS credential"},
+		{"static key with token", s.Project(), c.Password() + "#stray-token", "STS security token is invalid"},
+		{"malformed", s.Project(), "justonepart", "password must be <AccessKeyId>#<AccessKeySecret>"},
 	}
 }
 
-// checkNoSecret fails if an error text repeats a secret of the bad logins.
-func checkNoSecret(t *testing.T, msg string) {
+// checkNoSecret fails if a text a user sees (an error, a log) repeats a
+// secret or token of the bad logins, or the server's own secret, which the
+// wrong-project login sends.
+func checkNoSecret(t *testing.T, s *slstest.Server, msg string) {
 	t.Helper()
-	for _, secret := range []string{"wrong-secret", "revoked-secret", "sts-secret", "sts-token"} {
+	c, err := s.Credentials().Credential(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{
+		c.AccessKeySecret,
+		"wrong-secret", "revoked-secret", "sts-secret", "sts-token",
+		"sts-valid-secret", "sts-valid-token", "wrong-token", "stray-token", "justonepart",
+	} {
 		if strings.Contains(msg, secret) {
-			t.Errorf("error repeats the secret %q: %s", secret, msg)
+			t.Errorf("text repeats the secret %q: %s", secret, msg)
 		}
+	}
+}
+
+// testBadLogins tries every bad login with one client, in parallel
+// subtests. login returns what the client tells its user about the refusal
+// (an error message, stderr) and fails the test if the client succeeded.
+// The message must name the emulator's reason and no secret, and nothing
+// may be stored.
+func testBadLogins(t *testing.T, s *slstest.Server, login func(t *testing.T, bl badLogin) string) {
+	t.Helper()
+	logins := badLogins(t, s)
+	for _, bl := range logins {
+		t.Run(bl.name, func(t *testing.T) {
+			t.Parallel()
+			msg := login(t, bl)
+			if !strings.Contains(msg, bl.reason) {
+				t.Errorf("client reports %q, want the emulator's reason %q", msg, bl.reason)
+			}
+			checkNoSecret(t, s, msg)
+		})
+	}
+	t.Cleanup(func() { // after the parallel subtests
+		if n := len(s.Logs("app")); n != 0 {
+			t.Errorf("stored %d logs from refused logins", n)
+		}
+		if st := s.Stats(); st.Authentications != 0 || st.AuthFailures < int64(len(logins)) {
+			t.Errorf("Stats = %+v, want no successful and at least %d refused authentications", st, len(logins))
+		}
+	})
+}
+
+// checkPlaintextRefused checks what a client that produced to s without
+// TLS reported (err, and output for the failure message): it must have
+// failed without getting as far as SASL, and stored nothing.
+func checkPlaintextRefused(t *testing.T, s *slstest.Server, err error, output string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("a plaintext client produced to the TLS-only endpoint\n%s", output)
+	}
+	if st := s.Stats(); st.Authentications != 0 || st.AuthFailures != 0 {
+		t.Errorf("Stats = %+v: a plaintext client must not get as far as SASL", st)
+	}
+	if n := len(s.Logs("app")); n != 0 {
+		t.Errorf("stored %d logs", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,6 +29,11 @@ const (
 // plaintext) does not hold a goroutine forever.
 const handshakeTimeout = 10 * time.Second
 
+// maxSASLFrameBytes caps request frames before SASL authentication, as
+// Kafka's sasl.server.max.receive.size (default 512 KiB) does: a client that
+// has not authenticated cannot make the emulator allocate MaxRequestBytes.
+const maxSASLFrameBytes = 512 << 10
+
 // conn serves one client connection. Requests are read and handled in order
 // by serve; responses are written in the same order by write, each no
 // earlier than its due time, so injected latency does not stop pipelining.
@@ -43,9 +49,8 @@ type conn struct {
 }
 
 type response struct {
-	frame      []byte
-	due        time.Time
-	closeAfter bool // close the connection once this frame is written
+	frame []byte
+	due   time.Time
 }
 
 func (c *conn) close() {
@@ -58,11 +63,14 @@ func (c *conn) close() {
 func (c *conn) serve() {
 	defer c.s.wg.Done()
 	// The writer closes the connection once it has written what is queued,
-	// so that a final response (a SASL failure) reaches the client.
+	// so that a final response (a SASL failure) reaches the client: a
+	// handler that stops serving queues its last response, then returns
+	// false.
 	defer close(c.resps)
 
-	// The deadline covers the TLS handshake and SASL; it is lifted once the
-	// client has authenticated. Closing the connection also unblocks it.
+	// The deadline covers the TLS handshake and SASL; the read deadline is
+	// lifted once the client has authenticated (authenticate). Closing the
+	// connection also unblocks it.
 	c.nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		if err := tc.Handshake(); err != nil {
@@ -78,8 +86,12 @@ func (c *conn) serve() {
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
-		if n < 0 || int(n) > c.s.cfg.MaxRequestBytes {
-			c.s.log.Warn("slstest: request frame too large, closing connection", "remote", c.nc.RemoteAddr().String(), "bytes", n)
+		limit := c.s.cfg.MaxRequestBytes
+		if c.state != saslAuthenticated {
+			limit = min(limit, maxSASLFrameBytes)
+		}
+		if n < 0 || int(n) > limit {
+			c.s.log.Warn("slstest: request frame too large, closing connection", "remote", c.nc.RemoteAddr().String(), "bytes", n, "limit", limit)
 			return
 		}
 		body := make([]byte, n)
@@ -88,9 +100,6 @@ func (c *conn) serve() {
 		}
 		if !c.handleFrame(body) {
 			return
-		}
-		if c.state == saslAuthenticated {
-			c.nc.SetReadDeadline(time.Time{})
 		}
 	}
 }
@@ -114,7 +123,7 @@ func (c *conn) handleFrame(body []byte) bool {
 		return false
 	}
 
-	if key == apiVersionsKey {
+	if key == kmsg.ApiVersions.Int16() {
 		return c.send(c.respond(corr, apiVersions(version), time.Time{}))
 	}
 	req := kmsg.RequestForKey(key)
@@ -149,11 +158,11 @@ func (c *conn) handleFrame(body []byte) bool {
 		resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
 		if err := c.authenticate(req.SASLAuthBytes); err != nil {
 			msg := "SLS authentication failed: " + err.Error()
-			resp.ErrorCode = errSASLAuthenticationFailed
+			resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
 			resp.ErrorMessage = &msg
-			r := c.respond(corr, resp, time.Time{})
-			r.closeAfter = true
-			c.send(r)
+			// Returning false closes the connection once the
+			// writer has written this response (see serve).
+			c.send(c.respond(corr, resp, time.Time{}))
 			return false
 		}
 		return c.send(c.respond(corr, resp, time.Time{}))
@@ -181,7 +190,7 @@ func (c *conn) handleFrame(body []byte) bool {
 		// IdempotentWrite permission, so an idempotent client fails fast
 		// instead of silently producing without sequence numbers.
 		resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
-		resp.ErrorCode = errClusterAuthorizationFailed
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		resp.ProducerID, resp.ProducerEpoch = -1, -1
 		return c.send(c.respond(corr, resp, time.Time{}))
 	}
@@ -195,7 +204,7 @@ func (c *conn) saslHandshake(corr int32, req *kmsg.SASLHandshakeRequest) bool {
 	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)
 	resp.SupportedMechanisms = []string{"PLAIN"}
 	if req.Mechanism != "PLAIN" {
-		resp.ErrorCode = errUnsupportedSASLMechanism
+		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
 		return c.send(c.respond(corr, resp, time.Time{}))
 	}
 	if req.Version == 0 {
@@ -227,6 +236,7 @@ func (c *conn) authenticate(token []byte) error {
 	}
 	c.s.stats.auths.Add(1)
 	c.state = saslAuthenticated
+	c.nc.SetReadDeadline(time.Time{})
 	return nil
 }
 
@@ -270,7 +280,7 @@ func (c *conn) write() {
 				return
 			}
 		}
-		if _, err := c.nc.Write(r.frame); err != nil || r.closeAfter {
+		if _, err := c.nc.Write(r.frame); err != nil {
 			return
 		}
 	}

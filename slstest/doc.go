@@ -44,8 +44,10 @@
 //     The log time is the record timestamp.
 //   - Record batches must be message format v2 with a valid CRC, compressed
 //     with none, gzip, snappy, lz4 or zstd. A batch over MaxBatchBytes is
-//     MESSAGE_TOO_LARGE; a request frame over MaxRequestBytes closes the
-//     connection, as Kafka does.
+//     MESSAGE_TOO_LARGE; a batch whose records do not parse (a record length
+//     that does not match, bytes left over, a negative record count) is
+//     CORRUPT_MESSAGE. A request frame over MaxRequestBytes, or over 512 KiB
+//     before SASL authentication, closes the connection, as Kafka does.
 //
 // Faults on demand: FailNext answers produce requests with
 // KAFKA_STORAGE_ERROR or NETWORK_EXCEPTION (SLS's "wait 1 s and retry"

@@ -1,11 +1,15 @@
 package slstest_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +71,8 @@ func TestFranzGoProducesPlainAndExpanded(t *testing.T) {
 		{Topic: "app.json", Value: []byte(`{"level":"info","n":3,"ok":true,"nil":null,"req":{"method":"GET","path":"/x"},"tags":["a","b"]}`), Timestamp: ts},
 		{Topic: "app", Value: []byte(`{"via":"header"}`), Timestamp: ts, Headers: []kgo.RecordHeader{{Key: "data-parse-format", Value: []byte("json")}}},
 		{Topic: "app.json", Value: []byte(`not json`), Timestamp: ts},
+		// JSON on the plain topic without the header is not expanded.
+		{Topic: "app", Value: []byte(`{"via":"plain"}`), Timestamp: ts},
 	}
 	if err := cl.ProduceSync(ctx(t), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
@@ -105,26 +111,59 @@ func TestFranzGoProducesPlainAndExpanded(t *testing.T) {
 	if _, ok := byContent["not json"]; !ok {
 		t.Errorf("invalid JSON on .json topic not kept as content: %+v", logs)
 	}
+	if l, ok := byContent[`{"via":"plain"}`]; !ok || len(l.Fields) != 1 {
+		t.Errorf("JSON on the plain topic without the header not stored as content: %+v", logs)
+	}
 }
 
 func TestFranzGoSpreadsOverShards(t *testing.T) {
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}})
 	cl := franzClient(t, s, s.Project(), password(t, s), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	var recs []*kgo.Record
-	for range 40 {
-		recs = append(recs, &kgo.Record{Topic: "app", Value: []byte("x")})
-	}
-	if err := cl.ProduceSync(ctx(t), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
+	// Four rounds, so that each shard gets several batches and the
+	// offsets of all but the first come from a BaseOffset above 0.
+	var results kgo.ProduceResults
+	for round := range 4 {
+		var recs []*kgo.Record
+		for i := range 10 {
+			recs = append(recs, &kgo.Record{Topic: "app", Value: []byte("x" + strconv.Itoa(10*round+i))})
+		}
+		rs := cl.ProduceSync(ctx(t), recs...)
+		if err := rs.FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, rs...)
 	}
 	perShard := map[int]int{}
 	next := map[int]int64{}
+	stored := map[string]slstest.Log{}
 	for _, l := range s.Logs("app") {
 		perShard[l.Shard]++
 		if l.Offset != next[l.Shard] {
 			t.Errorf("shard %d offset %d, want %d (logs out of order)", l.Shard, l.Offset, next[l.Shard])
 		}
 		next[l.Shard]++
+		stored[l.Fields["content"]] = l
+	}
+	// The offsets the client was told (from each response's BaseOffset)
+	// are the ones the records were stored at: consecutive per shard.
+	acked := map[int32]map[int64]bool{}
+	for _, r := range results {
+		rec := r.Record
+		if acked[rec.Partition] == nil {
+			acked[rec.Partition] = map[int64]bool{}
+		}
+		acked[rec.Partition][rec.Offset] = true
+		if l := stored[string(rec.Value)]; l.Shard != int(rec.Partition) || l.Offset != rec.Offset {
+			t.Errorf("record %s acknowledged at shard %d offset %d, stored at shard %d offset %d", rec.Value, rec.Partition, rec.Offset, l.Shard, l.Offset)
+		}
+	}
+	for p, offsets := range acked {
+		for o := range int64(len(offsets)) {
+			if !offsets[o] {
+				t.Errorf("shard %d: acknowledged offsets %v are not 0..%d", p, offsets, len(offsets)-1)
+				break
+			}
+		}
 	}
 	for shard := range 4 {
 		if perShard[shard] != 10 {
@@ -183,51 +222,89 @@ func TestUnknownLogstore(t *testing.T) {
 
 func TestAuthFailures(t *testing.T) {
 	s := slstest.New(t, slstest.Config{Project: "demo"})
-	c, _ := s.Credentials().Credential(context.Background())
-	s.AddSTSKey("STS.old", "oldsecret", "tok-old", time.Now().Add(-time.Minute))
-	s.AddKey("LTAIrevoked", "revsecret")
-	s.RevokeKey("LTAIrevoked")
-	cases := map[string][2]string{
-		"wrong secret":  {"demo", c.AccessKeyID + "#nope"},
-		"wrong project": {"other", c.Password()},
-		"revoked key":   {"demo", "LTAIrevoked#revsecret"},
-		"expired STS":   {"demo", "STS.old#oldsecret#tok-old"},
-		"malformed":     {"demo", "justonepart"},
-	}
-	for name, up := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cl := franzClient(t, s, up[0], up[1], kgo.RecordDeliveryTimeout(1500*time.Millisecond))
-			err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
-			if !errors.Is(err, kerr.SaslAuthenticationFailed) {
-				t.Fatalf("err = %v, want SASL_AUTHENTICATION_FAILED", err)
-			}
-			if strings.Contains(err.Error(), "nope") || strings.Contains(err.Error(), "secret") && strings.Contains(err.Error(), "oldsecret") {
-				t.Errorf("error echoes the secret: %v", err)
-			}
-		})
-	}
-	t.Cleanup(func() {
-		if got := s.Stats().AuthFailures; got < int64(len(cases)) {
-			t.Errorf("AuthFailures = %d, want >= %d", got, len(cases))
+	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
+		cl := franzClient(t, s, bl.user, bl.pass, kgo.RecordDeliveryTimeout(1500*time.Millisecond))
+		err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
+		if !errors.Is(err, kerr.SaslAuthenticationFailed) {
+			t.Fatalf("err = %v, want SASL_AUTHENTICATION_FAILED", err)
 		}
+		return err.Error()
 	})
+}
+
+// TestAuthFailuresAreNotLogged checks that the emulator's own diagnostics
+// about refused logins, at debug level, name no secret or token.
+func TestAuthFailuresAreNotLogged(t *testing.T) {
+	var buf bytes.Buffer // written under the handler's lock, read after Close
+	s := slstest.New(t, slstest.Config{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	logins := badLogins(t, s)
+	for _, bl := range logins {
+		if _, resp := rawLogin(t, s, bl.user, bl.pass); resp.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+			t.Errorf("%s: SaslAuthenticate code %d, want SASL_AUTHENTICATION_FAILED", bl.name, resp.ErrorCode)
+		}
+	}
+	s.Close()
+	logged := buf.String()
+	if n := strings.Count(logged, "authentication failed"); n < len(logins) {
+		t.Errorf("logged %d authentication failures, want >= %d:\n%s", n, len(logins), logged)
+	}
+	checkNoSecret(t, s, logged)
+}
+
+// TestServerPrintsNoSecret checks that printing a Server, as a test
+// failure message might, does not show its AccessKey secret.
+func TestServerPrintsNoSecret(t *testing.T) {
+	const secret = "emulator-secret-0123456789"
+	s := slstest.New(t, slstest.Config{AccessKeySecret: secret})
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		if got := fmt.Sprintf(verb, s); strings.Contains(got, secret) {
+			t.Errorf("Sprintf(%q, server) shows the secret: %s", verb, got)
+		}
+	}
+	// The secret is still served and handed out.
+	if c, err := s.Credentials().Credential(context.Background()); err != nil || c.AccessKeySecret != secret {
+		t.Errorf("Credentials() = %v, %v; want the configured secret", c.AccessKeyID, err)
+	}
+	cl := franzClient(t, s, s.Project(), password(t, s))
+	if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLogsReturnsCopies checks that a caller changing what Logs returned
+// does not change what the emulator holds.
+func TestLogsReturnsCopies(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+	cl := franzClient(t, s, s.Project(), password(t, s))
+	if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("original")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	first := s.Logs("app")
+	first[0].Fields["content"] = "changed"
+	first[0].Fields["added"] = "x"
+	first[0].Offset = 99
+	waited, err := s.WaitLogs(ctx(t), "app", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited[0].Fields["content"] = "changed too"
+	checkStored(t, s.Logs("app"), []map[string]string{content("original")})
+	if got := s.Logs("app")[0].Offset; got != 0 {
+		t.Errorf("offset = %d after changing a returned copy, want 0", got)
+	}
 }
 
 func TestRevokeAndExpireOpenConnection(t *testing.T) {
 	now := time.Now()
-	clock := now
-	var mu = make(chan struct{}, 1)
-	mu <- struct{}{}
-	s := slstest.New(t, slstest.Config{Now: func() time.Time { <-mu; defer func() { mu <- struct{}{} }(); return clock }})
+	var clock atomic.Int64 // UnixNano
+	clock.Store(now.UnixNano())
+	s := slstest.New(t, slstest.Config{Now: func() time.Time { return time.Unix(0, clock.Load()) }})
 	s.AddSTSKey("STS.a", "sec", "tok", now.Add(time.Minute))
 	cl := franzClient(t, s, s.Project(), "STS.a#sec#tok", kgo.RecordDeliveryTimeout(3*time.Second))
 	if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("ok")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	<-mu
-	clock = now.Add(2 * time.Minute) // the STS key is now expired
-	mu <- struct{}{}
+	clock.Store(now.Add(2 * time.Minute).UnixNano()) // the STS key is now expired
 	err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("late")}).FirstErr()
 	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Fatalf("expired key on open connection: err = %v, want TOPIC_AUTHORIZATION_FAILED", err)

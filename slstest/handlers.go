@@ -3,49 +3,27 @@ package slstest
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"maps"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
-const apiVersionsKey = 18
-
-var (
-	errUnsupportedVersion         = kerr.UnsupportedVersion.Code
-	errUnsupportedSASLMechanism   = kerr.UnsupportedSaslMechanism.Code
-	errSASLAuthenticationFailed   = kerr.SaslAuthenticationFailed.Code
-	errClusterAuthorizationFailed = kerr.ClusterAuthorizationFailed.Code
-)
-
-// served lists the requests the emulator answers, with the version ranges a
-// Kafka 2.1 broker advertises for them. SLS's Kafka endpoint is a produce
-// endpoint: consumer-group and admin requests are not served.
-var served = func() map[int16][2]int16 {
-	v21 := kversion.V2_1_0()
-	m := make(map[int16][2]int16)
-	for _, k := range []int16{
-		0,  // Produce
-		3,  // Metadata
-		17, // SaslHandshake: 0..1, the range librdkafka requires before it authenticates
-		18, // ApiVersions
-		22, // InitProducerID: advertised so idempotent clients ask, then refused
-		36, // SaslAuthenticate
-	} {
-		maxV, ok := v21.LookupMaxKeyVersion(k)
-		if !ok {
-			panic("slstest: kversion 2.1.0 lacks key " + kmsg.NameForKey(k))
-		}
-		m[k] = [2]int16{0, maxV}
-	}
-	return m
-}()
-
-func supported(key, version int16) bool {
-	r, ok := served[key]
-	return ok && version >= r[0] && version <= r[1]
+// served is the set of requests the emulator answers, at the version
+// ranges a Kafka 2.1 broker advertises for them (see advertised). SLS's
+// Kafka endpoint is a produce endpoint: consumer-group and admin requests
+// are not served.
+var served = map[int16]bool{
+	kmsg.Produce.Int16():          true,
+	kmsg.Metadata.Int16():         true,
+	kmsg.SASLHandshake.Int16():    true, // 0..1, the range librdkafka requires before it authenticates
+	kmsg.ApiVersions.Int16():      true,
+	kmsg.InitProducerID.Int16():   true, // advertised so idempotent clients ask, then refused
+	kmsg.SASLAuthenticate.Int16(): true,
 }
 
 // advertised is what ApiVersions lists: every request a Kafka 2.1 broker
@@ -57,27 +35,25 @@ func supported(key, version int16) bool {
 // keys alone it falls back to message format v0, which SLS and the emulator
 // refuse with UNSUPPORTED_FOR_MESSAGE_FORMAT. A request that is advertised
 // but not served closes the connection (see conn.handleFrame).
-var advertised = func() []kmsg.ApiVersionsResponseApiKey {
+var advertised, maxVersions = func() ([]kmsg.ApiVersionsResponseApiKey, map[int16]int16) {
 	var keys []kmsg.ApiVersionsResponseApiKey
+	maxV := make(map[int16]int16)
 	kversion.V2_1_0().EachMaxKeyVersion(func(k, v int16) {
 		keys = append(keys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: 0, MaxVersion: v})
+		maxV[k] = v
 	})
-	for _, k := range keys {
-		if r, ok := served[k.ApiKey]; ok && (r[0] != k.MinVersion || r[1] != k.MaxVersion) {
-			panic("slstest: served and advertised ranges differ for " + kmsg.NameForKey(k.ApiKey))
-		}
-	}
-	return keys
+	return keys, maxV
 }()
 
 // isAdvertised reports whether ApiVersions offers key at version.
 func isAdvertised(key, version int16) bool {
-	for _, k := range advertised {
-		if k.ApiKey == key {
-			return version >= k.MinVersion && version <= k.MaxVersion
-		}
-	}
-	return false
+	maxV, ok := maxVersions[key]
+	return ok && version >= 0 && version <= maxV
+}
+
+// supported reports whether the emulator serves key at version.
+func supported(key, version int16) bool {
+	return served[key] && isAdvertised(key, version)
 }
 
 // apiVersions answers ApiVersions. A request newer than the broker knows is
@@ -85,9 +61,9 @@ func isAdvertised(key, version int16) bool {
 // how clients discover they must downgrade.
 func apiVersions(version int16) kmsg.Response {
 	resp := kmsg.NewPtrApiVersionsResponse()
-	if !supported(apiVersionsKey, version) {
+	if !supported(kmsg.ApiVersions.Int16(), version) {
 		version = 0
-		resp.ErrorCode = errUnsupportedVersion
+		resp.ErrorCode = kerr.UnsupportedVersion.Code
 	}
 	resp.SetVersion(version)
 	resp.ApiKeys = append(resp.ApiKeys, advertised...)
@@ -181,7 +157,6 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 			rp := kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.BaseOffset = -1
-			rp.LogAppendTime = -1
 			switch {
 			case code != 0:
 				rp.ErrorCode = code
@@ -204,20 +179,35 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 					rp.ErrorCode = errCode
 					break
 				}
-				rp.BaseOffset = s.store.append(name, int(p.Partition), logs)
+				rp.BaseOffset = s.appendLogs(name, int(p.Partition), logs)
 				rp.LogStartOffset = 0
 				s.stats.records.Add(int64(len(logs)))
-				if s.cfg.OnLog != nil {
-					for _, l := range logs {
-						s.cfg.OnLog(name, l)
-					}
-				}
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp
+}
+
+// appendLogs stores logs on one shard, hands them to OnLog and returns the
+// first offset assigned. Storing and OnLog happen under one lock, so that
+// OnLog sees the logs of a shard in offset order and one call at a time,
+// even when several connections write to the shard. OnLog gets its own
+// copy of the fields, so it may keep or change them without touching
+// what Logs returns.
+func (s *Server) appendLogs(name string, shard int, logs []Log) int64 {
+	if s.cfg.OnLog == nil {
+		return s.store.append(name, shard, logs)
+	}
+	s.onLogMu.Lock()
+	defer s.onLogMu.Unlock()
+	base := s.store.append(name, shard, logs)
+	for _, l := range logs {
+		l.Fields = maps.Clone(l.Fields)
+		s.cfg.OnLog(name, l)
+	}
+	return base
 }
 
 func faultCode(f Fault) int16 {
@@ -267,11 +257,15 @@ func (s *Server) nextBatch(raw []byte) (kmsg.RecordBatch, []byte, int16) {
 	if crc32.Checksum(batchBytes[batchHeaderLen:], castagnoli) != binary.BigEndian.Uint32(batchBytes[17:]) {
 		return batch, nil, kerr.CorruptMessage.Code
 	}
-	if err := batch.ReadFrom(batchBytes); err != nil {
+	if err := batch.ReadFrom(batchBytes); err != nil || batch.NumRecords < 0 {
+		// A negative count would move offsets backwards in Discard mode.
 		return batch, nil, kerr.CorruptMessage.Code
 	}
 	return batch, raw[12+length:], 0
 }
+
+// decompressor decompresses record batches; it is safe for concurrent use.
+var decompressor = kgo.DefaultDecompressor()
 
 // decode parses the record batches of one partition into logs, or returns
 // the Kafka error code the partition is answered with.
@@ -284,20 +278,26 @@ func (s *Server) decode(raw []byte, expand bool) ([]Log, int16) {
 		}
 		raw = rest
 		codec := kgo.CompressionCodecType(batch.Attributes & 0x07)
-		records, err := kgo.DefaultDecompressor().Decompress(batch.Records, codec)
+		records, err := decompressor.Decompress(batch.Records, codec)
 		if err != nil {
 			return nil, kerr.CorruptMessage.Code
 		}
+		rd := kbin.Reader{Src: records}
 		for range batch.NumRecords {
+			// A record is its length (a varint) and that many bytes.
+			// Record.ReadFrom does not check the length against what it
+			// parses, so the record is cut out first and parsed alone:
+			// a length that is negative, runs past the batch or is too
+			// short for the record's fields makes the batch corrupt.
+			start := rd.Src
+			rd.Span(int(rd.Varint()))
+			if !rd.Ok() {
+				return nil, kerr.CorruptMessage.Code
+			}
 			var rec kmsg.Record
-			if err := rec.ReadFrom(records); err != nil {
+			if err := rec.ReadFrom(start[:len(start)-len(rd.Src)]); err != nil {
 				return nil, kerr.CorruptMessage.Code
 			}
-			n, amt := binary.Varint(records)
-			if amt <= 0 || int(n)+amt > len(records) {
-				return nil, kerr.CorruptMessage.Code
-			}
-			records = records[int(n)+amt:]
 
 			exp := expand
 			for _, h := range rec.Headers {
@@ -309,6 +309,10 @@ func (s *Server) decode(raw []byte, expand bool) ([]Log, int16) {
 				Time:   time.UnixMilli(batch.FirstTimestamp + rec.TimestampDelta64),
 				Fields: fields(rec.Value, exp),
 			})
+		}
+		if len(rd.Src) != 0 {
+			// Bytes after the last record the batch counts.
+			return nil, kerr.CorruptMessage.Code
 		}
 	}
 	return logs, 0

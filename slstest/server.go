@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -47,15 +48,20 @@ type Config struct {
 	MaxBatchBytes int
 	// MaxRequestBytes is the largest request frame read; a client that sends
 	// a larger one is disconnected, as a Kafka broker does
-	// (socket.request.max.bytes). Default 100 MiB.
+	// (socket.request.max.bytes). Default 100 MiB. Before a client has
+	// authenticated, frames are capped at 512 KiB as well, as Kafka's
+	// sasl.server.max.receive.size caps them.
 	MaxRequestBytes int
 	// Discard makes the emulator validate and acknowledge record batches
 	// (framing, CRC, sizes) without decompressing or storing them: Logs
 	// stays empty and OnLog is not called, while Stats and offsets still
 	// count records. It keeps the emulator's own cost out of benchmarks.
 	Discard bool
-	// OnLog, if set, is called for every stored log, in order per shard,
-	// from the goroutine serving the connection. It must not block.
+	// OnLog, if set, is called for every stored log, from the goroutine
+	// serving the connection. Calls are made one at a time, in offset
+	// order within each shard, and a log is visible to Logs before its
+	// call. Fields is the callee's own copy. OnLog must not block: no
+	// other log is stored while it runs.
 	OnLog func(logstore string, l Log)
 	// Logger receives the emulator's own diagnostics (connections,
 	// authentication failures, faults). Default: discarded.
@@ -101,7 +107,8 @@ type Stats struct {
 
 // Server is a running SLS Kafka endpoint emulator.
 type Server struct {
-	cfg     Config
+	cfg     Config        // AccessKeySecret cleared: the keyring and creds hold it
+	creds   auth.Provider // the first AccessKey, for Credentials
 	ca      *authority
 	ln      net.Listener
 	keys    *keyring
@@ -110,6 +117,8 @@ type Server struct {
 	host    string
 	port    int
 	latency atomic.Int64
+
+	onLogMu sync.Mutex // held across storing logs and calling OnLog
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -127,6 +136,11 @@ type Server struct {
 
 // Start starts an emulator. Close it when done.
 func Start(cfg Config) (*Server, error) {
+	return start(cfg, func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) })
+}
+
+// start starts an emulator that serves on the listener listen returns.
+func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server, error) {
 	if cfg.Project == "" {
 		cfg.Project = "demo"
 	}
@@ -158,14 +172,13 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("slstest: listen on %s: %w", cfg.Addr, err)
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("slstest: listen on %s: %w", cfg.Addr, err)
 	}
 	addr := ln.Addr().(*net.TCPAddr)
 	host := cfg.AdvertisedHost
@@ -183,6 +196,7 @@ func Start(cfg Config) (*Server, error) {
 
 	s := &Server{
 		cfg:    cfg,
+		creds:  auth.Static(cfg.AccessKeyID, cfg.AccessKeySecret),
 		ca:     ca,
 		keys:   &keyring{keys: make(map[string]*key), now: cfg.Now},
 		store:  newStore(logstores),
@@ -195,6 +209,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.latency.Store(int64(cfg.Latency))
 	s.keys.add(cfg.AccessKeyID, cfg.AccessKeySecret, "", time.Time{})
+	// Only the keyring and creds keep the secret, so that printing a
+	// Server (%+v in a test failure, say) does not show it.
+	s.cfg.AccessKeySecret = ""
 	s.ln = tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{ca.server},
 		MinVersion:   tls.VersionTLS12,
@@ -216,8 +233,17 @@ func New(t testing.TB, cfg Config) *Server {
 	return s
 }
 
+// Accept retry delays after a failed accept (EMFILE, say), as
+// net/http.Server.Serve uses: the first, doubled on every further failure
+// up to the last.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
 func (s *Server) accept() {
 	defer s.wg.Done()
+	var delay time.Duration
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
@@ -226,13 +252,23 @@ func (s *Server) accept() {
 				return
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			s.log.Warn("slstest: accept failed", "err", err)
-			return
+			// Running out of file descriptors or a connection aborted
+			// before it was accepted is temporary: keep serving.
+			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			s.log.Warn("slstest: accept failed, retrying", "err", err, "retry_in", delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return
+			}
+			continue
 		}
+		delay = 0
 		c := &conn{s: s, nc: nc, resps: make(chan response, 64), quit: make(chan struct{})}
 		s.mu.Lock()
 		if s.closed {
@@ -255,6 +291,20 @@ func (s *Server) forget(c *conn) {
 	s.mu.Unlock()
 }
 
+// String names the server by its project and endpoint.
+func (s *Server) String() string {
+	if s == nil {
+		return "<nil>"
+	}
+	return "slstest.Server(" + s.cfg.Project + "@" + s.Endpoint().String() + ")"
+}
+
+// Format prints String for every verb. fmt would otherwise print the
+// fields, which hold the AccessKeys (any verb fmt does not expect for a
+// field, %s say, prints what its pointers point to), and reading them races
+// with the goroutines serving clients.
+func (s *Server) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+
 // Endpoint returns the address clients bootstrap from.
 func (s *Server) Endpoint() endpoint.Endpoint { return endpoint.Endpoint{Host: s.host, Port: s.port} }
 
@@ -262,9 +312,7 @@ func (s *Server) Endpoint() endpoint.Endpoint { return endpoint.Endpoint{Host: s
 func (s *Server) Project() string { return s.cfg.Project }
 
 // Credentials returns a provider of the emulator's first AccessKey.
-func (s *Server) Credentials() auth.Provider {
-	return auth.Static(s.cfg.AccessKeyID, s.cfg.AccessKeySecret)
-}
+func (s *Server) Credentials() auth.Provider { return s.creds }
 
 // TLSConfig returns a client TLS configuration that trusts the emulator's
 // generated CA. Each call returns a new config the caller may modify.
@@ -280,8 +328,7 @@ func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.ca.caPEM...) 
 // which is offset order within each shard. It returns nil for an unknown
 // logstore.
 func (s *Server) Logs(logstore string) []Log {
-	logs, _ := s.store.logs(logstore)
-	return logs
+	return s.store.logs(logstore)
 }
 
 // WaitLogs blocks until the logstore holds at least n logs, then returns

@@ -51,8 +51,10 @@ func (f *logstoreFlag) Set(v string) error {
 	return nil
 }
 
-// keyFlag collects -key id:secret flags.
-type keyFlag []keySpec
+// keyFlag collects the raw values of -key id:secret flags. Set accepts any
+// value and parseKeys checks them after flag parsing: the flag package
+// prints a value that Set rejects, secret included, to stderr.
+type keyFlag []string
 
 type keySpec struct{ id, secret string }
 
@@ -62,23 +64,35 @@ func (f *keyFlag) String() string {
 		return ""
 	}
 	ids := make([]string, len(*f))
-	for i, k := range *f {
-		ids[i] = k.id + ":***"
+	for i, v := range *f {
+		id, _, _ := strings.Cut(v, ":")
+		ids[i] = id + ":***"
 	}
 	return strings.Join(ids, ",")
 }
 
 func (f *keyFlag) Set(v string) error {
-	id, secret, ok := strings.Cut(v, ":")
-	if !ok || id == "" || secret == "" {
-		return fmt.Errorf("want AccessKeyId:AccessKeySecret")
-	}
-	if strings.Contains(id, "#") || strings.Contains(secret, "#") {
-		return fmt.Errorf("AccessKey %q: '#' separates id and secret in the SASL password and cannot be part of either", id)
-	}
-	if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
-		return fmt.Errorf("AccessKey %q: white space in an AccessKey id or secret; Alibaba Cloud keys never hold any", id)
-	}
-	*f = append(*f, keySpec{id: id, secret: secret})
+	*f = append(*f, v)
 	return nil
+}
+
+// parseKeys checks -key values. Its errors name the AccessKey id at most,
+// never the secret.
+func parseKeys(raw keyFlag) ([]keySpec, error) {
+	keys := make([]keySpec, 0, len(raw))
+	for _, v := range raw {
+		id, secret, ok := strings.Cut(v, ":")
+		if !ok || id == "" || secret == "" {
+			// Without a colon the value may be the secret alone.
+			return nil, fmt.Errorf("-key: want AccessKeyId:AccessKeySecret")
+		}
+		if strings.Contains(id, "#") || strings.Contains(secret, "#") {
+			return nil, fmt.Errorf("-key: AccessKey %q: '#' separates id and secret in the SASL password and cannot be part of either", id)
+		}
+		if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
+			return nil, fmt.Errorf("-key: AccessKey %q: white space in an AccessKey id or secret; Alibaba Cloud keys never hold any", id)
+		}
+		keys = append(keys, keySpec{id: id, secret: secret})
+	}
+	return keys, nil
 }

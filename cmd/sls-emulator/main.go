@@ -44,7 +44,10 @@
 // must be restarted with the emulator. Two emulators started with the same
 // -ca-file overwrite each other's CA; give each its own path.
 //
-// The process stops on SIGINT or SIGTERM and exits 0.
+// The process stops on SIGINT or SIGTERM and exits 0; a second signal while
+// it stops (a printed log still waiting for a full pipe, say) ends it at
+// once. A closed stdout (sls-emulator -print | head) does not stop it: the
+// logs it cannot print are dropped.
 package main
 
 import (
@@ -59,8 +62,21 @@ import (
 )
 
 func main() {
+	// Writing to a closed pipe then fails with EPIPE, which the printer
+	// ignores, instead of killing the process with SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, func() {
+		// Restore the default action, so that a second signal ends the
+		// process if the graceful stop hangs.
+		stop()
+		// A signal's cause matches context.Canceled with errors.Is;
+		// only stop (main returning) leaves context.Canceled itself.
+		if context.Cause(ctx) != context.Canceled {
+			fmt.Fprintln(stderr, "sls-emulator: stopping; interrupt again to stop at once")
+		}
+	})
 	err := run(ctx, os.Args[1:], os.Stdout)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return

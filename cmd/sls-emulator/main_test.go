@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -22,7 +23,16 @@ import (
 	"go.uber.org/goleak"
 )
 
+// runMainEnv makes the test binary run main instead of the tests, so that
+// a test can run the command as a process: signals and a closed stdout
+// act on a process, not on a call of run.
+const runMainEnv = "SLS_EMULATOR_TEST_RUN_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -110,6 +120,33 @@ func (e *emulator) stop(t *testing.T) {
 	}
 }
 
+// produce produces recs with the printed settings and password pass.
+func produce(t *testing.T, settings map[string]string, pass string, recs ...*kgo.Record) error {
+	t.Helper()
+	pem, err := os.ReadFile(settings["ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("CA file %s holds no certificate", settings["ca"])
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(settings["bootstrap"]),
+		kgo.DialTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
+		kgo.SASL(plain.Auth{User: settings["username"], Pass: pass}.AsMechanism()),
+		kgo.MaxVersions(kversion.V2_1_0()),
+		kgo.DisableIdempotentWrite(),
+		kgo.RequiredAcks(kgo.LeaderAck()),
+		kgo.RecordDeliveryTimeout(10*time.Second),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	return cl.ProduceSync(t.Context(), recs...).FirstErr()
+}
+
 // TestRunServesPrintsAndStops starts the command on a free port, connects
 // with the settings it prints, sees the produced log printed, and stops it.
 func TestRunServesPrintsAndStops(t *testing.T) {
@@ -140,31 +177,9 @@ func TestRunServesPrintsAndStops(t *testing.T) {
 		}
 	}
 
-	pem, err := os.ReadFile(settings["ca"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		t.Fatalf("CA file %s holds no certificate", settings["ca"])
-	}
 	// The first key is the one printed; later -key flags are valid too.
 	for _, pass := range []string{settings["password"], "LTAIsecond#secret2"} {
-		cl, err := kgo.NewClient(
-			kgo.SeedBrokers(settings["bootstrap"]),
-			kgo.DialTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
-			kgo.SASL(plain.Auth{User: settings["username"], Pass: pass}.AsMechanism()),
-			kgo.MaxVersions(kversion.V2_1_0()),
-			kgo.DisableIdempotentWrite(),
-			kgo.RequiredAcks(kgo.LeaderAck()),
-			kgo.RecordDeliveryTimeout(10*time.Second),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = cl.ProduceSync(t.Context(), &kgo.Record{Topic: "app.json", Value: []byte(`{"msg":"hi","key":"` + pass[:10] + `"}`)}).FirstErr()
-		cl.Close()
-		if err != nil {
+		if err := produce(t, settings, pass, &kgo.Record{Topic: "app.json", Value: []byte(`{"msg":"hi","key":"` + pass[:10] + `"}`)}); err != nil {
 			t.Fatalf("produce with password %q: %v", pass, err)
 		}
 		got := e.nextLog(t)
@@ -223,6 +238,37 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run -h = %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestKeyErrorsHideSecret checks that a rejected -key value is reported by
+// its id at most: the flag package prints a value its Set rejects, secret
+// included.
+func TestKeyErrorsHideSecret(t *testing.T) {
+	var buf bytes.Buffer
+	stderr = &buf
+	t.Cleanup(func() { stderr = os.Stderr })
+	for _, v := range []string{
+		"LTAIid:SECRET#withhash",
+		"LTAIid:SECRET with space",
+		"LTAI#id:SECRETvalue",
+		"SECRETwithoutid",
+		":SECRETemptyid",
+	} {
+		buf.Reset()
+		err := run(context.Background(), []string{"-key", v}, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("-key %q: run = %v, want a usage error", v, err)
+			continue
+		}
+		// main prints the error unless the flag package has.
+		if out := buf.String() + err.Error(); strings.Contains(out, "SECRET") {
+			t.Errorf("-key %q: the error output shows the secret:\n%s", v, out)
+		}
+		if id, _, _ := strings.Cut(v, ":"); strings.HasPrefix(id, "LTAI") && !strings.Contains(err.Error(), id) {
+			t.Errorf("-key %q: error %q does not name the AccessKey id", v, err)
+		}
 	}
 }
 

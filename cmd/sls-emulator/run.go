@@ -24,7 +24,7 @@ type options struct {
 	advertise string
 	project   string
 	logstores logstoreFlag
-	keys      keyFlag
+	keys      []keySpec
 	caFile    string
 	latency   time.Duration
 	print     bool
@@ -42,13 +42,14 @@ func (e usageError) Unwrap() error { return e.error }
 
 func parseFlags(args []string) (options, error) {
 	var o options
+	var keys keyFlag
 	fs := flag.NewFlagSet("sls-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:10012", "listen `address`; port 0 picks a free port")
 	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host; 127.0.0.1 when listening on all interfaces)")
 	fs.StringVar(&o.project, "project", "demo", "SLS project `name`, the SASL username")
 	fs.Var(&o.logstores, "logstore", "logstore as `name:shards`; repeatable (default app:2)")
-	fs.Var(&o.keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated)")
+	fs.Var(&keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated)")
 	fs.StringVar(&o.caFile, "ca-file", filepath.Join(os.TempDir(), "sls-emulator-ca.pem"), "`path` to write the generated CA certificate (PEM) to")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every produce response by `duration`")
 	fs.BoolVar(&o.print, "print", false, "print every stored log as one JSON line")
@@ -62,6 +63,10 @@ func parseFlags(args []string) (options, error) {
 			return o, err
 		}
 		return o, usageError{error: err, shown: true}
+	}
+	var err error
+	if o.keys, err = parseKeys(keys); err != nil {
+		return o, usageError{error: err}
 	}
 	if fs.NArg() > 0 {
 		return o, usageError{error: fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
@@ -233,9 +238,9 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 // printer writes stored logs as JSON lines. The emulator calls OnLog from
-// the goroutine serving a connection, which must not wait on a slow
-// terminal or pipe, so lines are queued and written by one goroutine, which
-// also keeps lines from interleaving. Lines queue up until start, so that
+// the goroutine serving a connection, one call at a time for all
+// connections, so it must not wait on a slow terminal or pipe: lines are
+// queued and written by one goroutine. Lines queue up until start, so that
 // none is written before the settings.
 type printer struct {
 	w     io.Writer
@@ -262,8 +267,9 @@ func (p *printer) start() {
 	go func() {
 		defer close(p.done)
 		for line := range p.lines {
-			// A failed write (closed pipe) is not a reason to stop the
-			// emulator; keep draining so OnLog never blocks for good.
+			// A failed write (closed pipe; main ignores SIGPIPE) is
+			// not a reason to stop the emulator; keep draining so
+			// OnLog never blocks for good.
 			p.w.Write(line)
 		}
 	}()
@@ -274,7 +280,7 @@ func (p *printer) onLog(logstore string, l slstest.Log) {
 	if err != nil {
 		return
 	}
-	// A full queue applies back-pressure to the producing client rather
+	// A full queue applies back-pressure to the producing clients rather
 	// than dropping lines: -print is for watching every log.
 	p.lines <- append(line, '\n')
 }
