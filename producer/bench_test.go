@@ -27,7 +27,7 @@ func benchRecord() producer.Record {
 	}}
 }
 
-func benchServer(b *testing.B) *slstest.Server {
+func benchServer(b testing.TB) *slstest.Server {
 	return slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
 }
 

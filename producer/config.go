@@ -71,8 +71,12 @@ type Config struct {
 	// Linger is how long a batch waits for more records before it is
 	// sent. Default 10 ms; at most 1 minute.
 	Linger time.Duration
-	// MaxBufferedBytes bounds the encoded bytes accepted but not yet
-	// acknowledged. Default 64 MiB.
+	// MaxBufferedBytes bounds the memory held by records accepted but not
+	// yet acknowledged. Records are encoded one after another into chunks
+	// of MaxBufferedBytes/16 (at most 64 KiB), and a chunk counts in full
+	// until its last record is acknowledged or failed, so the bound holds
+	// even when one slow shard keeps a few records of every chunk. Below
+	// 64 KiB each record counts its own encoded size. Default 64 MiB.
 	MaxBufferedBytes int
 	// OnBufferFull says what Log does when the buffer is full: Block (the
 	// default) waits for space until its context is done; Drop returns

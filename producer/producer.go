@@ -38,8 +38,8 @@ type Producer struct {
 	creds  auth.Provider
 	static []record.Field
 	buf    *semaphore.Weighted
-	bufs   sync.Pool // *[]byte, encoding buffers
-	topics sync.Map  // logstore name -> *logstoreState, for validated logstores
+	chunks chunks   // where records are encoded; see arena.go
+	topics sync.Map // logstore name -> *logstoreState, for validated logstores
 	tel    telemetry
 	failed failureCounts
 
@@ -63,6 +63,7 @@ type Producer struct {
 	stats    counters
 	failures *reporter
 	log      logger
+	promised func(*kgo.Record, error) // p.promise, bound once: a method value allocates
 }
 
 // pending is a record handed to franz-go. It is its own kgo.Record.Context,
@@ -71,10 +72,8 @@ type Producer struct {
 type pending struct {
 	context.Context
 	rec      kgo.Record
-	buf      []byte
-	bufp     *[]byte // the pooled holder of buf
+	enc      encoded
 	ls       *logstoreState
-	size     int64
 	accepted time.Time
 	done     chan error // LogSync only
 }
@@ -100,8 +99,10 @@ func New(cfg Config) (*Producer, error) {
 		buf:       semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		closeDone: make(chan struct{}),
 		log:       logger{cfg.Logger},
+		chunks:    newChunks(cfg.MaxBufferedBytes),
 	}
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
+	p.promised = p.promise
 	for _, f := range cfg.StaticFields {
 		p.static = append(p.static, record.Field(f))
 	}
@@ -174,7 +175,7 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if err != nil {
 		return err
 	}
-	p.cl.Produce(context.Background(), &pd.rec, p.promise)
+	p.cl.Produce(context.Background(), &pd.rec, p.promised)
 	return nil
 }
 
@@ -190,7 +191,7 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	if err != nil {
 		return err
 	}
-	p.cl.Produce(context.Background(), &pd.rec, p.promise)
+	p.cl.Produce(context.Background(), &pd.rec, p.promised)
 	select {
 	case err := <-done:
 		return err
@@ -216,51 +217,33 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		return nil, err
 	}
 
-	// A pending is never reused: franz-go may still read a record's
-	// Context (it cancels requests with it) after the record's promise
-	// ran. Only the encoding buffer is pooled.
-	pd := &pending{}
-	pd.bufp, _ = p.bufs.Get().(*[]byte)
-	if pd.bufp == nil {
-		pd.bufp = new([]byte)
-	}
-	pd.buf = *pd.bufp
-	pd.buf = record.AppendObject(pd.buf[:0], p.static, r.Fields)
-	size := int64(len(pd.buf))
-	if size > int64(p.cfg.MaxRecordBytes) {
-		p.release(pd)
-		ls.tooLarge.Add(1)
-		return nil, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: logstore,
-			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", size, p.cfg.MaxRecordBytes)}
-	}
-
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed.Load() {
-		p.release(pd)
 		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
 	}
-	if !p.buf.TryAcquire(size) {
-		if err := p.waitForSpace(ctx, ls, size); err != nil {
-			p.release(pd)
-			return nil, err
-		}
+	enc, err := p.encode(ctx, ls, r)
+	if err != nil {
+		return nil, err
 	}
 
+	// A pending is never reused: franz-go may still read a record's
+	// Context (it cancels requests with it) after the record's promise
+	// ran.
+	pd := &pending{enc: enc}
 	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
 		ts = now
 	}
 	pd.Context = p.scopes.get(now)
-	pd.rec = kgo.Record{Topic: ls.topic, Value: pd.buf, Timestamp: ts, Context: pd}
+	pd.rec = kgo.Record{Topic: ls.topic, Value: enc.value, Timestamp: ts, Context: pd}
 	pd.ls = ls
-	pd.size = size
 	pd.accepted = now
 	pd.done = done
 	p.inflight.Add(1)
 	ls.accepted.Add(1)
-	p.stats.bufferedBytes.Add(size)
+	p.stats.bufferedBytes.Add(int64(len(enc.value)))
 	return pd, nil
 }
 
@@ -285,22 +268,12 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 	return nil
 }
 
-// release returns a record's buffer to the pool. franz-go has copied the
-// value into its request by the time the promise runs.
-func (p *Producer) release(pd *pending) {
-	if cap(pd.buf) <= 64<<10 { // do not pin one huge record's buffer
-		*pd.bufp = pd.buf[:0]
-		p.bufs.Put(pd.bufp)
-	}
-	pd.buf, pd.bufp, pd.rec.Value = nil, nil, nil
-}
-
 // promise is franz-go's completion callback for every record. franz-go calls
 // promises serially, so this must not block.
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
-	p.buf.Release(pd.size)
-	p.stats.bufferedBytes.Add(-pd.size)
+	p.finish(pd.enc)
+	p.stats.bufferedBytes.Add(-int64(len(pd.enc.value)))
 	if err == nil {
 		latency := time.Since(pd.accepted)
 		pd.ls.delivered.Add(1)
@@ -320,7 +293,6 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	if pd.done != nil {
 		pd.done <- err
 	}
-	p.release(pd)
 	p.inflight.Done()
 }
 

@@ -298,57 +298,108 @@ func TestDefaultLimitRecordIsDelivered(t *testing.T) {
 	}
 }
 
+// Both buffer modes: below 64 KiB every record is charged its own size,
+// above records share chunks charged as a whole (arena.go).
+var bufferSizes = []int{4096, 1 << 20}
+
 func TestDropPolicyReturnsErrBufferFull(t *testing.T) {
-	s := slstest.New(t, slstest.Config{Latency: time.Hour})
-	p := newProducer(t, s, func(c *producer.Config) {
-		c.MaxBufferedBytes = 4096
-		c.OnBufferFull = producer.Drop
-	})
-	var dropped int
-	for range 100 {
-		err := p.Log(context.Background(), "app", rec("msg", strings.Repeat("z", 200)))
-		if errors.Is(err, producer.ErrBufferFull) {
-			dropped++
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, size := range bufferSizes {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			s := slstest.New(t, slstest.Config{Latency: time.Hour})
+			p := newProducer(t, s, func(c *producer.Config) {
+				c.MaxBufferedBytes = size
+				c.OnBufferFull = producer.Drop
+			})
+			var logged, dropped int
+			for dropped < 10 && logged < 100*size {
+				logged++
+				err := p.Log(context.Background(), "app", rec("msg", strings.Repeat("z", 200)))
+				if errors.Is(err, producer.ErrBufferFull) {
+					dropped++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := p.Stats()
+			if dropped == 0 || st.Dropped != int64(dropped) || st.Accepted+st.Dropped != int64(logged) {
+				t.Fatalf("logged %d, dropped %d, stats %+v", logged, dropped, st)
+			}
+			if st.BufferedBytes > int64(size) || st.BufferedBytes < int64(size)/2 {
+				t.Errorf("buffered %d bytes when full, limit %d", st.BufferedBytes, size)
+			}
+			s.DropConnections() // let Close's cleanup fail the hour-long requests fast
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			p.Close(ctx)
+		})
 	}
-	st := p.Stats()
-	if dropped == 0 || st.Dropped != int64(dropped) || st.Accepted+st.Dropped != 100 {
-		t.Fatalf("dropped %d, stats %+v", dropped, st)
-	}
-	if st.BufferedBytes > 4096 {
-		t.Errorf("buffered %d bytes, limit 4096", st.BufferedBytes)
-	}
-	s.DropConnections() // let Close's cleanup fail the hour-long requests fast
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	p.Close(ctx)
 }
 
 func TestBlockPolicyWaitsForSpaceOrContext(t *testing.T) {
-	s := slstest.New(t, slstest.Config{Latency: time.Hour})
-	p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = 1024 })
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := p.Log(ctx, "app", rec("msg", strings.Repeat("b", 200)))
-		cancel()
-		if err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("blocked Log err = %v, want context.DeadlineExceeded", err)
+	for _, size := range bufferSizes {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			s := slstest.New(t, slstest.Config{Latency: time.Hour})
+			p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = size })
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				err := p.Log(ctx, "app", rec("msg", strings.Repeat("b", 200)))
+				cancel()
+				if err != nil {
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatalf("blocked Log err = %v, want context.DeadlineExceeded", err)
+					}
+					break
+				}
 			}
-			break
-		}
+			// Close wakes a blocked Log with ErrClosed.
+			errc := make(chan error, 1)
+			go func() { errc <- p.Log(context.Background(), "app", rec("msg", strings.Repeat("b", 200))) }()
+			s.DropConnections()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			p.Close(ctx)
+			if err := <-errc; !errors.Is(err, producer.ErrClosed) {
+				t.Fatalf("Log blocked during Close: err = %v, want ErrClosed", err)
+			}
+		})
 	}
-	// Close wakes a blocked Log with ErrClosed.
-	errc := make(chan error, 1)
-	go func() { errc <- p.Log(context.Background(), "app", rec("msg", strings.Repeat("b", 200))) }()
-	s.DropConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	p.Close(ctx)
-	if err := <-errc; !errors.Is(err, producer.ErrClosed) {
-		t.Fatalf("Log blocked during Close: err = %v, want ErrClosed", err)
+}
+
+// Buffer space comes back as records are delivered: far more than the
+// buffer holds goes through it, from several goroutines at once, in both
+// buffer modes.
+func TestBufferSpaceIsReturned(t *testing.T) {
+	for _, size := range bufferSizes {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
+			p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = size })
+			ctx := timeout(t, 20*time.Second)
+			const goroutines = 4
+			perGoroutine := 20 * size / 300 / goroutines
+			var wg sync.WaitGroup
+			errs := make(chan error, goroutines)
+			for range goroutines {
+				wg.Go(func() {
+					for range perGoroutine {
+						if err := p.Log(ctx, "app", rec("msg", strings.Repeat("c", 280))); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if err := p.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st := p.Stats(); st.Delivered != int64(goroutines*perGoroutine) || st.BufferedBytes != 0 {
+				t.Fatalf("stats after flush: %+v, want %d delivered", st, goroutines*perGoroutine)
+			}
+		})
 	}
 }
 

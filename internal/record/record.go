@@ -6,6 +6,7 @@
 package record
 
 import (
+	"slices"
 	"unicode/utf8"
 )
 
@@ -118,17 +119,22 @@ func load8(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// plain8 reports whether none of the eight bytes in x needs attention: no
-// control character, quote, backslash or non-ASCII byte. Each term is the
-// classic SWAR "has a byte less than n" / "has a zero byte" test.
-func plain8(x uint64) bool {
+// special8 returns a word whose byte i has its top bit set if byte i of x
+// needs attention: a control character, quote, backslash or non-ASCII
+// byte. Each term is the classic SWAR "has a byte less than n" / "has a
+// zero byte" test; borrows can mark the wrong byte, but never mark one
+// when no byte qualifies, and only whether any does matters.
+func special8(x uint64) uint64 {
 	ctl := (x - lsb*0x20) &^ x
 	q := x ^ (lsb * '"')
 	quote := (q - lsb) &^ q
 	bs := x ^ (lsb * '\\')
 	backslash := (bs - lsb) &^ bs
-	return (ctl|quote|backslash|x)&msb == 0
+	return (ctl | quote | backslash | x) & msb
 }
+
+// plain8 reports whether none of the eight bytes in x needs attention.
+func plain8(x uint64) bool { return special8(x) == 0 }
 
 // safe marks the ASCII bytes that need no escaping inside a JSON string.
 var safe = func() (t [utf8.RuneSelf]bool) {
@@ -142,10 +148,48 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 // escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped so
 // the output is also valid JavaScript.
 func AppendString(dst []byte, s string) []byte {
+	// Log text is mostly printable ASCII: check it in bulk, copy it once.
+	if !plain(s) {
+		return appendEscaped(dst, s)
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, len(s)+2)[:n+len(s)+2]
+	dst[n] = '"'
+	copy(dst[n+1:], s)
+	dst[len(dst)-1] = '"'
+	return dst
+}
+
+// plain reports whether s is printable ASCII other than '"' and '\\'
+// throughout, 16 bytes per step; the last step overlaps the one before
+// instead of going byte by byte.
+func plain(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
+				return false
+			}
+		}
+		return true
+	}
+	var bad uint64
+	i := 0
+	for ; len(s)-i >= 16; i += 16 {
+		bad |= special8(load8(s[i:i+8])) | special8(load8(s[i+8:i+16]))
+	}
+	if len(s)-i >= 8 {
+		bad |= special8(load8(s[i : i+8]))
+	}
+	bad |= special8(load8(s[len(s)-8:]))
+	return bad&msb == 0
+}
+
+// appendEscaped is AppendString for strings that need escapes or hold
+// non-ASCII text.
+func appendEscaped(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start, i := 0, 0
 	for i < len(s) {
-		// Log text is mostly plain ASCII: skip it in bulk, copy it once.
 		i += plainPrefix(s[i:])
 		if i >= len(s) {
 			break

@@ -120,20 +120,22 @@ func BenchmarkAppendObject(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 }
 
-// Every special byte at every offset of a string long enough for the
-// eight-byte fast path encodes as encoding/json would.
+// Every special byte at every offset of strings of every length up to 40
+// (short strings, the 16-byte steps, the 8-byte step and the overlapping
+// tail) encodes exactly as encoding/json encodes it.
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	specials := []string{"\"", "\\", "\x00", "\x1f", "\n", "\x7f", "\xff", "é", "\u2028", "日"}
 	for _, sp := range specials {
-		for pos := range 20 {
-			s := strings.Repeat("a", pos) + sp + strings.Repeat("b", 20-pos)
-			got := AppendString(nil, s)
-			var back string
-			if err := json.Unmarshal(got, &back); err != nil {
-				t.Fatalf("%q: output %s is not a JSON string: %v", s, got, err)
-			}
-			if back != valid(s) {
-				t.Fatalf("%q: round trip gave %q", s, back)
+		for n := range 40 {
+			for pos := range n + 1 {
+				s := strings.Repeat("a", pos) + sp + strings.Repeat("b", n-pos)
+				want, err := json.Marshal(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := AppendString(nil, s); string(got) != string(want) {
+					t.Fatalf("%q: got %s, want %s", s, got, want)
+				}
 			}
 		}
 	}

@@ -1,0 +1,172 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/slskafka/slskafka/internal/record"
+)
+
+// Records are encoded into chunks, one after the other, rather than into a
+// buffer each. A producer holds tens of thousands of records while franz-go
+// lingers and waits for acknowledgements; buffers taken from a pool are
+// scattered over megabytes, so every encode wrote into cold cache lines.
+// Records written one after the other into a chunk are prefetched, and
+// there is no pool to visit. This took BenchmarkThroughput from about 1350
+// to about 850 ns per record.
+//
+// A chunk is never reused: the garbage collector frees it once no record
+// points into it, so no record is overwritten while franz-go reads it.
+// Because one slow record keeps its whole chunk alive (a stalled shard
+// holds every Nth record of every chunk), the buffer budget
+// (MaxBufferedBytes) is charged a whole chunk when the chunk is opened and
+// refunded when its last record is finished: the budget bounds the memory
+// buffered records hold, whatever their pattern.
+const (
+	maxChunk = 64 << 10
+	// Below this chunk size (MaxBufferedBytes under 64 KiB) every record
+	// gets its own array and its own reservation instead.
+	minChunk = 4 << 10
+)
+
+// chunk counts the unfinished records in one chunk. refs is the number of
+// records finished, negated, until the arena retires the chunk and adds
+// the number it placed: it reaches zero exactly once, when both the chunk
+// is retired and its last record finished.
+type chunk struct {
+	refs atomic.Int64
+}
+
+// arena is where records are being encoded: the free tail of the current
+// chunk. Callers hold mu while they encode; a producer has one arena per
+// P so that concurrent callers rarely wait for each other.
+type arena struct {
+	mu   sync.Mutex
+	free []byte // the unused tail of cur; len 0
+	cur  *chunk
+	n    int64 // records placed in cur
+	_    [64]byte
+}
+
+// chunks is a producer's set of arenas and its chunk size.
+type chunks struct {
+	arenas  []arena
+	size    int // 0: no chunks, every record has its own array
+	minFree int // a chunk with less room than this is retired
+}
+
+func newChunks(maxBuffered int) chunks {
+	size := min(maxChunk, maxBuffered/16)
+	if size < minChunk {
+		return chunks{arenas: make([]arena, 1)}
+	}
+	return chunks{arenas: make([]arena, max(1, runtime.GOMAXPROCS(0))), size: size, minFree: size / 32}
+}
+
+// lock returns an arena, locked: the first free one, or else a random one
+// to wait for.
+func (c *chunks) lock() *arena {
+	for i := range c.arenas {
+		if c.arenas[i].mu.TryLock() {
+			return &c.arenas[i]
+		}
+	}
+	a := &c.arenas[rand.IntN(len(c.arenas))]
+	a.mu.Lock()
+	return a
+}
+
+// encoded is where an accepted record's bytes live, for the refund.
+type encoded struct {
+	value []byte
+	chunk *chunk // nil: value has its own array, reserved as len(value)
+}
+
+// encode encodes r into an arena and reserves buffer space for it: a new
+// chunk when the arena's is full, or the record's own size when it does
+// not fit into a chunk. It returns the record's bytes, or the error that
+// refused it.
+func (p *Producer) encode(ctx context.Context, ls *logstoreState, r Record) (encoded, error) {
+	c := &p.chunks
+	a := c.lock()
+	if c.size > 0 && cap(a.free) < c.minFree {
+		if err := p.openChunk(ctx, ls, a); err != nil {
+			a.mu.Unlock()
+			return encoded{}, err
+		}
+	}
+	v := record.AppendObject(a.free, p.static, r.Fields)
+	if len(v) > p.cfg.MaxRecordBytes { // refused; the space is reused
+		a.mu.Unlock()
+		ls.tooLarge.Add(1)
+		return encoded{}, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: ls.name,
+			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", len(v), p.cfg.MaxRecordBytes)}
+	}
+	if c.size > 0 && cap(v) == cap(a.free) { // in place
+		a.free = v[len(v):]
+		a.n++
+		ck := a.cur
+		a.mu.Unlock()
+		return encoded{value: v[:len(v):len(v)], chunk: ck}, nil
+	}
+	// The record outgrew the chunk's tail (or there are no chunks) and
+	// append gave it an array of its own.
+	a.mu.Unlock()
+	if err := p.reserve(ctx, ls, int64(len(v))); err != nil {
+		return encoded{}, err
+	}
+	return encoded{value: v}, nil
+}
+
+// openChunk retires a's chunk and gives it a new one, once the buffer has
+// room for it. It waits for room without holding a, so that other callers
+// can still use a's chunk meanwhile.
+func (p *Producer) openChunk(ctx context.Context, ls *logstoreState, a *arena) error {
+	size := int64(p.chunks.size)
+	if !p.buf.TryAcquire(size) {
+		a.mu.Unlock()
+		err := p.waitForSpace(ctx, ls, size)
+		a.mu.Lock()
+		if err != nil {
+			return err
+		}
+		if cap(a.free) >= p.chunks.minFree { // another caller opened one
+			p.buf.Release(size)
+			return nil
+		}
+	}
+	p.retire(a)
+	a.cur = new(chunk)
+	a.free = make([]byte, 0, size)
+	return nil
+}
+
+// retire closes a's chunk to new records; its reservation is refunded when
+// its last record is finished.
+func (p *Producer) retire(a *arena) {
+	if a.cur != nil && a.cur.refs.Add(a.n) == 0 {
+		p.buf.Release(int64(p.chunks.size))
+	}
+	a.cur, a.free, a.n = nil, nil, 0
+}
+
+// finish refunds the reservation of a record whose promise ran.
+func (p *Producer) finish(e encoded) {
+	if e.chunk == nil {
+		p.buf.Release(int64(len(e.value)))
+	} else if e.chunk.refs.Add(-1) == 0 {
+		p.buf.Release(int64(p.chunks.size))
+	}
+}
+
+// reserve takes n bytes of buffer space, applying the buffer-full policy.
+func (p *Producer) reserve(ctx context.Context, ls *logstoreState, n int64) error {
+	if p.buf.TryAcquire(n) {
+		return nil
+	}
+	return p.waitForSpace(ctx, ls, n)
+}
