@@ -33,15 +33,16 @@ type Field struct{ Key, Value string }
 // Producer ships records to SLS. It is safe for concurrent use. Create it
 // with New and Close it when done; Close delivers what is buffered.
 type Producer struct {
-	cfg    Config
-	cl     *kgo.Client
-	creds  auth.Provider
-	static []record.Field
-	buf    *semaphore.Weighted
-	chunks chunks   // where records are encoded; see arena.go
-	topics sync.Map // logstore name -> *logstoreState, for validated logstores
-	tel    telemetry
-	failed failureCounts
+	cfg       Config
+	cl        *kgo.Client
+	creds     auth.Provider
+	static    []record.Field
+	buf       *semaphore.Weighted
+	chunks    chunks                        // where records are encoded; see arena.go
+	topics    sync.Map                      // logstore name -> *logstoreState, for validated logstores
+	lastTopic atomic.Pointer[logstoreState] // the last one looked up
+	tel       telemetry
+	failed    failureCounts
 
 	// scopes gives each record the context that carries its deadlines
 	// (authentication, delivery timeout); see scopes.go.
@@ -59,11 +60,15 @@ type Producer struct {
 	closeErr    error
 
 	lastCred atomic.Pointer[string] // id#token of the last credential used, for rotation counting
-	inflight sync.WaitGroup         // records handed to franz-go whose promise has not run
-	stats    counters
-	failures *reporter
-	log      logger
-	promised func(*kgo.Record, error) // p.promise, bound once: a method value allocates
+	// drained is closed when, after Close stopped accepting records,
+	// every promise has run; draining tells the promise to check.
+	drained   chan struct{}
+	draining  atomic.Bool
+	drainOnce sync.Once
+	stats     counters
+	failures  *reporter
+	log       logger
+	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
 }
 
 // pending is a record handed to franz-go. It is its own kgo.Record.Context,
@@ -98,6 +103,7 @@ func New(cfg Config) (*Producer, error) {
 		creds:     auth.Caching(cfg.Credentials),
 		buf:       semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		closeDone: make(chan struct{}),
+		drained:   make(chan struct{}),
 		log:       logger{cfg.Logger},
 		chunks:    newChunks(cfg.MaxBufferedBytes),
 	}
@@ -146,8 +152,13 @@ func (p *Producer) credentialFailed(err error) {
 // logstore returns the state of a logstore, validating the name the first
 // time it is seen.
 func (p *Producer) logstore(name string) (*logstoreState, error) {
+	if ls := p.lastTopic.Load(); ls != nil && ls.name == name {
+		return ls, nil // most producers log to one logstore
+	}
 	if v, ok := p.topics.Load(name); ok {
-		return v.(*logstoreState), nil
+		ls := v.(*logstoreState)
+		p.lastTopic.Store(ls)
+		return ls, nil
 	}
 	if err := endpoint.ValidateLogstore(name); err != nil {
 		return nil, fmt.Errorf("producer: %w", err)
@@ -241,9 +252,8 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	pd.ls = ls
 	pd.accepted = now
 	pd.done = done
-	p.inflight.Add(1)
 	ls.accepted.Add(1)
-	p.stats.bufferedBytes.Add(int64(len(enc.value)))
+	ls.acceptedBytes.Add(int64(len(enc.value)))
 	return pd, nil
 }
 
@@ -273,7 +283,6 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
 	p.finish(pd.enc)
-	p.stats.bufferedBytes.Add(-int64(len(pd.enc.value)))
 	if err == nil {
 		latency := time.Since(pd.accepted)
 		pd.ls.delivered.Add(1)
@@ -293,7 +302,20 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	if pd.done != nil {
 		pd.done <- err
 	}
-	p.inflight.Done()
+	pd.ls.finishedBytes.Add(int64(len(pd.enc.value)))
+	pd.ls.finished.Add(1)
+	if p.draining.Load() {
+		p.checkDrained()
+	}
+}
+
+// checkDrained closes drained once every accepted record is finished. Both
+// the promise (after counting its record) and Close (after setting
+// draining) check, so whichever comes last sees the counts match.
+func (p *Producer) checkDrained() {
+	if st := p.Stats(); st.BufferedRecords == 0 {
+		p.drainOnce.Do(func() { close(p.drained) })
+	}
 }
 
 // Flush waits until every record accepted before the call is acknowledged
@@ -341,8 +363,10 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Lock()     // wait for hand-overs in progress
 		p.mu.Unlock()
 		p.closeErr = p.Flush(ctx)
-		p.cl.Close()      // fails what is still buffered with ErrClientClosed
-		p.inflight.Wait() // every promise has run: nothing unreported
+		p.cl.Close() // fails what is still buffered with ErrClientClosed
+		p.draining.Store(true)
+		p.checkDrained()
+		<-p.drained // every promise has run: nothing unreported
 		p.scopes.close()
 		p.failures.close()
 		// The metrics callback stays registered: the final counts must

@@ -50,23 +50,28 @@ func (p *Producer) Stats() Stats {
 	}
 	s := &p.stats
 	// The record counts are kept once, per logstore, and summed here;
-	// finished records are read before accepted ones so that
-	// BufferedRecords is never negative.
+	// finished records are read before accepted ones so that the buffered
+	// counts are never negative.
 	var st Stats
 	p.failed.mu.Lock()
 	for _, n := range p.failed.n {
 		st.Failed += n
 	}
 	p.failed.mu.Unlock()
+	var finished, finishedBytes, acceptedBytes int64
 	p.topics.Range(func(_, v any) bool {
 		ls := v.(*logstoreState)
+		finishedBytes += ls.finishedBytes.Load()
+		finished += ls.finished.Load()
 		st.Delivered += ls.delivered.Load()
 		st.Dropped += ls.bufferFull.Load()
 		st.TooLarge += ls.tooLarge.Load()
 		return true
 	})
 	p.topics.Range(func(_, v any) bool {
-		st.Accepted += v.(*logstoreState).accepted.Load()
+		ls := v.(*logstoreState)
+		st.Accepted += ls.accepted.Load()
+		acceptedBytes += ls.acceptedBytes.Load()
 		return true
 	})
 	return Stats{
@@ -75,8 +80,8 @@ func (p *Producer) Stats() Stats {
 		Failed:              st.Failed,
 		Dropped:             st.Dropped,
 		TooLarge:            st.TooLarge,
-		BufferedRecords:     st.Accepted - st.Delivered - st.Failed,
-		BufferedBytes:       s.bufferedBytes.Load(),
+		BufferedRecords:     st.Accepted - finished,
+		BufferedBytes:       acceptedBytes - finishedBytes,
 		AuthFailures:        s.authFailures.Load(),
 		CredentialFailures:  s.credentialFailures.Load(),
 		ConnectionsRetired:  s.retired.Load(),
@@ -89,7 +94,6 @@ func (p *Producer) Stats() Stats {
 // counters are the producer-wide counters; record counts live per logstore
 // (logstoreState) and Stats sums them.
 type counters struct {
-	bufferedBytes                             atomic.Int64
 	authFailures, credentialFailures, retired atomic.Int64
 	partitionRetries, rotations               atomic.Int64
 	maxLatency                                atomic.Int64
