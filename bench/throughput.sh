@@ -13,7 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-6}
 benchtime=${2:-2s}
-out=$(go test -run '^$' -bench '^BenchmarkThroughput$' -benchtime "$benchtime" -count "$rounds" ./producer/)
+# One run per round with every sub-benchmark once: -count would repeat each
+# sub-benchmark N times in a row, and a noisy minute would hit one side only.
+out=$(for _ in $(seq "$rounds"); do
+	go test -run '^$' -bench '^BenchmarkThroughput$' -benchtime "$benchtime" -count 1 ./producer/
+done)
 echo "$out" | grep '^BenchmarkThroughput'
 echo "$out" | awk '
 /^BenchmarkThroughput\/sdk/      { sdk[++ns] = $3 }

@@ -11,16 +11,20 @@ import (
 	"github.com/slskafka/slskafka/endpoint"
 )
 
-func newTestProducer(t *testing.T, maxBuffered int) *Producer {
+func newTestProducer(t *testing.T, maxBuffered int, mutate ...func(*Config)) *Producer {
 	t.Helper()
 	ep, err := endpoint.Parse("127.0.0.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(Config{
+	cfg := Config{
 		Project: "demo", Endpoint: ep, Credentials: auth.Static("id", "secret"),
 		MaxBufferedBytes: maxBuffered, OnBufferFull: Drop,
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ type Producer struct {
 	chunks    chunks                        // where records are encoded; see arena.go
 	topics    sync.Map                      // logstore name -> *logstoreState, for validated logstores
 	lastTopic atomic.Pointer[logstoreState] // the last one looked up
+	handoff   *handoff                      // Log's queue to franz-go
 	tel       telemetry
 	failed    failureCounts
 
@@ -81,6 +82,8 @@ type pending struct {
 	ls       *logstoreState
 	accepted time.Time
 	done     chan error // LogSync only
+
+	flushed chan struct{} // set only on Flush's marker in the handoff queue
 }
 
 // errNilProducer is what every method of a nil *Producer returns (the
@@ -104,6 +107,7 @@ func New(cfg Config) (*Producer, error) {
 		buf:       semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		closeDone: make(chan struct{}),
 		drained:   make(chan struct{}),
+		handoff:   newHandoff(),
 		log:       logger{cfg.Logger},
 		chunks:    newChunks(cfg.MaxBufferedBytes),
 	}
@@ -122,6 +126,7 @@ func New(cfg Config) (*Producer, error) {
 		p.tel.reg.Unregister()
 		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
 	}
+	go p.run()
 	return p, nil
 }
 
@@ -182,12 +187,8 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
 	}
-	pd, err := p.accept(ctx, logstore, r, nil)
-	if err != nil {
-		return err
-	}
-	p.cl.Produce(context.Background(), &pd.rec, p.promised)
-	return nil
+	_, err := p.accept(ctx, logstore, r, nil)
+	return err
 }
 
 // LogSync is Log, then waits until SLS acknowledges the record or it fails.
@@ -198,11 +199,9 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 		return errNilProducer
 	}
 	done := make(chan error, 1)
-	pd, err := p.accept(ctx, logstore, r, done)
-	if err != nil {
+	if _, err := p.accept(ctx, logstore, r, done); err != nil {
 		return err
 	}
-	p.cl.Produce(context.Background(), &pd.rec, p.promised)
 	select {
 	case err := <-done:
 		return err
@@ -211,8 +210,8 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	}
 }
 
-// accept validates and encodes a record, reserves buffer space and returns
-// it ready to produce.
+// accept validates and encodes a record, reserves buffer space and queues
+// it for franz-go (handoff.go).
 func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) (*pending, error) {
 	if ctx == nil {
 		return nil, errors.New("producer: nil context")
@@ -254,6 +253,9 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	pd.done = done
 	ls.accepted.Add(1)
 	ls.acceptedBytes.Add(int64(len(enc.value)))
+	// Queued while Close waits for hand-overs (p.mu): everything accepted
+	// is queued before Close flushes, and push cannot fail before stop.
+	p.handoff.push(pd)
 	return pd, nil
 }
 
@@ -278,8 +280,9 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 	return nil
 }
 
-// promise is franz-go's completion callback for every record. franz-go calls
-// promises serially, so this must not block.
+// promise is franz-go's completion callback for every record (and Close's,
+// for records it finds still queued). franz-go calls promises serially, so
+// this must not block; it is also safe concurrently.
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
 	p.finish(pd.enc)
@@ -333,7 +336,10 @@ func (p *Producer) Flush(ctx context.Context) error {
 	ctx, span := p.tel.span(ctx, "slskafka.flush")
 	defer span.End()
 	mark := p.failures.mark()
-	err := p.cl.Flush(ctx)
+	err := p.handoff.flush(ctx)
+	if err == nil {
+		err = p.cl.Flush(ctx)
+	}
 	p.failures.report()
 	if err != nil {
 		return fmt.Errorf("producer: flush: %w", err)
@@ -363,7 +369,9 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Lock()     // wait for hand-overs in progress
 		p.mu.Unlock()
 		p.closeErr = p.Flush(ctx)
+		left := p.handoff.stop()
 		p.cl.Close() // fails what is still buffered with ErrClientClosed
+		p.failQueued(left)
 		p.draining.Store(true)
 		p.checkDrained()
 		<-p.drained // every promise has run: nothing unreported

@@ -415,8 +415,18 @@ func TestCloseDrainsEverything(t *testing.T) {
 	if err := p.Close(timeout(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Logs("app")); got != n {
+	logs := s.Logs("app")
+	if got := len(logs); got != n {
 		t.Fatalf("stored %d logs after Close, want %d", got, n)
+	}
+	// Records from one goroutine keep their order within each shard.
+	last := map[int]int{}
+	for _, l := range logs {
+		i, _ := strconv.Atoi(l.Fields["i"])
+		if prev, ok := last[l.Shard]; ok && i <= prev {
+			t.Fatalf("shard %d stored record %d after %d", l.Shard, i, prev)
+		}
+		last[l.Shard] = i
 	}
 	if err := p.Log(context.Background(), "app", rec("msg", "late")); !errors.Is(err, producer.ErrClosed) {
 		t.Errorf("Log after Close: err = %v, want ErrClosed", err)

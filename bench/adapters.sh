@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The slog and zap adapters against the standard JSON handler / zap JSON
+# core writing to io.Discard, for the same record. Each round runs the
+# sub-benchmarks one after the other in one process, so machine noise hits
+# both sides alike; the ratios are of medians of per-round numbers. Target for slogsls: <= 1.5.
+#
+#   bench/adapters.sh [rounds] [benchtime]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-6}
+benchtime=${2:-1s}
+# One run per round with every sub-benchmark once: -count would repeat each
+# sub-benchmark N times in a row, and a noisy minute would hit one side only.
+out=$(for _ in $(seq "$rounds"); do
+	go test -run '^$' -bench '^(BenchmarkHandle|BenchmarkCore)$' -benchtime "$benchtime" -count 1 ./producer/slogsls ./producer/zapsls
+done)
+echo "$out" | grep -E '^Benchmark(Handle|Core)/'
+echo "$out" | awk '
+/^BenchmarkHandle\/slogsls/       { a[++na] = $3 }
+/^BenchmarkHandle\/json/          { b[++nb] = $3 }
+/^BenchmarkCore\/zapsls/          { c[++nc] = $3 }
+/^BenchmarkCore\/zap-json-discard/ { d[++nd] = $3 }
+function median(x, n,   i, j, t) {
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+	return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+}
+END {
+	sa = median(a, na); sb = median(b, nb); sc = median(c, nc); sd = median(d, nd)
+	printf "median ns/op: slogsls %.0f, slog JSON handler %.0f, ratio %.2f (target <= 1.50)\n", sa, sb, sa / sb
+	printf "median ns/op: zapsls %.0f, zap JSON core %.0f, ratio %.2f\n", sc, sd, sc / sd
+}'
