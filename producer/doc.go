@@ -20,8 +20,10 @@
 //
 // # Delivery
 //
-// Log returns as soon as the record is encoded and buffered; it fails only if
-// the record is not accepted. Delivery failures are reported, with their
+// Log returns as soon as the record is encoded and queued; it fails only if
+// the record is not accepted. One goroutine per Producer hands queued records
+// to franz-go in the order they were accepted, so a logging goroutine waits
+// neither for franz-go's partitioning nor for other loggers on its lock. Delivery failures are reported, with their
 // count, to Config.OnError and counted in Stats. LogSync waits for the
 // acknowledgement. Flush waits for everything buffered; Close flushes
 // (bounded by its context) and then closes.
