@@ -133,6 +133,12 @@ func special8(x uint64) uint64 {
 	return (ctl | quote | backslash | x) & msb
 }
 
+// load4 reads the four bytes of s (len(s) == 4), little endian.
+func load4(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // plain8 reports whether none of the eight bytes in x needs attention.
 func plain8(x uint64) bool { return special8(x) == 0 }
 
@@ -165,12 +171,17 @@ func AppendString(dst []byte, s string) []byte {
 // instead of going byte by byte.
 func plain(s string) bool {
 	if len(s) < 8 {
-		for i := 0; i < len(s); i++ {
-			if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
-				return false
+		if len(s) < 4 {
+			for i := 0; i < len(s); i++ {
+				if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
+					return false
+				}
 			}
+			return true
 		}
-		return true
+		// Two overlapping four-byte loads cover 4 to 7 bytes.
+		x := uint64(load4(s[:4])) | uint64(load4(s[len(s)-4:]))<<32
+		return special8(x) == 0
 	}
 	var bad uint64
 	i := 0
