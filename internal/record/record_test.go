@@ -80,6 +80,11 @@ func FuzzAppendObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		fields := []myField{{k1, v1}, {k2, v2}}
 		out := AppendObject(nil, []Field{{"static", "s"}}, fields)
+		// encoding/json would quietly repair invalid UTF-8 or an
+		// unescaped U+2028 on decoding; the encoder must not emit them.
+		if !utf8.Valid(out) || strings.ContainsAny(string(out), "\u2028\u2029") {
+			t.Fatalf("output %q holds invalid UTF-8 or a raw line separator", out)
+		}
 		m := decode(t, out)
 		want := map[string]string{"static": "s"}
 		want[valid(k1)] = valid(v1)
