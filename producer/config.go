@@ -74,7 +74,8 @@ type Config struct {
 	// MaxBufferedBytes bounds the memory held by records accepted but not
 	// yet acknowledged. Records are encoded one after another into chunks
 	// of MaxBufferedBytes/16 (at most 64 KiB), and a chunk counts in full
-	// until its last record is acknowledged or failed, so the bound holds
+	// until its last record is acknowledged or failed (and the chunk
+	// being filled counts too, at most one per CPU), so the bound holds
 	// even when one slow shard keeps a few records of every chunk. Below
 	// 64 KiB each record counts its own encoded size. Default 64 MiB.
 	MaxBufferedBytes int

@@ -28,6 +28,9 @@ type handoff struct {
 	done    chan struct{} // closed when run has returned
 }
 
+// spareCap is the queue capacity kept however little of it is used.
+const spareCap = 4096
+
 func newHandoff() *handoff {
 	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
@@ -56,10 +59,10 @@ func (p *Producer) run() {
 	var batch []*pending
 	for {
 		h.mu.Lock()
-		if batch != nil {
+		if batch != nil && (cap(batch) <= spareCap || len(batch) > cap(batch)/4) {
 			clear(batch) // drop the references: delivered records can be freed
 			h.spare = batch[:0]
-		}
+		} // else let a burst's big array go
 		for len(h.queue) == 0 && !h.stopped {
 			h.idle = true
 			h.mu.Unlock()
