@@ -99,59 +99,110 @@ const (
 // every record shares one slice that stays hot in every core's cache; with
 // rawJSON each record is encoded from its fields by encoding/json.
 func rawThroughput(b *testing.B, r producer.Record, mode int) {
-	{
-		s := benchServer(b)
-		cred, _ := s.Credentials().Credential(context.Background())
-		cl, err := kgo.NewClient(
-			kgo.SeedBrokers(s.Endpoint().String()),
-			kgo.DialTLSConfig(s.TLSConfig()),
-			kgo.SASL(plain.Auth{User: s.Project(), Pass: cred.Password()}.AsMechanism()),
-			kgo.MaxVersions(kversion.V2_1_0()),
-			kgo.DisableIdempotentWrite(),
-			kgo.RequiredAcks(kgo.LeaderAck()),
-			kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-			kgo.ProducerBatchCompression(kgo.Lz4Compression()),
-			kgo.ProducerLinger(producer.DefaultLinger),
-			kgo.ProducerBatchMaxBytes(producer.DefaultMaxRecordBytes+1024),
-			kgo.MaxBufferedBytes(producer.DefaultMaxBufferedBytes),
-			kgo.MaxBufferedRecords(1<<30),
-		)
+	cl, value, promise, check := rawClient(b, r)
+	ctx := context.Background()
+	fields := make(map[string]string, len(r.Fields))
+	for b.Loop() {
+		v := value
+		switch mode {
+		case rawCopy:
+			v = append([]byte(nil), value...)
+		case rawJSON:
+			for _, f := range r.Fields {
+				fields[f.Key] = f.Value
+			}
+			v, _ = json.Marshal(fields)
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: "app.json", Value: v}, promise)
+	}
+	check()
+}
+
+// rawClient returns a franz-go client with the producer's settings,
+// connected to a fresh emulator, the encoded record, a promise, and a check
+// that flushes and fails the benchmark if a record failed. The timer starts
+// when it returns.
+func rawClient(b *testing.B, r producer.Record) (*kgo.Client, []byte, func(*kgo.Record, error), func()) {
+	s := benchServer(b)
+	cred, _ := s.Credentials().Credential(context.Background())
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(s.Endpoint().String()),
+		kgo.DialTLSConfig(s.TLSConfig()),
+		kgo.SASL(plain.Auth{User: s.Project(), Pass: cred.Password()}.AsMechanism()),
+		kgo.MaxVersions(kversion.V2_1_0()),
+		kgo.DisableIdempotentWrite(),
+		kgo.RequiredAcks(kgo.LeaderAck()),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerLinger(producer.DefaultLinger),
+		kgo.ProducerBatchMaxBytes(producer.DefaultMaxRecordBytes+1024),
+		kgo.MaxBufferedBytes(producer.DefaultMaxBufferedBytes),
+		kgo.MaxBufferedRecords(1<<30),
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Close)
+	value := encoded(r)
+	ctx := context.Background()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "app.json", Value: value}).FirstErr(); err != nil {
+		b.Fatal(err)
+	}
+	var failed atomic.Int64
+	promise := func(_ *kgo.Record, err error) {
 		if err != nil {
-			b.Fatal(err)
+			failed.Add(1)
 		}
-		defer cl.Close()
-		value := encoded(r)
-		ctx := context.Background()
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "app.json", Value: value}).FirstErr(); err != nil {
-			b.Fatal(err)
-		}
-		var failed atomic.Int64
-		promise := func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.Add(1)
-			}
-		}
-		b.SetBytes(int64(len(value)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		fields := make(map[string]string, len(r.Fields))
-		for b.Loop() {
-			v := value
-			switch mode {
-			case rawCopy:
-				v = append([]byte(nil), value...)
-			case rawJSON:
-				for _, f := range r.Fields {
-					fields[f.Key] = f.Value
-				}
-				v, _ = json.Marshal(fields)
-			}
-			cl.Produce(ctx, &kgo.Record{Topic: "app.json", Value: v}, promise)
-		}
+	}
+	b.SetBytes(int64(len(value)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	return cl, value, promise, func() {
 		if err := cl.Flush(ctx); err != nil || failed.Load() > 0 {
 			b.Fatal(err, failed.Load())
 		}
 	}
+}
+
+// BenchmarkThroughputParallel is BenchmarkThroughput with many goroutines
+// logging at once (4 per CPU), as a server's request handlers do. The raw
+// client gives each record its own copy of the encoded bytes.
+func BenchmarkThroughputParallel(b *testing.B) {
+	r := benchRecord()
+	b.Run("sdk", func(b *testing.B) {
+		s := benchServer(b)
+		p := newProducer(b, s, nil)
+		ctx := context.Background()
+		if err := p.LogSync(ctx, "app", r); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(encodedLen(r)))
+		b.ReportAllocs()
+		b.SetParallelism(4)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := p.Log(ctx, "app", r); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		if err := p.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("franz-go-copy", func(b *testing.B) {
+		cl, value, promise, check := rawClient(b, r)
+		ctx := context.Background()
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				cl.Produce(ctx, &kgo.Record{Topic: "app.json", Value: append([]byte(nil), value...)}, promise)
+			}
+		})
+		check()
+	})
 }
 
 func encoded(r producer.Record) []byte {
