@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -29,7 +30,8 @@ import (
 const (
 	maxChunk = 64 << 10
 	// Below this chunk size (MaxBufferedBytes under 64 KiB) every record
-	// gets its own array and its own reservation instead.
+	// gets its own array and its own reservation instead, as does a record
+	// over half a chunk.
 	minChunk = 4 << 10
 )
 
@@ -62,9 +64,12 @@ type chunks struct {
 func newChunks(maxBuffered int) chunks {
 	size := min(maxChunk, maxBuffered/16)
 	if size < minChunk {
-		return chunks{arenas: make([]arena, 1)}
+		return chunks{}
 	}
-	return chunks{arenas: make([]arena, max(1, runtime.GOMAXPROCS(0))), size: size, minFree: size / 32}
+	// The chunks being filled stay charged; at most a quarter of the
+	// buffer goes to them, however many CPUs there are.
+	n := max(1, min(runtime.GOMAXPROCS(0), maxBuffered/(4*size)))
+	return chunks{arenas: make([]arena, n), size: size, minFree: size / 32}
 }
 
 // lock returns an arena, locked: the first free one, or else a random one
@@ -83,50 +88,78 @@ func (c *chunks) lock() *arena {
 // encoded is where an accepted record's bytes live, for the refund.
 type encoded struct {
 	value []byte
-	chunk *chunk // nil: value has its own array, reserved as len(value)
+	chunk *chunk // nil: value has its own array, reserved as own bytes
+	own   int64
 }
 
 // encode encodes r into an arena and reserves buffer space for it: a new
-// chunk when the arena's is full, or the record's own size when it does
+// chunk when the arena's is full, or the record's own array when it does
 // not fit into a chunk. It returns the record's bytes, or the error that
 // refused it.
 func (p *Producer) encode(ctx context.Context, ls *logstoreState, r Record) (encoded, error) {
 	c := &p.chunks
+	if c.size == 0 {
+		return p.encodeOwn(ctx, ls, record.AppendObject(make([]byte, 0, 512), p.static, r.Fields))
+	}
 	a := c.lock()
-	if c.size > 0 && cap(a.free) < c.minFree {
-		if err := p.openChunk(ctx, ls, a); err != nil {
+	if cap(a.free) < c.minFree {
+		if err := p.openChunk(ctx, ls, a, c.minFree); err != nil {
 			a.mu.Unlock()
 			return encoded{}, err
 		}
 	}
 	v := record.AppendObject(a.free, p.static, r.Fields)
-	if len(v) > p.cfg.MaxRecordBytes { // refused; the space is reused
-		a.mu.Unlock()
-		ls.tooLarge.Add(1)
-		return encoded{}, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: ls.name,
-			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", len(v), p.cfg.MaxRecordBytes)}
+	if cap(v) != cap(a.free) && len(v) <= c.size/2 && len(v) <= p.cfg.MaxRecordBytes {
+		// It outgrew the chunk's tail but fits a chunk: start a new one
+		// rather than give every such record its own array while this
+		// chunk stays open.
+		if err := p.openChunk(ctx, ls, a, len(v)); err != nil {
+			a.mu.Unlock()
+			return encoded{}, err
+		}
+		v = append(a.free, v...) // openChunk left room for it
 	}
-	if c.size > 0 && cap(v) == cap(a.free) { // in place
+	if cap(v) == cap(a.free) && len(v) <= p.cfg.MaxRecordBytes { // in place
 		a.free = v[len(v):]
 		a.n++
 		ck := a.cur
 		a.mu.Unlock()
 		return encoded{value: v[:len(v):len(v)], chunk: ck}, nil
 	}
-	// The record outgrew the chunk's tail (or there are no chunks) and
-	// append gave it an array of its own.
-	a.mu.Unlock()
-	if err := p.reserve(ctx, ls, int64(len(v))); err != nil {
-		return encoded{}, err
-	}
-	return encoded{value: v}, nil
+	a.mu.Unlock() // what was written to the chunk's tail is not kept
+	return p.encodeOwn(ctx, ls, v)
 }
 
-// openChunk retires a's chunk and gives it a new one, once the buffer has
-// room for it. It waits for room without holding a, so that other callers
-// can still use a's chunk meanwhile.
-func (p *Producer) openChunk(ctx context.Context, ls *logstoreState, a *arena) error {
+// encodeOwn reserves space for a record with an array of its own: one
+// larger than half a chunk, or any record when there are no chunks.
+func (p *Producer) encodeOwn(ctx context.Context, ls *logstoreState, v []byte) (encoded, error) {
+	if len(v) > p.cfg.MaxRecordBytes { // refused
+		ls.tooLarge.Add(1)
+		return encoded{}, &Error{Kind: ErrRecordTooLarge, Project: p.cfg.Project, Logstore: ls.name,
+			Err: fmt.Errorf("encoded record is %d bytes, limit is %d", len(v), p.cfg.MaxRecordBytes)}
+	}
+	if cap(v)-len(v) > len(v)/8 {
+		v = bytes.Clone(v) // charge about what it holds, not the slack append left
+	}
+	n := int64(len(v))
+	if !p.buf.TryAcquire(n) {
+		// The chunks being filled stay charged until they are retired;
+		// a record up to MaxRecordBytes may need their share.
+		p.retireAll()
+		if err := p.reserve(ctx, ls, n); err != nil {
+			return encoded{}, err
+		}
+	}
+	return encoded{value: v, own: n}, nil
+}
+
+// openChunk gives a a new chunk once the buffer has room for it, unless
+// another caller gave it one with at least need bytes free meanwhile. It
+// retires the full chunk first, so that its reservation comes back as soon
+// as its records finish, and waits for room without holding a.
+func (p *Producer) openChunk(ctx context.Context, ls *logstoreState, a *arena, need int) error {
 	size := int64(p.chunks.size)
+	p.retire(a)
 	if !p.buf.TryAcquire(size) {
 		a.mu.Unlock()
 		err := p.waitForSpace(ctx, ls, size)
@@ -134,12 +167,12 @@ func (p *Producer) openChunk(ctx context.Context, ls *logstoreState, a *arena) e
 		if err != nil {
 			return err
 		}
-		if cap(a.free) >= p.chunks.minFree { // another caller opened one
+		if cap(a.free) >= need { // another caller opened one
 			p.buf.Release(size)
 			return nil
 		}
+		p.retire(a) // another caller's, already too full
 	}
-	p.retire(a)
 	a.cur = new(chunk)
 	a.free = make([]byte, 0, size)
 	return nil
@@ -154,10 +187,20 @@ func (p *Producer) retire(a *arena) {
 	a.cur, a.free, a.n = nil, nil, 0
 }
 
+// retireAll retires every arena's chunk.
+func (p *Producer) retireAll() {
+	for i := range p.chunks.arenas {
+		a := &p.chunks.arenas[i]
+		a.mu.Lock()
+		p.retire(a)
+		a.mu.Unlock()
+	}
+}
+
 // finish refunds the reservation of a record whose promise ran.
 func (p *Producer) finish(e encoded) {
 	if e.chunk == nil {
-		p.buf.Release(int64(len(e.value)))
+		p.buf.Release(e.own)
 	} else if e.chunk.refs.Add(-1) == 0 {
 		p.buf.Release(int64(p.chunks.size))
 	}

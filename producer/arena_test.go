@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
@@ -20,6 +23,7 @@ func newTestProducer(t *testing.T, maxBuffered int, mutate ...func(*Config)) *Pr
 	cfg := Config{
 		Project: "demo", Endpoint: ep, Credentials: auth.Static("id", "secret"),
 		MaxBufferedBytes: maxBuffered, OnBufferFull: Drop,
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -110,5 +114,93 @@ func TestChunksLargeRecord(t *testing.T) {
 			t.Fatal(fmt.Errorf("record %d: %w", i, err))
 		}
 		p.finish(e)
+	}
+}
+
+// However many CPUs there are, the chunks being filled never take the
+// whole buffer: with nothing in flight Log always finds room. (With one
+// arena per CPU and full chunks retired only once replaced, 16 CPUs took a
+// 1 MiB buffer whole and every Log after that waited forever.)
+func TestChunksManyCPUsSmallBuffer(t *testing.T) {
+	for _, policy := range []FullPolicy{Drop, Block} {
+		t.Run(map[FullPolicy]string{Drop: "Drop", Block: "Block"}[policy], func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16))
+			p := newTestProducer(t, 1<<20, func(c *Config) { c.OnBufferFull = policy })
+			ls, _ := p.logstore("app")
+			r := Record{Fields: []Field{{Key: "msg", Value: strings.Repeat("x", 200)}}}
+			ctx := context.Background()
+			// Concurrent callers spread over the arenas: hold arenas
+			// 0..i-1 while one encodes, so that it lands on arena i.
+			for i := range p.chunks.arenas {
+				for j := range i {
+					p.chunks.arenas[j].mu.Lock()
+				}
+				e, err := p.encode(ctx, ls, r)
+				for j := range i {
+					p.chunks.arenas[j].mu.Unlock()
+				}
+				if err != nil {
+					t.Fatalf("arena %d: %v", i, err)
+				}
+				p.finish(e)
+			}
+			// Nothing is in flight; every record is delivered at once.
+			for n := range 10000 {
+				cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+				e, err := p.encode(cctx, ls, r)
+				cancel()
+				if err != nil {
+					t.Fatalf("after %d records with nothing in flight: %v", n, err)
+				}
+				p.finish(e)
+			}
+		})
+	}
+}
+
+// A record as large as MaxRecordBytes allows fits when nothing is in
+// flight, although the chunks being filled are charged to the buffer.
+func TestChunksLargestRecordFits(t *testing.T) {
+	p := newTestProducer(t, 1<<20, func(c *Config) { c.OnBufferFull = Block })
+	ls, _ := p.logstore("app")
+	ctx := context.Background()
+	small, err := p.encode(ctx, ls, Record{Fields: []Field{{Key: "msg", Value: "hi"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.finish(small) // delivered; its chunk stays open
+	big := Record{Fields: []Field{{Key: "msg", Value: strings.Repeat("y", p.cfg.MaxRecordBytes-20)}}}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	e, err := p.encode(cctx, ls, big)
+	if err != nil {
+		t.Fatalf("a record of MaxRecordBytes (%d) with nothing in flight: %v", p.cfg.MaxRecordBytes, err)
+	}
+	p.finish(e)
+}
+
+// Records of a few KiB go into chunks too: one that outgrows a chunk's
+// tail starts a new chunk instead of getting an array of its own while the
+// chunk stays open.
+func TestChunksMidSizeRecords(t *testing.T) {
+	p := newTestProducer(t, 64<<20)
+	ls, _ := p.logstore("app")
+	r := Record{Fields: []Field{{Key: "msg", Value: strings.Repeat("m", 10<<10)}}}
+	var own int
+	for range 100 {
+		e, err := p.encode(context.Background(), ls, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.chunk == nil {
+			own++
+		}
+		if !strings.Contains(string(e.value), strings.Repeat("m", 10<<10)) {
+			t.Fatalf("record moved to a new chunk lost its bytes: %d bytes", len(e.value))
+		}
+		p.finish(e)
+	}
+	if own > 0 {
+		t.Errorf("%d of 100 10-KiB records got their own array", own)
 	}
 }

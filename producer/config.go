@@ -71,13 +71,15 @@ type Config struct {
 	// Linger is how long a batch waits for more records before it is
 	// sent. Default 10 ms; at most 1 minute.
 	Linger time.Duration
-	// MaxBufferedBytes bounds the memory held by records accepted but not
-	// yet acknowledged. Records are encoded one after another into chunks
-	// of MaxBufferedBytes/16 (at most 64 KiB), and a chunk counts in full
-	// until its last record is acknowledged or failed (and the chunk
-	// being filled counts too, at most one per CPU), so the bound holds
-	// even when one slow shard keeps a few records of every chunk. Below
-	// 64 KiB each record counts its own encoded size. Default 64 MiB.
+	// MaxBufferedBytes bounds the memory that holds the encoded records
+	// accepted but not yet acknowledged. Records are encoded one after
+	// another into chunks of MaxBufferedBytes/16 (at most 64 KiB), and a
+	// chunk counts in full until its last record is acknowledged or failed,
+	// so the bound holds even when one slow shard keeps a few records of
+	// every chunk alive; the chunks being filled count too (at most a
+	// quarter of the buffer). A record over half a chunk, or any record
+	// when MaxBufferedBytes is under 64 KiB, counts its own array. Stats
+	// and metrics report the encoded bytes. Default 64 MiB.
 	MaxBufferedBytes int
 	// OnBufferFull says what Log does when the buffer is full: Block (the
 	// default) waits for space until its context is done; Drop returns

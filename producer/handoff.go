@@ -26,13 +26,15 @@ type handoff struct {
 	stopped bool          // run returns, leaving what is queued
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
+	settled chan struct{} // closed by settle once what stop left is failed
+	once    sync.Once
 }
 
 // spareCap is the queue capacity kept however little of it is used.
 const spareCap = 4096
 
 func newHandoff() *handoff {
-	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{}), settled: make(chan struct{})}
 }
 
 // push queues pd. It reports false, and queues nothing, after stop.
@@ -86,14 +88,15 @@ func (p *Producer) run() {
 }
 
 // flush waits until everything queued before the call is in franz-go's
-// hands, or ctx is done.
+// hands, or failed by Close, or ctx is done.
 func (h *handoff) flush(ctx context.Context) error {
 	mark := &pending{flushed: make(chan struct{})}
+	done := mark.flushed
 	if !h.push(mark) {
-		return nil // stopped: nothing is queued any more
+		done = h.settled // stopped: Close is failing what was queued
 	}
 	select {
-	case <-mark.flushed:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -128,4 +131,8 @@ func (p *Producer) failQueued(left []*pending) {
 		}
 		p.promise(&pd.rec, kgo.ErrClientClosed)
 	}
+	p.handoff.settle()
 }
+
+// settle releases Flushes waiting after stop.
+func (h *handoff) settle() { h.once.Do(func() { close(h.settled) }) }

@@ -254,8 +254,11 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	ls.accepted.Add(1)
 	ls.acceptedBytes.Add(int64(len(enc.value)))
 	// Queued while Close waits for hand-overs (p.mu): everything accepted
-	// is queued before Close flushes, and push cannot fail before stop.
-	p.handoff.push(pd)
+	// is queued before Close flushes, so push cannot fail; if it did, the
+	// record is failed like any other left behind at Close.
+	if !p.handoff.push(pd) {
+		p.promise(&pd.rec, kgo.ErrClientClosed)
+	}
 	return pd, nil
 }
 
@@ -302,11 +305,13 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 		p.failed.add(pd.ls.name, kind)
 		p.failures.add(pd.ls.name, err)
 	}
+	// Counted before LogSync's caller is told, so that its Stats no
+	// longer show the record as buffered.
+	pd.ls.finishedBytes.Add(int64(len(pd.enc.value)))
+	pd.ls.finished.Add(1)
 	if pd.done != nil {
 		pd.done <- err
 	}
-	pd.ls.finishedBytes.Add(int64(len(pd.enc.value)))
-	pd.ls.finished.Add(1)
 	if p.draining.Load() {
 		p.checkDrained()
 	}

@@ -723,3 +723,18 @@ func TestPrintedProducerHasNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// When LogSync returns, Stats no longer count its record as buffered.
+func TestLogSyncThenStats(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Discard: true})
+	p := newProducer(t, s, func(c *producer.Config) { c.Linger = time.Millisecond })
+	ctx := timeout(t, 20*time.Second)
+	for i := range 200 {
+		if err := p.LogSync(ctx, "app", rec("msg", "x")); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.Stats(); st.BufferedRecords != 0 || st.BufferedBytes != 0 || st.Delivered != int64(i+1) {
+			t.Fatalf("after LogSync %d: %+v", i, st)
+		}
+	}
+}

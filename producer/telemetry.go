@@ -65,11 +65,13 @@ type logstoreState struct {
 	// attribute sets of the dropped counter, built once
 	dropBufferFull, dropTooLarge metric.ObserveOption
 
+	// The counters sit on cache lines of their own: the promise reads the
+	// fields above on every delivery, and callers' and promise's writes
+	// on one line made every record move it between cores twice.
+	_ [64]byte
 	// Counted by Log's callers.
 	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
-	// Keeps the promise's counters off the callers' cache line: sharing
-	// one made every record move it between cores twice.
-	_ [64]byte
+	_                                             [64]byte
 	// Counted by the promise; finished is delivered plus failed.
 	delivered, finished, finishedBytes atomic.Int64
 }
