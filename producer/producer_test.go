@@ -738,3 +738,49 @@ func TestLogSyncThenStats(t *testing.T) {
 		}
 	}
 }
+
+// Loggers on a small buffer (some waiting for space) race Close, whose
+// context may end before everything is delivered: Close returns, every
+// accepted record is stored or failed, nothing stays buffered, and no
+// buffer space is refunded twice (the semaphore would panic).
+func TestCloseRacingBlockedLoggers(t *testing.T) {
+	for round := range 6 {
+		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
+		p := newProducer(t, s, func(c *producer.Config) { c.Linger = time.Millisecond; c.MaxBufferedBytes = 128 << 10 })
+		ctx := timeout(t, 30*time.Second)
+		var wg sync.WaitGroup
+		var started sync.WaitGroup
+		for range 8 {
+			started.Add(1)
+			wg.Go(func() {
+				busy := sync.OnceFunc(started.Done)
+				defer busy()
+				for i := 0; ; i++ {
+					err := p.Log(ctx, "app", rec("msg", "hello hello hello hello"))
+					if i == 100 {
+						busy()
+					}
+					if errors.Is(err, producer.ErrClosed) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		started.Wait() // every logger is busy
+		cctx, cancel := context.WithTimeout(context.Background(), time.Duration(round%3)*20*time.Millisecond)
+		p.Close(cctx)
+		cancel()
+		wg.Wait()
+		st := p.Stats()
+		if st.BufferedRecords != 0 || st.BufferedBytes != 0 || st.Accepted != st.Delivered+st.Failed {
+			t.Fatalf("round %d: %+v", round, st)
+		}
+		if got := int64(len(s.Logs("app"))); got < st.Delivered || got > st.Accepted {
+			t.Fatalf("round %d: stored %d, delivered %d, accepted %d", round, got, st.Delivered, st.Accepted)
+		}
+	}
+}
