@@ -197,11 +197,12 @@ func (p *Producer) retireAll() {
 	}
 }
 
-// finish refunds the reservation of a record whose promise ran.
-func (p *Producer) finish(e encoded) {
-	if e.chunk == nil {
-		p.buf.Release(e.own)
-	} else if e.chunk.refs.Add(-1) == 0 {
+// finish refunds the reservation of a record whose promise ran: its
+// chunk's, or its own bytes.
+func (p *Producer) finish(ck *chunk, own int64) {
+	if ck == nil {
+		p.buf.Release(own)
+	} else if ck.refs.Add(-1) == 0 {
 		p.buf.Release(int64(p.chunks.size))
 	}
 }

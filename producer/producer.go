@@ -70,18 +70,23 @@ type Producer struct {
 	failures  *reporter
 	log       logger
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
+	born      time.Time                // the clock records' acceptance times count from
 }
 
 // pending is a record handed to franz-go. It is its own kgo.Record.Context,
 // which is how the promise finds it again without an allocation; the
 // embedded context is the record's scope (see scopes).
+//
+// It is allocated for every record, so it is kept small (224 bytes): the
+// value lives only in rec.Value, the acceptance time is a monotonic offset.
 type pending struct {
 	context.Context
 	rec      kgo.Record
-	enc      encoded
+	chunk    *chunk // where rec.Value lives, for the refund (see arena.go)
+	own      int64
 	ls       *logstoreState
-	accepted time.Time
-	done     chan error // LogSync only
+	accepted time.Duration // since Producer.born
+	done     chan error    // LogSync only
 
 	flushed chan struct{} // set only on Flush's marker in the handoff queue
 }
@@ -109,6 +114,7 @@ func New(cfg Config) (*Producer, error) {
 		drained:   make(chan struct{}),
 		handoff:   newHandoff(),
 		log:       logger{cfg.Logger},
+		born:      time.Now(),
 		chunks:    newChunks(cfg.MaxBufferedBytes),
 	}
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
@@ -240,7 +246,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	// A pending is never reused: franz-go may still read a record's
 	// Context (it cancels requests with it) after the record's promise
 	// ran.
-	pd := &pending{enc: enc}
+	pd := &pending{chunk: enc.chunk, own: enc.own}
 	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
@@ -249,7 +255,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	pd.Context = p.scopes.get(now)
 	pd.rec = kgo.Record{Topic: ls.topic, Value: enc.value, Timestamp: ts, Context: pd}
 	pd.ls = ls
-	pd.accepted = now
+	pd.accepted = now.Sub(p.born)
 	pd.done = done
 	ls.accepted.Add(1)
 	ls.acceptedBytes.Add(int64(len(enc.value)))
@@ -288,9 +294,9 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 // this must not block; it is also safe concurrently.
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
-	p.finish(pd.enc)
+	p.finish(pd.chunk, pd.own)
 	if err == nil {
-		latency := time.Since(pd.accepted)
+		latency := time.Since(p.born) - pd.accepted
 		pd.ls.delivered.Add(1)
 		p.stats.observeLatency(latency)
 		p.tel.observeDelivery(pd.ls, latency)
@@ -307,7 +313,7 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	}
 	// Counted before LogSync's caller is told, so that its Stats no
 	// longer show the record as buffered.
-	pd.ls.finishedBytes.Add(int64(len(pd.enc.value)))
+	pd.ls.finishedBytes.Add(int64(len(r.Value)))
 	pd.ls.finished.Add(1)
 	if pd.done != nil {
 		pd.done <- err
