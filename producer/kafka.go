@@ -87,7 +87,8 @@ func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time 
 func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	c := p.cfg
 	dialer := &kconn.Dialer{
-		TLS: tlsCfg,
+		TLS:   tlsCfg,
+		Clock: p.born,
 		RetireAt: func(ctx context.Context) (time.Time, error) {
 			cred, err := p.creds.Credential(ctx)
 			if err != nil {
@@ -104,6 +105,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 			p.noteError(err)
 		},
 	}
+	p.dialer = dialer
 	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
 		c, err := dialer.DialContext(ctx, network, host)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
+	"github.com/slskafka/slskafka/internal/kconn"
 	"github.com/slskafka/slskafka/internal/record"
 )
 
@@ -71,6 +72,7 @@ type Producer struct {
 	log       logger
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
 	born      time.Time                // the clock records' acceptance times count from
+	dialer    *kconn.Dialer            // its LastResponse is when acknowledgements arrive
 }
 
 // pending is a record handed to franz-go. It is its own kgo.Record.Context,
@@ -296,7 +298,7 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
 	p.finish(pd.chunk, pd.own)
 	if err == nil {
-		latency := time.Since(p.born) - pd.accepted
+		latency := p.dialer.LastResponse() - pd.accepted
 		pd.ls.delivered.Add(1)
 		p.stats.observeLatency(latency)
 		p.tel.observeDelivery(pd.ls, latency)

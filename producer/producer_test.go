@@ -784,3 +784,22 @@ func TestCloseRacingBlockedLoggers(t *testing.T) {
 		}
 	}
 }
+
+// Delivery latency runs from Log to the acknowledgement's arrival.
+func TestDeliveryLatencyIsMeasured(t *testing.T) {
+	const latency = 150 * time.Millisecond
+	s := slstest.New(t, slstest.Config{Latency: latency})
+	p := newProducer(t, s, nil)
+	ctx := timeout(t, 20*time.Second)
+	if err := p.Ping(ctx, "app"); err != nil { // connected: latency is the emulator's
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := p.LogSync(ctx, "app", rec("msg", "x")); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if got := p.Stats().MaxDeliveryLatency; got < latency || got > took {
+		t.Errorf("MaxDeliveryLatency = %v, want between the emulator's %v and LogSync's %v", got, latency, took)
+	}
+}

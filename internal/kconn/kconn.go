@@ -61,8 +61,28 @@ type Dialer struct {
 	// OnPartitionError is called for each retriable partition error seen
 	// in a produce response.
 	OnPartitionError func(err error)
+	// Clock, if set, is the time LastResponse counts from.
+	Clock time.Time
 
-	holdUntil atomic.Int64 // unix nanos before which metadata responses wait
+	holdUntil    atomic.Int64 // unix nanos before which metadata responses wait
+	lastResponse atomic.Int64 // see LastResponse
+}
+
+// LastResponse returns when the latest response frame was read, on any
+// connection, as time since Clock. It never goes back, and it is updated
+// before the Kafka client can act on the response, so a record's promise
+// sees at least the time its acknowledgement arrived: a clock read per
+// response instead of one per acknowledged record.
+func (d *Dialer) LastResponse() time.Duration { return time.Duration(d.lastResponse.Load()) }
+
+func (d *Dialer) noteResponse() {
+	now := int64(time.Since(d.Clock))
+	for {
+		cur := d.lastResponse.Load()
+		if now <= cur || d.lastResponse.CompareAndSwap(cur, now) {
+			return
+		}
+	}
 }
 
 // hold delays metadata responses until t.
@@ -222,6 +242,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 		}
 		if done > 0 {
+			if !c.d.Clock.IsZero() {
+				c.d.noteResponse()
+			}
 			c.mu.Lock()
 			c.inflight -= done
 			closeNow := c.retired && c.inflight <= 0

@@ -3,8 +3,11 @@ package kconn
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -77,5 +80,38 @@ func TestTrackersCountFramesAcrossArbitrarySplits(t *testing.T) {
 		if len(w.pending) != 0 {
 			t.Fatalf("seed %d: %d requests still pending", seed, len(w.pending))
 		}
+	}
+}
+
+// LastResponse moves to the arrival of each response frame, before the
+// client can read it, and never goes back.
+func TestLastResponse(t *testing.T) {
+	client, server := net.Pipe()
+	d := &Dialer{Clock: time.Now()}
+	c := newConn(client, time.Time{}, d)
+	defer c.Close()
+	defer server.Close()
+	req := request(0, 7, make([]byte, 10))
+	go func() {
+		io.ReadFull(server, make([]byte, len(req)))
+		server.Write(response(make([]byte, 4)))
+	}()
+	if d.LastResponse() != 0 {
+		t.Fatalf("LastResponse before any response = %v", d.LastResponse())
+	}
+	sent := time.Since(d.Clock)
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, len(response(make([]byte, 4))))); err != nil {
+		t.Fatal(err)
+	}
+	if got, now := d.LastResponse(), time.Since(d.Clock); got < sent || got > now {
+		t.Errorf("LastResponse = %v, want between the request (%v) and now (%v)", got, sent, now)
+	}
+	d.lastResponse.Store(int64(time.Hour)) // a later response on another connection
+	d.noteResponse()
+	if got := d.LastResponse(); got != time.Hour {
+		t.Errorf("LastResponse went back to %v", got)
 	}
 }
