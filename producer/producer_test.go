@@ -803,3 +803,44 @@ func TestDeliveryLatencyIsMeasured(t *testing.T) {
 		t.Errorf("MaxDeliveryLatency = %v, want between the emulator's %v and LogSync's %v", got, latency, took)
 	}
 }
+
+// Chunks are reused once their records are finished (arena.go): records
+// pushed through a small buffer many times over, from several goroutines,
+// some of them retried, arrive byte for byte.
+func TestChunkReuseKeepsRecordsIntact(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}})
+	p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = 256 << 10 })
+	ctx := timeout(t, 60*time.Second)
+	payload := func(i int) string { return strings.Repeat(strconv.Itoa(i)+"-", 5+i%40) }
+	// Retried batches are written again from the records' values, after
+	// other records of their chunks have finished.
+	s.FailNext("app", slstest.StorageError, 3)
+	const goroutines, each = 4, 3000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for j := range each {
+				i := g*each + j
+				if err := p.Log(ctx, "app", rec("id", strconv.Itoa(i), "payload", payload(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(map[int]bool)
+	for _, l := range s.Logs("app") {
+		i, err := strconv.Atoi(l.Fields["id"])
+		if err != nil || l.Fields["payload"] != payload(i) {
+			t.Fatalf("stored %v: corrupt", l.Fields)
+		}
+		seen[i] = true
+	}
+	if len(seen) != goroutines*each {
+		t.Fatalf("stored %d distinct records, want %d", len(seen), goroutines*each)
+	}
+}
