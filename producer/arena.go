@@ -50,8 +50,8 @@ type chunk struct {
 }
 
 // arena is where records are being encoded: the free tail of the current
-// chunk. Callers hold mu while they encode; a producer has one arena per
-// P so that concurrent callers rarely wait for each other.
+// chunk. Callers hold mu while they encode; a producer has up to one arena
+// per P so that concurrent callers rarely wait for each other.
 type arena struct {
 	mu   sync.Mutex
 	free []byte // the unused tail of cur; len 0
