@@ -16,13 +16,9 @@ func TestLogAllocs(t *testing.T) {
 	if fieldbuf.RaceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector; run without -race")
 	}
-	s := benchServer(t)
-	p := newProducer(t, s, nil)
 	r := benchRecord()
+	p := connected(t, r)
 	ctx := context.Background()
-	if err := p.LogSync(ctx, "app", r); err != nil { // connect first
-		t.Fatal(err)
-	}
 	const n = 5000
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -32,16 +32,22 @@ func benchServer(b testing.TB) *slstest.Server {
 	return slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
 }
 
+// connected returns a producer on a fresh emulator in Discard mode that has
+// delivered r once, so that connecting is not measured.
+func connected(t testing.TB, r producer.Record) *producer.Producer {
+	p := newProducer(t, benchServer(t), nil)
+	if err := p.LogSync(context.Background(), "app", r); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // BenchmarkLog measures the cost of one Log call (encode, buffer, hand to
 // franz-go) with delivery running against the emulator.
 func BenchmarkLog(b *testing.B) {
-	s := benchServer(b)
-	p := newProducer(b, s, nil)
 	r := benchRecord()
+	p := connected(b, r)
 	ctx := context.Background()
-	if err := p.LogSync(ctx, "app", r); err != nil { // connect first
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -63,12 +69,8 @@ func BenchmarkLog(b *testing.B) {
 func BenchmarkThroughput(b *testing.B) {
 	r := benchRecord()
 	b.Run("sdk", func(b *testing.B) {
-		s := benchServer(b)
-		p := newProducer(b, s, nil)
+		p := connected(b, r)
 		ctx := context.Background()
-		if err := p.LogSync(ctx, "app", r); err != nil {
-			b.Fatal(err)
-		}
 		b.SetBytes(int64(encodedLen(r)))
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -170,12 +172,8 @@ func rawClient(b *testing.B, r producer.Record) (*kgo.Client, []byte, func(*kgo.
 func BenchmarkThroughputParallel(b *testing.B) {
 	r := benchRecord()
 	b.Run("sdk", func(b *testing.B) {
-		s := benchServer(b)
-		p := newProducer(b, s, nil)
+		p := connected(b, r)
 		ctx := context.Background()
-		if err := p.LogSync(ctx, "app", r); err != nil {
-			b.Fatal(err)
-		}
 		b.SetBytes(int64(encodedLen(r)))
 		b.ReportAllocs()
 		b.SetParallelism(4)

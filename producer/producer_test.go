@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -26,25 +27,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // newProducer returns a producer connected to s; mutate adjusts the config.
 func newProducer(t testing.TB, s *slstest.Server, mutate func(*producer.Config)) *producer.Producer {
 	t.Helper()
-	cfg := producer.Config{
-		Project:     s.Project(),
-		Endpoint:    s.Endpoint(),
-		Credentials: s.Credentials(),
-		TLS:         s.TLSConfig(),
-		Logger:      discard,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	p, err := producer.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(context.Background()) })
-	return p
+	return testproducer.New(t, s, mutate)
 }
 
-var discard = slog.New(slog.DiscardHandler)
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
 

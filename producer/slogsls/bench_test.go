@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slskafka/slskafka/internal/fieldbuf"
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -37,17 +38,7 @@ func BenchmarkHandle(b *testing.B) {
 	// own cost out of the numbers.
 	connect := func(b *testing.B) *producer.Producer {
 		s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 1}, Discard: true})
-		p, err := producer.New(producer.Config{
-			Project:     s.Project(),
-			Endpoint:    s.Endpoint(),
-			Credentials: s.Credentials(),
-			TLS:         s.TLSConfig(),
-			Logger:      slog.New(slog.DiscardHandler),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { p.Close(context.Background()) })
+		p := testproducer.New(b, s)
 		if err := p.Ping(ctx, "app"); err != nil {
 			b.Fatal(err)
 		}

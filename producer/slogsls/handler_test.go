@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -33,22 +34,7 @@ type sls struct {
 func newSLS(t testing.TB, mutate func(*producer.Config)) *sls {
 	t.Helper()
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
-	cfg := producer.Config{
-		Project:     s.Project(),
-		Endpoint:    s.Endpoint(),
-		Credentials: s.Credentials(),
-		TLS:         s.TLSConfig(),
-		Logger:      slog.New(slog.DiscardHandler),
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	p, err := producer.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(context.Background()) })
-	return &sls{t: t, s: s, p: p}
+	return &sls{t: t, s: s, p: testproducer.New(t, s, mutate)}
 }
 
 // next flushes the producer and returns the n logs stored since the last

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer/zapsls"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -23,17 +22,7 @@ import (
 // allocation count; its CPU still competes with the benchmark's.
 func BenchmarkCore(b *testing.B) {
 	s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 2}, Discard: true})
-	p, err := producer.New(producer.Config{
-		Project:     s.Project(),
-		Endpoint:    s.Endpoint(),
-		Credentials: s.Credentials(),
-		TLS:         s.TLSConfig(),
-		Logger:      slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Close(context.Background()) })
+	p := testproducer.New(b, s)
 	if err := p.Ping(context.Background(), "app"); err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/netip"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/producer/zapsls"
 	"github.com/slskafka/slskafka/slstest"
@@ -38,21 +38,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func setup(t *testing.T, adjust ...func(*producer.Config)) (*slstest.Server, *producer.Producer) {
 	t.Helper()
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
-	cfg := producer.Config{
-		Project:     s.Project(),
-		Endpoint:    s.Endpoint(),
-		Credentials: s.Credentials(),
-		TLS:         s.TLSConfig(),
-		Logger:      slog.New(slog.DiscardHandler),
-		Linger:      time.Minute,
-	}
-	for _, f := range adjust {
-		f(&cfg)
-	}
-	p, err := producer.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testproducer.New(t, s, append([]func(*producer.Config){func(c *producer.Config) { c.Linger = time.Minute }}, adjust...)...)
+	// Close runs here first (the later cleanup), to check it drains cleanly.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -1,0 +1,37 @@
+// Package testproducer builds producers on the in-process emulator for the
+// SDK's own tests and benchmarks.
+package testproducer
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/slstest"
+)
+
+// New returns a producer on s, with s's project, endpoint, credentials and
+// TLS and a logger that discards, closed when t ends. Each mutate adjusts
+// the config first.
+func New(t testing.TB, s *slstest.Server, mutate ...func(*producer.Config)) *producer.Producer {
+	t.Helper()
+	cfg := producer.Config{
+		Project:     s.Project(),
+		Endpoint:    s.Endpoint(),
+		Credentials: s.Credentials(),
+		TLS:         s.TLSConfig(),
+		Logger:      slog.New(slog.DiscardHandler),
+	}
+	for _, m := range mutate {
+		if m != nil {
+			m(&cfg)
+		}
+	}
+	p, err := producer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
