@@ -2,8 +2,11 @@ package producer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +64,7 @@ type Producer struct {
 	closeDone   chan struct{}
 	closeErr    error
 
-	lastCred atomic.Pointer[string] // id#token of the last credential used, for rotation counting
+	lastCred atomic.Pointer[[sha256.Size]byte] // digest of the last credential's id#token, for rotation counting
 	// drained is closed when, after Close stopped accepting records,
 	// every promise has run; draining tells the promise to check.
 	drained   chan struct{}
@@ -91,6 +94,26 @@ type pending struct {
 	done     chan error    // LogSync only
 
 	flushed chan struct{} // set only on Flush's marker in the handoff queue
+}
+
+// Format prints the producer as producer.Producer(project@endpoint) for
+// every verb. Without it, verbs that do not fit a field (%s, %q) make fmt
+// print what the credential provider points to, where a cached credential
+// sits in an unexported field whose own redaction fmt never calls.
+func (p *Producer) Format(f fmt.State, _ rune) {
+	if p == nil {
+		io.WriteString(f, "producer.Producer(nil)")
+		return
+	}
+	fmt.Fprintf(f, "producer.Producer(%s@%s)", p.cfg.Project, p.cfg.Endpoint)
+}
+
+// LogValue is the producer's project and endpoint, for slog.
+func (p *Producer) LogValue() slog.Value {
+	if p == nil {
+		return slog.StringValue("producer.Producer(nil)")
+	}
+	return slog.GroupValue(slog.String("project", p.cfg.Project), slog.String("endpoint", p.cfg.Endpoint.String()))
 }
 
 // errNilProducer is what every method of a nil *Producer returns (the

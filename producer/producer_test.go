@@ -30,7 +30,6 @@ func newProducer(t testing.TB, s *slstest.Server, mutate func(*producer.Config))
 	return testproducer.New(t, s, mutate)
 }
 
-
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
 
 func timeout(t testing.TB, d time.Duration) context.Context {
@@ -702,10 +701,15 @@ func TestPrintedProducerHasNoSecret(t *testing.T) {
 	s := slstest.New(t, slstest.Config{})
 	p := newProducer(t, s, func(c *producer.Config) { c.Credentials = auth.Static("LTAIprinted", "pRiNtEdSeCrEt") })
 	p.Ping(timeout(t, 10*time.Second), "app") // fills the credential cache; the key is refused, which does not matter here
-	for _, verb := range []string{"%v", "%+v", "%#v"} {
-		if out := fmt.Sprintf(verb, p); strings.Contains(out, "pRiNtEdSeCrEt") {
-			t.Errorf("%s of a *Producer prints the secret", verb)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		if out := fmt.Sprintf(verb, p); strings.Contains(out, "pRiNtEdSeCrEt") || !strings.Contains(out, s.Project()) {
+			t.Errorf("%s of a *Producer = %s: prints the secret, or not the project", verb, out)
 		}
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "producer", p)
+	if strings.Contains(logged.String(), "pRiNtEdSeCrEt") || !strings.Contains(logged.String(), s.Project()) {
+		t.Errorf("slog of a *Producer = %s", logged.String())
 	}
 }
 
