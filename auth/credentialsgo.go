@@ -187,13 +187,20 @@ var (
 	// iniLineDump matches the errors of gopkg.in/ini.v1 that quote a line
 	// of a credentials file.
 	iniLineDump = regexp.MustCompile(`((?:key-value delimiter not found|unclosed section): ).*`)
-	// secretField matches "key": "value", key=value and key: value pairs
-	// whose key names a secret, a token or a password, as they appear in
-	// the HTTP bodies, URLs and files credentials-go quotes in its errors.
+	// externalStderr matches what an external credential command printed
+	// to stderr, which credentials-go quotes whole and which can be
+	// anything, the secret included.
+	externalStderr = regexp.MustCompile(`(?s)(\nstderr: ).*`)
 	// urlPassword matches the password of a URL's user info
 	// (scheme://user:password@host), as url.URL.Redacted would hide it.
 	urlPassword = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@`)
-	secretField = regexp.MustCompile(`(?i)("?[a-z0-9_-]*(?:secret|token|password|signature)[a-z0-9_-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s"',;&}]+)`)
+	// secretField matches "key": "value", key=value and key: value pairs
+	// whose key names a secret, a token or a password, as they appear in
+	// the HTTP bodies, URLs and files credentials-go quotes in its errors.
+	secretField = regexp.MustCompile(`(?i)("?[a-z0-9_-]*(?:secret|token|password|signature)[a-z0-9_-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"',;&}]+)`)
+	// secretElement matches the text of XML elements named the same way
+	// (STS and ECS metadata answer in XML too).
+	secretElement = regexp.MustCompile(`(?i)(<[a-z0-9_:-]*(?:secret|token|password|signature)[a-z0-9_-]*>)[^<]*`)
 )
 
 // redact returns err with secrets removed from its message. credentials-go
@@ -204,8 +211,10 @@ func redact(err error) error {
 	msg := err.Error()
 	clean := cliConfigDump.ReplaceAllString(msg, "$1 [file content not shown]")
 	clean = iniLineDump.ReplaceAllString(clean, "${1}[line not shown]")
+	clean = externalStderr.ReplaceAllString(clean, "${1}[not shown]")
 	clean = urlPassword.ReplaceAllString(clean, "${1}"+redacted+"@")
 	clean = secretField.ReplaceAllString(clean, "${1}"+redacted)
+	clean = secretElement.ReplaceAllString(clean, "${1}"+redacted)
 	if clean == msg {
 		return err
 	}

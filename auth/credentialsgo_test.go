@@ -393,14 +393,17 @@ func TestCredentialsGoErrorsHideSecrets(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		`no secrets here: the security token is empty`:                           `no secrets here: the security token is empty`,
-		`failed: {"AccessKeySecret":"abc","SecurityToken" : "d\"ef"}`:            `failed: {"AccessKeySecret":[redacted],"SecurityToken" : [redacted]}`,
-		`GET http://x/?sts_token=abc&x=1 failed`:                                 `GET http://x/?sts_token=[redacted]&x=1 failed`,
-		`access_key_secret = abc`:                                                `access_key_secret = [redacted]`,
-		`"oauth_refresh_token":"r", "password": "p"`:                             `"oauth_refresh_token":[redacted], "password": [redacted]`,
-		"unmarshal aliyun cli config from '/h/c.json' failed: {\n\"x\"}":         "unmarshal aliyun cli config from '/h/c.json' failed: [file content not shown]",
-		`get credentials from GET http://user:PassW0rd@169.254.0.1/creds failed`: `get credentials from GET http://user:[redacted]@169.254.0.1/creds failed`,
-		`?Signature=abcDEF&x=1`:                                                  `?Signature=[redacted]&x=1`,
+		`no secrets here: the security token is empty`:                                               `no secrets here: the security token is empty`,
+		`failed: {"AccessKeySecret":"abc","SecurityToken" : "d\"ef"}`:                                `failed: {"AccessKeySecret":[redacted],"SecurityToken" : [redacted]}`,
+		`GET http://x/?sts_token=abc&x=1 failed`:                                                     `GET http://x/?sts_token=[redacted]&x=1 failed`,
+		`access_key_secret = abc`:                                                                    `access_key_secret = [redacted]`,
+		`"oauth_refresh_token":"r", "password": "p"`:                                                 `"oauth_refresh_token":[redacted], "password": [redacted]`,
+		"unmarshal aliyun cli config from '/h/c.json' failed: {\n\"x\"}":                             "unmarshal aliyun cli config from '/h/c.json' failed: [file content not shown]",
+		`get credentials from GET http://user:PassW0rd@169.254.0.1/creds failed`:                     `get credentials from GET http://user:[redacted]@169.254.0.1/creds failed`,
+		`?Signature=abcDEF&x=1`:                                                                      `?Signature=[redacted]&x=1`,
+		"failed to execute external command: exit status 1\nstderr: cannot use key LTAIx / S3cr3t\n": "failed to execute external command: exit status 1\nstderr: [not shown]",
+		`<AccessKeySecret>S3cr3t</AccessKeySecret><SecurityToken>t0k</SecurityToken>`:                `<AccessKeySecret>[redacted]</AccessKeySecret><SecurityToken>[redacted]</SecurityToken>`,
+		`"AccessKeySecret": 'S3cr3t', x`:                                                             `"AccessKeySecret": [redacted], x`,
 	} {
 		if got := redact(fmt.Errorf("%s", in)).Error(); got != want {
 			t.Errorf("redact(%s) = %s, want %s", in, got, want)
