@@ -140,33 +140,34 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 	if err := ValidateProject(project); err != nil {
 		return Endpoint{}, err
 	}
+	shown := withoutUserInfo(slsEndpoint)
 	s := strings.ToLower(strings.TrimSpace(slsEndpoint))
 	if s == "" {
 		return Endpoint{}, errors.New("endpoint: SLS endpoint is empty: pass the endpoint of the project's region, such as cn-hangzhou.log.aliyuncs.com")
 	}
 	if scheme, rest, ok := strings.Cut(s, "://"); ok {
 		if scheme != "http" && scheme != "https" {
-			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has scheme %q: pass the host, such as cn-hangzhou.log.aliyuncs.com, optionally after http:// or https://", slsEndpoint, scheme)
+			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has scheme %q: pass the host, such as cn-hangzhou.log.aliyuncs.com, optionally after http:// or https://", shown, scheme)
 		}
 		s = rest
 	}
 	s = strings.TrimRight(s, "/")
 	if strings.ContainsAny(s, "/?#@") {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has a path, query or user: pass only the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has a path, query or user: pass only the host, such as cn-hangzhou.log.aliyuncs.com", shown)
 	}
 	if strings.ContainsFunc(s, unicode.IsSpace) {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q contains white space: pass only the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q contains white space: pass only the host, such as cn-hangzhou.log.aliyuncs.com", shown)
 	}
 
 	host, port := s, 0
 	if strings.Contains(s, ":") {
 		h, p, err := net.SplitHostPort(s)
 		if err != nil {
-			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q: %w; pass the host, such as cn-hangzhou.log.aliyuncs.com", slsEndpoint, err)
+			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q: %w; pass the host, such as cn-hangzhou.log.aliyuncs.com", shown, err)
 		}
 		n, ok := parsePort(p)
 		if !ok {
-			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has port %q, which is not a number between 1 and 65535: leave the port out", slsEndpoint, p)
+			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has port %q, which is not a number between 1 and 65535: leave the port out", shown, p)
 		}
 		host, port = h, n
 	}
@@ -175,20 +176,20 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 	rest, ok := strings.CutSuffix(host, domain)
 	if !ok || rest == "" {
 		if checkRegion(host) == "" {
-			return Endpoint{}, fmt.Errorf("endpoint: %q is a region id, not an SLS endpoint: call endpoint.For(project, %q, endpoint.Public) or pass %s%s", slsEndpoint, host, host, domain)
+			return Endpoint{}, fmt.Errorf("endpoint: %q is a region id, not an SLS endpoint: call endpoint.For(project, %q, endpoint.Public) or pass %s%s", shown, host, host, domain)
 		}
-		return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): fix the endpoint, or call endpoint.Parse for a literal host:port such as an emulator or a private link", slsEndpoint, domain, domain)
+		return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): fix the endpoint, or call endpoint.Parse for a literal host:port such as an emulator or a private link", shown, domain, domain)
 	}
 
 	// rest is "<region>[-intranet]" or "<project>.<region>[-intranet]".
 	if p, r, ok := strings.Cut(rest, "."); ok {
 		if p != project {
-			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q belongs to project %q, not %q: remove the project from the endpoint or fix the project name", slsEndpoint, p, project)
+			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q belongs to project %q, not %q: remove the project from the endpoint or fix the project name", shown, p, project)
 		}
 		rest = r
 	}
 	if strings.Contains(rest, ".") {
-		return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): fix the endpoint, or call endpoint.Parse for a literal host:port", slsEndpoint, domain, domain)
+		return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): fix the endpoint, or call endpoint.Parse for a literal host:port", shown, domain, domain)
 	}
 
 	region, n := rest, Public
@@ -196,13 +197,13 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 		region, n = r, Intranet
 	}
 	if r, ok := strings.CutSuffix(region, "-share"); ok {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use %s%s (public) or %s-intranet%s (VPC), or call endpoint.Parse for a literal host:port", slsEndpoint, r, domain, r, domain)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use %s%s (public) or %s-intranet%s (VPC), or call endpoint.Parse for a literal host:port", shown, r, domain, r, domain)
 	}
 	if rule := checkRegion(region); rule != "" {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q names region %q, which is not a region id: %s", slsEndpoint, region, rule)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q names region %q, which is not a region id: %s", shown, region, rule)
 	}
 	if port != 0 && port != 80 && port != 443 && port != n.Port() {
-		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has port %d, but SLS serves Kafka on port %d on the %v network: leave the port out", slsEndpoint, port, n.Port(), n)
+		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q has port %d, but SLS serves Kafka on port %d on the %v network: leave the port out", shown, port, n.Port(), n)
 	}
 	return For(project, region, n)
 }
@@ -211,26 +212,30 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 // "[::1]:9093", for an emulator, a private link or a test. Surrounding spaces
 // are ignored; the host is not checked against SLS naming.
 func Parse(hostport string) (Endpoint, error) {
+	shown := withoutUserInfo(hostport)
 	s := strings.TrimSpace(hostport)
 	if s == "" {
 		return Endpoint{}, errors.New("endpoint: address is empty: write host:port, such as 127.0.0.1:9093")
 	}
 	if strings.Contains(s, "://") {
-		return Endpoint{}, fmt.Errorf("endpoint: address %q has a scheme: write host:port without it, or call endpoint.FromSLS for an SLS endpoint", hostport)
+		return Endpoint{}, fmt.Errorf("endpoint: address %q has a scheme: write host:port without it, or call endpoint.FromSLS for an SLS endpoint", shown)
+	}
+	if strings.Contains(s, "@") {
+		return Endpoint{}, fmt.Errorf("endpoint: address %q has user info: write host:port; credentials go in Config.Credentials", shown)
 	}
 	h, p, err := net.SplitHostPort(s)
 	if err != nil {
 		if strings.HasSuffix(strings.ToLower(strings.TrimRight(s, "/.")), domain) {
-			return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; for an SLS endpoint call endpoint.FromSLS, which adds the project and the Kafka port", hostport, err)
+			return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; for an SLS endpoint call endpoint.FromSLS, which adds the project and the Kafka port", shown, err)
 		}
-		return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; write host:port, such as 127.0.0.1:9093 or [::1]:9093", hostport, err)
+		return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; write host:port, such as 127.0.0.1:9093 or [::1]:9093", shown, err)
 	}
 	if h == "" {
-		return Endpoint{}, fmt.Errorf("endpoint: address %q has no host: write host:port, such as 127.0.0.1:9093", hostport)
+		return Endpoint{}, fmt.Errorf("endpoint: address %q has no host: write host:port, such as 127.0.0.1:9093", shown)
 	}
 	n, ok := parsePort(p)
 	if !ok {
-		return Endpoint{}, fmt.Errorf("endpoint: address %q has port %q: write a port number between 1 and 65535", hostport, p)
+		return Endpoint{}, fmt.Errorf("endpoint: address %q has port %q: write a port number between 1 and 65535", shown, p)
 	}
 	return Endpoint{Host: h, Port: n}, nil
 }
@@ -239,4 +244,18 @@ func Parse(hostport string) (Endpoint, error) {
 func parsePort(p string) (int, bool) {
 	n, err := strconv.ParseUint(p, 10, 16)
 	return int(n), err == nil && n > 0
+}
+
+// withoutUserInfo returns s with anything before an '@' replaced, so that
+// errors quoting a mistyped endpoint never repeat a password in it.
+func withoutUserInfo(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	prefix := ""
+	if scheme, _, ok := strings.Cut(s[:at], "://"); ok {
+		prefix = scheme + "://"
+	}
+	return prefix + "[user info not shown]" + s[at:]
 }

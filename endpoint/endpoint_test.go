@@ -269,3 +269,20 @@ func checkErr(t *testing.T, what string, err error, want string) {
 		t.Errorf("%s: error %q does not contain %q", what, msg, want)
 	}
 }
+
+// An endpoint pasted with user info never has its password repeated in
+// the error that refuses it.
+func TestErrorsHideUserInfo(t *testing.T) {
+	for _, in := range []string{"https://user:pAsSwOrD@cn-hangzhou.log.aliyuncs.com", "user:pAsSwOrD@cn-hangzhou.log.aliyuncs.com"} {
+		_, err := FromSLS("demo", in)
+		if err == nil || strings.Contains(err.Error(), "pAsSwOrD") || !strings.Contains(err.Error(), "cn-hangzhou.log.aliyuncs.com") {
+			t.Errorf("FromSLS(%q) error = %v", in, err)
+		}
+	}
+	for _, in := range []string{"user:pAsSwOrD@127.0.0.1:9093", "http://user:pAsSwOrD@127.0.0.1:9093"} {
+		_, err := Parse(in)
+		if err == nil || strings.Contains(err.Error(), "pAsSwOrD") {
+			t.Errorf("Parse(%q) error = %v", in, err)
+		}
+	}
+}
