@@ -53,11 +53,13 @@
 //	nil, nil pointer           "null"
 //	error                      Error()
 //	[]byte                     the bytes as text (invalid UTF-8 becomes U+FFFD)
-//	encoding.TextMarshaler     MarshalText (slog.Level, net.IP, netip.Addr, ...)
+//	encoding.TextAppender,     AppendText or MarshalText (slog.Level, net.IP,
+//	encoding.TextMarshaler     netip.Addr, ...)
 //	*slog.Source               "file:line"
 //	anything else              compact JSON (encoding/json, HTML not escaped);
 //	                           a JSON string is stored without its quotes;
-//	                           fmt's %+v if marshaling fails
+//	                           "!ERROR:" and the error if marshaling fails,
+//	                           as slog.JSONHandler does
 //
 // # Errors, blocking and cancellation
 //

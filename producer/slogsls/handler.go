@@ -171,14 +171,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ctx = context.Background()
 	}
 	s, logTime := h.render(ctx, r)
-	if ctx.Done() != nil {
-		// A record must not be lost because the request that logged it
-		// ended; the context's values are kept.
-		ctx = context.WithoutCancel(ctx)
-	}
 	// Log encodes the fields before it returns and keeps none of them, so
-	// they may point into the state until putState.
-	err := h.p.Log(ctx, h.logstore, producer.Record{Time: logTime, Fields: s.Fields})
+	// they may point into the state until putState. It gets no ctx: a
+	// record must not be lost because the request that logged it ended,
+	// and Log reads no values (render took the span already).
+	err := h.p.Log(context.Background(), h.logstore, producer.Record{Time: logTime, Fields: s.Fields})
 	putState(s)
 	if err != nil {
 		h.refused.Add(1)

@@ -167,6 +167,12 @@ func (s *state) appendAny(x any) {
 	case *slog.Source:
 		s.Buf = appendSource(s.Buf, x)
 		return
+	case encoding.TextAppender: // slog.Level, netip.Addr, ...: no allocation
+		if b, err := x.AppendText(s.Buf); err == nil {
+			s.Buf = b
+			return
+		}
+		s.Buf = s.Buf[:off]
 	case encoding.TextMarshaler:
 		if t, err := x.MarshalText(); err == nil {
 			s.Buf = append(s.Buf, t...)
@@ -175,7 +181,10 @@ func (s *state) appendAny(x any) {
 	}
 	s.js.Reset()
 	if err := s.enc.Encode(x); err != nil {
-		s.Buf = fmt.Appendf(s.Buf, "%+v", x)
+		// As slog.JSONHandler does. Not fmt's %+v: it prints fields JSON
+		// leaves out (json:"-", unexported), where secrets live.
+		s.Buf = append(s.Buf, "!ERROR:"...)
+		s.Buf = append(s.Buf, err.Error()...)
 		return
 	}
 	js := bytes.TrimSuffix(s.js.Bytes(), []byte{'\n'})

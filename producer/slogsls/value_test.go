@@ -2,6 +2,7 @@ package slogsls
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,20 @@ type badJSON struct{ N int }
 
 func (badJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("no JSON") }
 
+// hidden fails to marshal and has fields JSON never shows.
+type hidden struct {
+	DSN      string
+	Password string `json:"-"`
+	password string
+	Dial     func()
+}
+
+// jsonError is what a value encoding/json refuses is stored as.
+func jsonError(v any) string {
+	_, err := json.Marshal(v)
+	return "!ERROR:" + err.Error()
+}
+
 type badText struct{ N int }
 
 func (badText) MarshalText() ([]byte, error) { return nil, errors.New("no text") }
@@ -77,7 +92,7 @@ func TestValues(t *testing.T) {
 		{"LogValuer", secret("hunter2"), "REDACTED"},
 		{"level", slog.LevelWarn, "WARN"},
 		{"TextMarshaler", netip.MustParseAddr("10.0.0.1"), "10.0.0.1"},
-		{"TextMarshaler-error", badText{N: 3}, "{N:3}"}, // encoding/json calls MarshalText too
+		{"TextMarshaler-error", badText{N: 3}, jsonError(badText{N: 3})}, // encoding/json calls MarshalText too
 		{"struct", struct {
 			A int
 			B string `json:"b"`
@@ -89,7 +104,9 @@ func TestValues(t *testing.T) {
 		{"string-type-escaped", color("say \"hi\"\\\n\x01\u2028"), "say \"hi\"\\\n\x01\u2028"},
 		{"string-type-invalid-utf8", color("a\xffb"), "a\ufffdb"},
 		{"pointer", &plain{1, 2}, `{"X":1,"Y":2}`},
-		{"json-error", badJSON{N: 7}, "{N:7}"},
+		{"json-error", badJSON{N: 7}, jsonError(badJSON{N: 7})},
+		// JSON fails on the func field; what JSON leaves out stays out.
+		{"json-error-hidden-fields", hidden{DSN: "db:5432", Password: "pAsSwOrD", password: "pAsSwOrD"}, jsonError(hidden{})},
 	}
 	var attrs []slog.Attr
 	want := map[string]string{"level": "INFO", "msg": "values"}
