@@ -95,8 +95,7 @@ func (c *chunks) lock() *arena {
 // encoded is where an accepted record's bytes live, for the refund.
 type encoded struct {
 	value []byte
-	chunk *chunk // nil: value has its own array, reserved as own bytes
-	own   int64
+	chunk *chunk // nil: value has its own array, reserved as len(value)
 }
 
 // encode encodes r into an arena and reserves buffer space for it: a new
@@ -157,7 +156,7 @@ func (p *Producer) encodeOwn(ctx context.Context, ls *logstoreState, v []byte) (
 			return encoded{}, err
 		}
 	}
-	return encoded{value: v, own: n}, nil
+	return encoded{value: v}, nil
 }
 
 // openChunk gives a a new chunk once the buffer has room for it, unless
@@ -208,10 +207,10 @@ func (p *Producer) retireAll() {
 }
 
 // finish refunds the reservation of a record whose promise ran: its
-// chunk's, or its own bytes.
-func (p *Producer) finish(ck *chunk, own int64) {
+// chunk's, or its value's own array's.
+func (p *Producer) finish(ck *chunk, value []byte) {
 	if ck == nil {
-		p.buf.Release(own)
+		p.buf.Release(int64(len(value)))
 	} else if ck.refs.Add(-1) == 0 {
 		p.recycle(ck)
 	}

@@ -69,7 +69,7 @@ func TestChunksBoundMemory(t *testing.T) {
 			if i%4 == 0 { // the stalled shard's share
 				stalled = append(stalled, e)
 			} else {
-				p.finish(e.chunk, e.own)
+				p.finish(e.chunk, e.value)
 			}
 			if i > 100*budget {
 				t.Fatal("the buffer never filled: finished records are not refunded, or stalled ones not charged")
@@ -85,7 +85,7 @@ func TestChunksBoundMemory(t *testing.T) {
 		t.Errorf("%d stalled records pin %d chunks = %d bytes, over the %d-byte buffer", len(stalled), len(pinned), mem, budget)
 	}
 	for _, e := range stalled {
-		p.finish(e.chunk, e.own)
+		p.finish(e.chunk, e.value)
 	}
 	// Everything but the arenas' open chunks is free again.
 	if again := fill(); len(again) < len(stalled)/2 {
@@ -106,14 +106,14 @@ func TestChunksLargeRecord(t *testing.T) {
 	if e.chunk != nil || len(e.value) < 3*p.chunks.size {
 		t.Fatalf("large record placed in a chunk (%v) or truncated (%d bytes)", e.chunk != nil, len(e.value))
 	}
-	p.finish(e.chunk, e.own)
+	p.finish(e.chunk, e.value)
 	// Refunded: a buffer's worth of such records still fits, one at a time.
 	for i := range 20 {
 		e, err := p.encode(context.Background(), ls, big)
 		if err != nil {
 			t.Fatal(fmt.Errorf("record %d: %w", i, err))
 		}
-		p.finish(e.chunk, e.own)
+		p.finish(e.chunk, e.value)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestChunksManyCPUsSmallBuffer(t *testing.T) {
 				if err != nil {
 					t.Fatalf("arena %d: %v", i, err)
 				}
-				p.finish(e.chunk, e.own)
+				p.finish(e.chunk, e.value)
 			}
 			// Nothing is in flight; every record is delivered at once.
 			for n := range 10000 {
@@ -152,7 +152,7 @@ func TestChunksManyCPUsSmallBuffer(t *testing.T) {
 				if err != nil {
 					t.Fatalf("after %d records with nothing in flight: %v", n, err)
 				}
-				p.finish(e.chunk, e.own)
+				p.finish(e.chunk, e.value)
 			}
 		})
 	}
@@ -168,7 +168,7 @@ func TestChunksLargestRecordFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.finish(small.chunk, small.own) // delivered; its chunk stays open
+	p.finish(small.chunk, small.value) // delivered; its chunk stays open
 	big := Record{Fields: []Field{{Key: "msg", Value: strings.Repeat("y", p.cfg.MaxRecordBytes-20)}}}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -176,7 +176,7 @@ func TestChunksLargestRecordFits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a record of MaxRecordBytes (%d) with nothing in flight: %v", p.cfg.MaxRecordBytes, err)
 	}
-	p.finish(e.chunk, e.own)
+	p.finish(e.chunk, e.value)
 }
 
 // Records of a few KiB go into chunks too: one that outgrows a chunk's
@@ -198,7 +198,7 @@ func TestChunksMidSizeRecords(t *testing.T) {
 		if !strings.Contains(string(e.value), strings.Repeat("m", 10<<10)) {
 			t.Fatalf("record moved to a new chunk lost its bytes: %d bytes", len(e.value))
 		}
-		p.finish(e.chunk, e.own)
+		p.finish(e.chunk, e.value)
 	}
 	if own > 0 {
 		t.Errorf("%d of 100 10-KiB records got their own array", own)

@@ -78,8 +78,8 @@ func (p *Producer) run() {
 		batch, h.queue, h.spare = h.queue, h.spare, nil
 		h.mu.Unlock()
 		for _, pd := range batch {
-			if pd.flushed != nil {
-				close(pd.flushed)
+			if pd.ls == nil { // Flush's marker
+				close(pd.done)
 				continue
 			}
 			p.cl.Produce(context.Background(), &pd.rec, p.promised)
@@ -90,13 +90,16 @@ func (p *Producer) run() {
 // flush waits until everything queued before the call is in franz-go's
 // hands, or failed by Close, or ctx is done.
 func (h *handoff) flush(ctx context.Context) error {
-	mark := &pending{flushed: make(chan struct{})}
-	done := mark.flushed
-	if !h.push(mark) {
-		done = h.settled // stopped: Close is failing what was queued
+	mark := &pending{done: make(chan error)}
+	var marked <-chan error = mark.done
+	var settled <-chan struct{}
+	if !h.push(mark) { // stopped: Close is failing what was queued
+		marked, settled = nil, h.settled
 	}
 	select {
-	case <-done:
+	case <-marked:
+		return nil
+	case <-settled:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -125,8 +128,8 @@ func (h *handoff) stop() []*pending {
 // the ones it still buffers.
 func (p *Producer) failQueued(left []*pending) {
 	for _, pd := range left {
-		if pd.flushed != nil {
-			close(pd.flushed)
+		if pd.ls == nil { // Flush's marker
+			close(pd.done)
 			continue
 		}
 		p.promise(&pd.rec, kgo.ErrClientClosed)

@@ -82,18 +82,18 @@ type Producer struct {
 // which is how the promise finds it again without an allocation; the
 // embedded context is the record's scope (see scopes).
 //
-// It is allocated for every record, so it is kept small (224 bytes): the
+// It is allocated for every record, so it is kept small (208 bytes): the
 // value lives only in rec.Value, the acceptance time is a monotonic offset.
 type pending struct {
 	context.Context
 	rec      kgo.Record
 	chunk    *chunk // where rec.Value lives, for the refund (see arena.go)
-	own      int64
 	ls       *logstoreState
 	accepted time.Duration // since Producer.born
 	done     chan error    // LogSync only
 
-	flushed chan struct{} // set only on Flush's marker in the handoff queue
+	// A Flush marker in the handoff queue has no logstore; its done is
+	// closed when the marker is reached.
 }
 
 // Format prints the producer as producer.Producer(project@endpoint) for
@@ -218,8 +218,7 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
 	}
-	_, err := p.accept(ctx, logstore, r, nil)
-	return err
+	return p.accept(ctx, logstore, r, nil)
 }
 
 // LogSync is Log, then waits until SLS acknowledges the record or it fails.
@@ -230,7 +229,7 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 		return errNilProducer
 	}
 	done := make(chan error, 1)
-	if _, err := p.accept(ctx, logstore, r, done); err != nil {
+	if err := p.accept(ctx, logstore, r, done); err != nil {
 		return err
 	}
 	select {
@@ -243,35 +242,35 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 
 // accept validates and encodes a record, reserves buffer space and queues
 // it for franz-go (handoff.go).
-func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) (*pending, error) {
+func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
 	if ctx == nil {
-		return nil, errors.New("producer: nil context")
+		return errors.New("producer: nil context")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("producer: %w", err)
+		return fmt.Errorf("producer: %w", err)
 	}
 	if p.closed.Load() {
-		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+		return &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
 	}
 	ls, err := p.logstore(logstore)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed.Load() {
-		return nil, &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
+		return &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: logstore}
 	}
 	enc, err := p.encode(ctx, ls, r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	// A pending is never reused: franz-go may still read a record's
 	// Context (it cancels requests with it) after the record's promise
 	// ran.
-	pd := &pending{chunk: enc.chunk, own: enc.own}
+	pd := &pending{chunk: enc.chunk}
 	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
@@ -290,7 +289,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if !p.handoff.push(pd) {
 		p.promise(&pd.rec, kgo.ErrClientClosed)
 	}
-	return pd, nil
+	return nil
 }
 
 // waitForSpace applies the buffer-full policy.
@@ -319,7 +318,7 @@ func (p *Producer) waitForSpace(ctx context.Context, ls *logstoreState, size int
 // this must not block; it is also safe concurrently.
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := r.Context.(*pending)
-	p.finish(pd.chunk, pd.own)
+	p.finish(pd.chunk, r.Value)
 	if err == nil {
 		latency := p.dialer.LastResponse() - pd.accepted
 		pd.ls.delivered.Add(1)
@@ -352,9 +351,24 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 // the promise (after counting its record) and Close (after setting
 // draining) check, so whichever comes last sees the counts match.
 func (p *Producer) checkDrained() {
-	if st := p.Stats(); st.BufferedRecords == 0 {
+	if p.buffered() == 0 {
 		p.drainOnce.Do(func() { close(p.drained) })
 	}
+}
+
+// buffered is the number of records accepted and not finished; finished
+// counts are read first, so it is never negative.
+func (p *Producer) buffered() int64 {
+	var n int64
+	p.topics.Range(func(_, v any) bool {
+		n -= v.(*logstoreState).finished.Load()
+		return true
+	})
+	p.topics.Range(func(_, v any) bool {
+		n += v.(*logstoreState).accepted.Load()
+		return true
+	})
+	return n
 }
 
 // Flush waits until every record accepted before the call is acknowledged

@@ -103,16 +103,17 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		producer.MetricRecordsFailed + "{error.type=logstore_not_found,sls.logstore=missing}":      3,
 		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=record_too_large}": 1,
 		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=buffer_full}":      0,
-		producer.MetricBufferUsage:        0,
-		producer.MetricBufferRecords:      0,
-		producer.MetricPartitionRetries:   1,
-		producer.MetricAuthFailures:       0,
-		producer.MetricCredentialErrors:   0,
-		producer.MetricConnectionsRetired: 0,
+		producer.MetricBufferUsage:         0,
+		producer.MetricBufferRecords:       0,
+		producer.MetricPartitionRetries:    1,
+		producer.MetricAuthFailures:        0,
+		producer.MetricCredentialErrors:    0,
+		producer.MetricConnectionsRetired:  0,
+		producer.MetricCredentialRotations: 0,
 	}
 	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %d, want %d", k, got[k], v)
+		if g, ok := got[k]; !ok || g != v { // a zero must be observed, not missing
+			t.Errorf("%s = %d (observed %v), want %d", k, g, ok, v)
 		}
 	}
 	if n := hist[producer.MetricDeliveryDuration+"{sls.logstore=app}"]; n != 11 {
