@@ -275,8 +275,11 @@ func (c *Conn) holdMetadata() {
 		}
 		closed, ch := c.closed, c.changed
 		c.mu.Unlock()
+		if next != metadataKey || closed {
+			return // most reads: no clock read
+		}
 		wait := time.Until(time.Unix(0, c.d.holdUntil.Load()))
-		if next != metadataKey || closed || wait <= 0 {
+		if wait <= 0 {
 			return
 		}
 		t := time.NewTimer(wait)
