@@ -40,7 +40,7 @@ type Producer struct {
 	cfg       Config
 	cl        *kgo.Client
 	creds     auth.Provider
-	static    []record.Field
+	static    *record.Static
 	buf       *semaphore.Weighted
 	chunks    chunks                        // where records are encoded; see arena.go
 	topics    sync.Map                      // logstore name -> *logstoreState, for validated logstores
@@ -144,9 +144,11 @@ func New(cfg Config) (*Producer, error) {
 	}
 	p.closeCtx, p.closeCancel = context.WithCancel(context.Background())
 	p.promised = p.promise
-	for _, f := range cfg.StaticFields {
-		p.static = append(p.static, record.Field(f))
+	static := make([]record.Field, len(cfg.StaticFields))
+	for i, f := range cfg.StaticFields {
+		static[i] = record.Field(f)
 	}
+	p.static = record.NewStatic(static)
 	p.scopes = newScopes(cfg.DeliveryTimeout, p.lastError)
 	p.failures = newReporter(cfg, p.log)
 	if err := p.initTelemetry(); err != nil {

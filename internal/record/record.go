@@ -21,6 +21,27 @@ type Pair interface{ ~struct{ Key, Value string } }
 // with a map rather than by pairwise comparison.
 const dedupMapThreshold = 64
 
+// Static is the fields added to every record, deduplicated (the last
+// occurrence wins) and encoded once, so that a record pays only for its
+// own fields. The nil *Static has no fields.
+type Static struct {
+	fields  []Field
+	encoded [][]byte // fields[i] as "key":"value"
+}
+
+// NewStatic returns fields, deduplicated and encoded.
+func NewStatic(fields []Field) *Static {
+	st := &Static{}
+	for i, f := range fields {
+		if inFields(f.Key, fields[i+1:]) {
+			continue
+		}
+		st.fields = append(st.fields, f)
+		st.encoded = append(st.encoded, appendPair(nil, f, true))
+	}
+	return st
+}
+
 // AppendObject appends one JSON object holding the static fields followed by
 // the record's fields, and returns the extended buffer.
 //
@@ -28,18 +49,24 @@ const dedupMapThreshold = 64
 // a record's field overrides a static field of the same name, and a later
 // field overrides an earlier one. Keys and values are escaped as JSON strings;
 // invalid UTF-8 is replaced by U+FFFD.
-func AppendObject[F Pair](dst []byte, static []Field, fields []F) []byte {
+func AppendObject[F Pair](dst []byte, st *Static, fields []F) []byte {
+	var static []Field
+	if st != nil {
+		static = st.fields
+	}
 	if len(static)+len(fields) > dedupMapThreshold {
 		return appendObjectMap(dst, static, fields)
 	}
 	dst = append(dst, '{')
 	first := true
 	for i := range static {
-		f := static[i]
-		if inStatic(f.Key, static[i+1:]) || inFields(f.Key, fields) {
+		if inFields(static[i].Key, fields) {
 			continue
 		}
-		dst = appendPair(dst, f, first)
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, st.encoded[i]...)
 		first = false
 	}
 	for i := range fields {
@@ -60,15 +87,6 @@ func appendPair(dst []byte, f Field, first bool) []byte {
 	dst = AppendString(dst, f.Key)
 	dst = append(dst, ':')
 	return AppendString(dst, f.Value)
-}
-
-func inStatic(k string, fs []Field) bool {
-	for i := range fs {
-		if fs[i].Key == k {
-			return true
-		}
-	}
-	return false
 }
 
 func inFields[F Pair](k string, fs []F) bool {

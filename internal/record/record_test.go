@@ -21,13 +21,18 @@ func decode(t testing.TB, b []byte) map[string]string {
 func TestAppendObject(t *testing.T) {
 	static := []Field{{"host", "web-1"}, {"service", "api"}}
 	fields := []myField{{"msg", "hello \"world\"\n"}, {"service", "override"}, {"n", "1"}, {"n", "2"}}
-	got := string(AppendObject(nil, static, fields))
+	got := string(AppendObject(nil, NewStatic(static), fields))
 	want := `{"host":"web-1","msg":"hello \"world\"\n","service":"override","n":"2"}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	if got := string(AppendObject[myField](nil, nil, nil)); got != "{}" {
 		t.Errorf("empty = %s", got)
+	}
+	// Among static fields too the last occurrence wins, in its place.
+	dup := NewStatic([]Field{{"a", "1"}, {"b", "2"}, {"a", "3"}})
+	if got := string(AppendObject(nil, dup, []myField{{"c", "4"}})); got != `{"b":"2","a":"3","c":"4"}` {
+		t.Errorf("duplicate static keys: got %s", got)
 	}
 }
 
@@ -79,7 +84,7 @@ func FuzzAppendObject(f *testing.F) {
 	f.Add("\xff", "\x00\"\\", "\u2028", "日本")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		fields := []myField{{k1, v1}, {k2, v2}}
-		out := AppendObject(nil, []Field{{"static", "s"}}, fields)
+		out := AppendObject(nil, NewStatic([]Field{{"static", "s"}, {"static", "s"}}), fields)
 		// encoding/json would quietly repair invalid UTF-8 or an
 		// unescaped U+2028 on decoding; the encoder must not emit them.
 		if !utf8.Valid(out) || strings.ContainsAny(string(out), "\u2028\u2029") {
