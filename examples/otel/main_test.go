@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,5 +30,9 @@ func TestOtelRuns(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
+	}
+	// The storage error the example injects is retried, and counted.
+	if !regexp.MustCompile(`(?m)^\s*slskafka\.producer\.partition\.retries\s+[1-9]`).MatchString(s) {
+		t.Errorf("output shows no partition retry:\n%s", s)
 	}
 }

@@ -49,6 +49,9 @@ const keyLifetime = 2 * time.Second
 // can check that no secret is ever printed.
 const secretPrefix = "demo-secret-"
 
+// tokenPrefix starts every security token it issues, for the same check.
+const tokenPrefix = "demo-token-"
+
 // run streams records to SLS for d, or until ctx ends, then closes the
 // producer and prints what happened.
 func run(ctx context.Context, w io.Writer, d time.Duration) error {
@@ -191,7 +194,7 @@ func stsService(w io.Writer, s *slstest.Server, issued *atomic.Int64) auth.Provi
 		c := auth.Credential{
 			AccessKeyID:     fmt.Sprintf("STS.demo%04d", n),
 			AccessKeySecret: secretPrefix + rand.Text(),
-			SecurityToken:   rand.Text(),
+			SecurityToken:   tokenPrefix + rand.Text(),
 			// Expiration lets the producer retire connections before the
 			// key stops working; without it the key is used until refused.
 			Expiration: time.Now().Add(keyLifetime),

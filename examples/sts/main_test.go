@@ -27,7 +27,7 @@ func TestSTSRotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := out.String(); strings.Contains(s, secretPrefix) || !strings.Contains(s, "AccessKeySecret:[redacted]") {
+	if s := out.String(); strings.Contains(s, secretPrefix) || strings.Contains(s, tokenPrefix) || !strings.Contains(s, "AccessKeySecret:[redacted]") {
 		t.Error("the output should show credentials only in their redacted form")
 	}
 }
