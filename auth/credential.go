@@ -85,11 +85,14 @@ func (c Credential) problem(n fieldNames) string {
 	case c.AccessKeySecret == "":
 		return fmt.Sprintf("%s is empty (AccessKey ID %s): set the secret that belongs to the ID", n.secret, maskID(c.AccessKeyID))
 	}
-	for _, f := range []struct{ name, v string }{{n.id, c.AccessKeyID}, {n.secret, c.AccessKeySecret}, {n.token, c.SecurityToken}} {
+	for _, f := range []struct {
+		name, v string
+		token   bool // a token may hold '#': it is the last part of the password
+	}{{n.id, c.AccessKeyID, false}, {n.secret, c.AccessKeySecret, false}, {n.token, c.SecurityToken, true}} {
 		if strings.ContainsFunc(f.v, unicode.IsSpace) {
 			return fmt.Sprintf("%s contains white space, which Alibaba Cloud credentials never do: check for a line break or space copied along with it", f.name)
 		}
-		if f.name != n.token && strings.Contains(f.v, "#") {
+		if !f.token && strings.Contains(f.v, "#") {
 			return fmt.Sprintf("%s contains \"#\", which AccessKeys never do and which separates the parts of the SLS password: check that the right value was copied", f.name)
 		}
 	}

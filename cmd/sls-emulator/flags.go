@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/slskafka/slskafka/auth"
 )
 
 // logstoreFlag collects -logstore name:shards flags.
@@ -86,11 +87,8 @@ func parseKeys(raw keyFlag) ([]keySpec, error) {
 			// Without a colon the value may be the secret alone.
 			return nil, fmt.Errorf("-key: want AccessKeyId:AccessKeySecret")
 		}
-		if strings.Contains(id, "#") || strings.Contains(secret, "#") {
-			return nil, fmt.Errorf("-key: AccessKey %q: '#' separates id and secret in the SASL password and cannot be part of either", id)
-		}
-		if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
-			return nil, fmt.Errorf("-key: AccessKey %q: white space in an AccessKey id or secret; Alibaba Cloud keys never hold any", id)
+		if err := (auth.Credential{AccessKeyID: id, AccessKeySecret: secret}).Validate(); err != nil {
+			return nil, fmt.Errorf("-key %s: %w", id, err) // the id is not a secret, and tells -key flags apart
 		}
 		keys = append(keys, keySpec{id: id, secret: secret})
 	}
