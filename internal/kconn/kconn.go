@@ -113,24 +113,10 @@ func (d *Dialer) DialContext(ctx context.Context, network, host string) (net.Con
 		}
 	}
 
-	raw, err := (&net.Dialer{}).DialContext(ctx, network, host)
+	// tls.Dialer takes the server name from host when the config has none
+	// and closes the TCP connection if the handshake fails.
+	tc, err := (&tls.Dialer{Config: d.TLS}).DialContext(ctx, network, host)
 	if err != nil {
-		return nil, err
-	}
-	cfg := d.TLS.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if cfg.ServerName == "" {
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			cfg.ServerName = h
-		} else {
-			cfg.ServerName = host
-		}
-	}
-	tc := tls.Client(raw, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		raw.Close()
 		return nil, err
 	}
 	return newConn(tc, retireAt, d), nil
