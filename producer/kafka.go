@@ -12,9 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/metric"
-
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -177,7 +174,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// which the producer relies on, and a span per log line costs
 		// more than the line; trace ids go into the log fields instead
 		// (slogsls, zapsls).
-		kgo.WithHooks(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.meterProvider())))).Hooks()...),
+		kgo.WithHooks(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.cfg.MeterProvider)))).Hooks()...),
 	}
 }
 
@@ -189,13 +186,6 @@ func (p *Producer) noteCredential(c auth.Credential) {
 	if prev := p.lastCred.Swap(&id); prev != nil && *prev != id {
 		p.stats.rotations.Add(1)
 	}
-}
-
-func (p *Producer) meterProvider() metric.MeterProvider {
-	if p.cfg.MeterProvider != nil {
-		return p.cfg.MeterProvider
-	}
-	return otel.GetMeterProvider()
 }
 
 // kgoLogger passes franz-go's diagnostics to Config.Logger, except what it

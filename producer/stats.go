@@ -74,21 +74,15 @@ func (p *Producer) Stats() Stats {
 		acceptedBytes += ls.acceptedBytes.Load()
 		return true
 	})
-	return Stats{
-		Accepted:            st.Accepted,
-		Delivered:           st.Delivered,
-		Failed:              st.Failed,
-		Dropped:             st.Dropped,
-		TooLarge:            st.TooLarge,
-		BufferedRecords:     st.Accepted - finished,
-		BufferedBytes:       acceptedBytes - finishedBytes,
-		AuthFailures:        s.authFailures.Load(),
-		CredentialFailures:  s.credentialFailures.Load(),
-		ConnectionsRetired:  s.retired.Load(),
-		PartitionRetries:    s.partitionRetries.Load(),
-		CredentialRotations: s.rotations.Load(),
-		MaxDeliveryLatency:  time.Duration(s.maxLatency.Load()),
-	}
+	st.BufferedRecords = st.Accepted - finished
+	st.BufferedBytes = acceptedBytes - finishedBytes
+	st.AuthFailures = s.authFailures.Load()
+	st.CredentialFailures = s.credentialFailures.Load()
+	st.ConnectionsRetired = s.retired.Load()
+	st.PartitionRetries = s.partitionRetries.Load()
+	st.CredentialRotations = s.rotations.Load()
+	st.MaxDeliveryLatency = time.Duration(s.maxLatency.Load())
+	return st
 }
 
 // counters are the producer-wide counters; record counts live per logstore

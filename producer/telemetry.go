@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -119,14 +118,7 @@ type telemetry struct {
 }
 
 func (p *Producer) initTelemetry() error {
-	mp := p.cfg.MeterProvider
-	if mp == nil {
-		mp = otel.GetMeterProvider()
-	}
-	tp := p.cfg.TracerProvider
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
+	mp, tp := p.cfg.MeterProvider, p.cfg.TracerProvider
 	t := &p.tel
 	t.tracer = tp.Tracer(instrumentationName)
 	t.project = attribute.String("sls.project", p.cfg.Project)
