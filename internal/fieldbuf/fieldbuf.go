@@ -91,6 +91,17 @@ func (b *Buffer) Reset() bool {
 	return true
 }
 
+// Extend returns a new array holding inherited followed by owned copies of
+// added (see AppendOwned), with no room to spare: a logger derived from a
+// parent never shares the parent's array, and appending to the result
+// copies it, so siblings derived from one parent never see each other's
+// fields.
+func Extend(inherited, added []producer.Field) []producer.Field {
+	fields := make([]producer.Field, len(inherited), len(inherited)+len(added))
+	copy(fields, inherited)
+	return AppendOwned(fields, added)
+}
+
 // AppendOwned appends copies of fields to dst and returns it. The copies'
 // keys and values share one new string, so they stay valid whatever happens
 // to the memory fields point into (a Buffer, the caller's byte slices).

@@ -138,10 +138,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		putState(s)
 		return h
 	}
-	// A new, full array: never h.pre's, and appends to it copy.
-	pre := make([]producer.Field, len(h.pre), len(h.pre)+len(s.Fields))
-	copy(pre, h.pre)
-	pre = fieldbuf.AppendOwned(pre, s.Fields)
+	pre := fieldbuf.Extend(h.pre, s.Fields)
 	putState(s)
 	h2 := *h
 	h2.pre = pre

@@ -146,12 +146,9 @@ func (c *core) With(fields []zapcore.Field) zapcore.Core {
 		clone.prefix = string(e.prefix)
 	}
 	if len(e.Fields) > 0 {
-		// A new, full array: appends to it copy. The new keys and values
-		// point into the pooled encoder or the caller's values, so they are
-		// copied into one string the clone owns.
-		clone.fields = make([]producer.Field, len(c.fields), len(c.fields)+len(e.Fields))
-		copy(clone.fields, c.fields)
-		clone.fields = fieldbuf.AppendOwned(clone.fields, e.Fields)
+		// The new keys and values point into the pooled encoder or the
+		// caller's values: Extend copies them into a string the clone owns.
+		clone.fields = fieldbuf.Extend(c.fields, e.Fields)
 	} else if clone.prefix == c.prefix {
 		return c // nothing changed: zap.Skip, a Context without a span
 	}
