@@ -7,19 +7,22 @@ package record
 
 import (
 	"slices"
-	"unicode/utf8"
+	"unsafe"
 )
 
 // Field is one key/value pair of a log record.
 type Field struct{ Key, Value string }
 
-// Pair is any struct type with the shape of Field; the public packages
-// declare their own Field type with this shape.
+// Pair is any struct type with the shape of Field: the public packages
+// declare their own Field type with this shape, and the internal packages
+// take any of them rather than import a public one.
 type Pair interface{ ~struct{ Key, Value string } }
 
-// dedupMapThreshold is the field count above which duplicate keys are found
-// with a map rather than by pairwise comparison.
-const dedupMapThreshold = 64
+// asFields returns fields as a []Field sharing their array: a Pair has
+// Field's underlying type, so the two have the same memory layout.
+func asFields[F Pair](fields []F) []Field {
+	return unsafe.Slice((*Field)(unsafe.Pointer(unsafe.SliceData(fields))), len(fields))
+}
 
 // Static is the fields added to every record, deduplicated (the last
 // occurrence wins) and encoded once, so that a record pays only for its
@@ -27,6 +30,9 @@ const dedupMapThreshold = 64
 type Static struct {
 	fields  []Field
 	encoded [][]byte // fields[i] as "key":"value"
+	hashes  []uint64 // keyHash(fields[i].Key)
+	joined  []byte   // the encoded fields, comma-separated
+	mask    uint64   // the hashes' bits in a record's 64-bit keySet
 }
 
 // NewStatic returns fields, deduplicated and encoded.
@@ -36,8 +42,15 @@ func NewStatic(fields []Field) *Static {
 		if inFields(f.Key, fields[i+1:]) {
 			continue
 		}
+		enc := appendPair(nil, f.Key, f.Value)
 		st.fields = append(st.fields, f)
-		st.encoded = append(st.encoded, appendPair(nil, f, true))
+		st.encoded = append(st.encoded, enc)
+		st.hashes = append(st.hashes, keyHash(f.Key))
+		st.mask |= 1 << smallBit(keyHash(f.Key))
+		if len(st.joined) > 0 {
+			st.joined = append(st.joined, ',')
+		}
+		st.joined = append(st.joined, enc...)
 	}
 	return st
 }
@@ -50,17 +63,96 @@ func NewStatic(fields []Field) *Static {
 // field overrides an earlier one. Keys and values are escaped as JSON strings;
 // invalid UTF-8 is replaced by U+FFFD.
 func AppendObject[F Pair](dst []byte, st *Static, fields []F) []byte {
-	var static []Field
-	if st != nil {
-		static = st.fields
+	if st == nil {
+		st = &noStatic
 	}
-	if len(static)+len(fields) > dedupMapThreshold {
-		return appendObjectMap(dst, static, fields)
+	fs := asFields(fields)
+	if len(fs) > maxSetFields {
+		return appendObjectMap(dst, st.fields, fs)
+	}
+	return appendObject(dst, st, fs)
+}
+
+var noStatic Static
+
+// appendObject is AppendObject for up to maxSetFields fields.
+//
+// Most records have no duplicate keys, and comparing every key with every
+// later one costs n²/2 string comparisons to learn that. Instead one pass
+// marks each key's hash in a bitmap and notes the bits marked twice; only a
+// key whose bit was marked twice can have a later duplicate, and only such
+// a key is compared with the later ones. A static field is compared with
+// the record's keys only if its bit is marked.
+func appendObject(dst []byte, st *Static, fields []Field) []byte {
+	if len(fields) > smallSet {
+		return appendObjectWide(dst, st, fields)
+	}
+	var seen, again uint64
+	var bits [smallSet]uint8 // each key's bit, not to hash it again
+	for i := range fields {
+		b := smallBit(keyHash(fields[i].Key))
+		bits[i&(smallSet-1)] = b
+		m := uint64(1) << b
+		again |= seen & m
+		seen |= m
 	}
 	dst = append(dst, '{')
 	first := true
-	for i := range static {
-		if inFields(static[i].Key, fields) {
+	if len(st.fields) > 0 {
+		if seen&st.mask == 0 {
+			dst = append(dst, st.joined...)
+			first = false
+		} else {
+			dst, first = appendStatic(dst, st, fields, func(h uint64) bool { return seen>>smallBit(h)&1 != 0 })
+		}
+	}
+	for i := range fields {
+		f := &fields[i]
+		if again>>bits[i&(smallSet-1)]&1 != 0 && inFields(f.Key, fields[i+1:]) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = appendPair(dst, f.Key, f.Value)
+		first = false
+	}
+	return append(dst, '}')
+}
+
+// appendObjectWide is appendObject for more than smallSet fields.
+func appendObjectWide(dst []byte, st *Static, fields []Field) []byte {
+	var ks keySet
+	var bits [maxSetFields]uint16 // each key's bit, not to hash it again
+	for i := range fields {
+		bits[i&(maxSetFields-1)] = ks.add(keyHash(fields[i].Key))
+	}
+	dst = append(dst, '{')
+	first := true
+	if len(st.fields) > 0 {
+		dst, first = appendStatic(dst, st, fields, ks.has)
+	}
+	for i := range fields {
+		f := &fields[i]
+		if ks.twice(bits[i&(maxSetFields-1)]) && inFields(f.Key, fields[i+1:]) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = appendPair(dst, f.Key, f.Value)
+		first = false
+	}
+	return append(dst, '}')
+}
+
+// appendStatic appends the static fields that fields do not override (a
+// field whose key hash may be among fields is looked for there) and reports
+// whether none was appended.
+func appendStatic(dst []byte, st *Static, fields []Field, mayHave func(h uint64) bool) ([]byte, bool) {
+	first := true
+	for i, h := range st.hashes {
+		if mayHave(h) && inFields(st.fields[i].Key, fields) {
 			continue
 		}
 		if !first {
@@ -69,43 +161,48 @@ func AppendObject[F Pair](dst []byte, st *Static, fields []F) []byte {
 		dst = append(dst, st.encoded[i]...)
 		first = false
 	}
-	for i := range fields {
-		f := Field(fields[i])
-		if inFields(f.Key, fields[i+1:]) {
-			continue
-		}
-		dst = appendPair(dst, f, first)
-		first = false
-	}
-	return append(dst, '}')
+	return dst, first
 }
 
-func appendPair(dst []byte, f Field, first bool) []byte {
-	if !first {
-		dst = append(dst, ',')
+// appendPair appends "key":"value".
+func appendPair(dst []byte, k, v string) []byte {
+	// Both strings plain, as most are: one capacity check, each byte
+	// checked as it is copied.
+	n := len(dst)
+	dst = slices.Grow(dst, len(k)+len(v)+5)[:n+len(k)+len(v)+5]
+	dst[n] = '"'
+	c := copyPlain(dst[n+1:], k)
+	if c < len(k) {
+		dst = appendEscaped(dst[:n+1+c], k[c:])
+		dst = append(dst, ':')
+		return AppendString(dst, v)
 	}
-	dst = AppendString(dst, f.Key)
-	dst = append(dst, ':')
-	return AppendString(dst, f.Value)
+	n += 1 + len(k)
+	dst[n], dst[n+1], dst[n+2] = '"', ':', '"'
+	n += 3
+	c = copyPlain(dst[n:], v)
+	if c < len(v) {
+		return appendEscaped(dst[:n+c], v[c:])
+	}
+	dst[n+len(v)] = '"'
+	return dst
 }
 
-func inFields[F Pair](k string, fs []F) bool {
+func inFields(k string, fs []Field) bool {
 	for i := range fs {
-		if Field(fs[i]).Key == k {
+		if fs[i].Key == k {
 			return true
 		}
 	}
 	return false
 }
 
-// appendObjectMap is AppendObject for many fields, where pairwise duplicate
-// checks would cost more than a map.
-func appendObjectMap[F Pair](dst []byte, static []Field, fields []F) []byte {
+// appendObjectMap is AppendObject for many fields, where the bitmap would
+// flag too many keys and their checks would cost more than a map.
+func appendObjectMap(dst []byte, static, fields []Field) []byte {
 	all := make([]Field, 0, len(static)+len(fields))
 	all = append(all, static...)
-	for i := range fields {
-		all = append(all, Field(fields[i]))
-	}
+	all = append(all, fields...)
 	last := make(map[string]int, len(all))
 	for i, f := range all {
 		last[f.Key] = i
@@ -116,163 +213,11 @@ func appendObjectMap[F Pair](dst []byte, static []Field, fields []F) []byte {
 		if last[f.Key] != i {
 			continue
 		}
-		dst = appendPair(dst, f, first)
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = appendPair(dst, f.Key, f.Value)
 		first = false
 	}
 	return append(dst, '}')
-}
-
-const hex = "0123456789abcdef"
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// load8 reads the eight bytes of s (len(s) == 8), little endian; the
-// compiler turns this into one load.
-func load8(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// special8 returns a word whose byte i has its top bit set if byte i of x
-// needs attention: a control character, quote, backslash or non-ASCII
-// byte. Each term is the classic SWAR "has a byte less than n" / "has a
-// zero byte" test; borrows can mark the wrong byte, but never mark one
-// when no byte qualifies, and only whether any does matters.
-func special8(x uint64) uint64 {
-	ctl := (x - lsb*0x20) &^ x
-	q := x ^ (lsb * '"')
-	quote := (q - lsb) &^ q
-	bs := x ^ (lsb * '\\')
-	backslash := (bs - lsb) &^ bs
-	return (ctl | quote | backslash | x) & msb
-}
-
-// load4 reads the four bytes of s (len(s) == 4), little endian.
-func load4(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
-
-// plain8 reports whether none of the eight bytes in x needs attention.
-func plain8(x uint64) bool { return special8(x) == 0 }
-
-// safe marks the ASCII bytes that need no escaping inside a JSON string.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\'
-	}
-	return t
-}()
-
-// AppendString appends s as a quoted JSON string. Control characters are
-// escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped so
-// the output is also valid JavaScript.
-func AppendString(dst []byte, s string) []byte {
-	// Log text is mostly printable ASCII: check it in bulk, copy it once.
-	if !plain(s) {
-		return appendEscaped(dst, s)
-	}
-	n := len(dst)
-	dst = slices.Grow(dst, len(s)+2)[:n+len(s)+2]
-	dst[n] = '"'
-	copy(dst[n+1:], s)
-	dst[len(dst)-1] = '"'
-	return dst
-}
-
-// plain reports whether s is printable ASCII other than '"' and '\\'
-// throughout, 16 bytes per step; the last step overlaps the one before
-// instead of going byte by byte.
-func plain(s string) bool {
-	if len(s) < 8 {
-		if len(s) < 4 {
-			for i := 0; i < len(s); i++ {
-				if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
-					return false
-				}
-			}
-			return true
-		}
-		// Two overlapping four-byte loads cover 4 to 7 bytes.
-		x := uint64(load4(s[:4])) | uint64(load4(s[len(s)-4:]))<<32
-		return special8(x) == 0
-	}
-	var bad uint64
-	i := 0
-	for ; len(s)-i >= 16; i += 16 {
-		bad |= special8(load8(s[i:i+8])) | special8(load8(s[i+8:i+16]))
-	}
-	if len(s)-i >= 8 {
-		bad |= special8(load8(s[i : i+8]))
-	}
-	bad |= special8(load8(s[len(s)-8:]))
-	return bad&msb == 0
-}
-
-// appendEscaped is AppendString for strings that need escapes or hold
-// non-ASCII text.
-func appendEscaped(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start, i := 0, 0
-	for i < len(s) {
-		i += plainPrefix(s[i:])
-		if i >= len(s) {
-			break
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size // valid multi-byte UTF-8 is copied as is
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// plainPrefix returns how many leading bytes of s are printable ASCII other
-// than '"' and '\\', which JSON strings carry unescaped.
-func plainPrefix(s string) int {
-	i := 0
-	for ; len(s)-i >= 8; i += 8 {
-		if !plain8(load8(s[i : i+8])) {
-			break
-		}
-	}
-	for ; i < len(s); i++ {
-		if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
-			break
-		}
-	}
-	return i
 }
