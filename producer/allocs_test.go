@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/slskafka/slskafka/internal/fieldbuf"
+	"github.com/slskafka/slskafka/internal/race"
 )
 
 // Log allocates once per record, for the record franz-go holds; the
@@ -13,7 +13,7 @@ import (
 // franz-go's per batch, are spread over many records. testing.AllocsPerRun
 // rounds down, so the count is taken by hand.
 func TestLogAllocs(t *testing.T) {
-	if fieldbuf.RaceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are meaningless under the race detector; run without -race")
 	}
 	r := benchRecord()

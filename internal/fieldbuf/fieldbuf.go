@@ -1,7 +1,10 @@
 // Package fieldbuf holds what the slog handler (producer/slogsls) and the zap
-// core (producer/zapsls) share: a buffer of producer fields whose strings
-// alias one byte slice, the limits on what a pool may keep of it, and the
-// copy that gives a derived logger fields of its own.
+// core (producer/zapsls) share: a buffer of fields whose strings alias one
+// byte slice, the limits on what a pool may keep of it, and the copy that
+// gives a derived logger fields of its own.
+//
+// Like every internal package it does not import producer: its field type
+// is any record.Pair, producer.Field for the adapters.
 package fieldbuf
 
 import (
@@ -11,7 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/internal/record"
 )
 
 // MaxPooledBytes and MaxPooledFields bound the capacities a pooled Buffer
@@ -29,13 +32,13 @@ const (
 // Truncate Buf (Reset) only once nothing uses the strings any more:
 // producer.Producer.Log keeps none of them when it returns, and AppendOwned
 // copies them for a longer life.
-type Buffer struct {
-	Fields []producer.Field
+type Buffer[F record.Pair] struct {
+	Fields []F
 	Buf    []byte
 }
 
 // Since returns Buf[start:] as a string that aliases Buf.
-func (b *Buffer) Since(start int) string {
+func (b *Buffer[F]) Since(start int) string {
 	if start == len(b.Buf) {
 		return ""
 	}
@@ -43,16 +46,16 @@ func (b *Buffer) Since(start int) string {
 }
 
 // Add adds a field.
-func (b *Buffer) Add(key, value string) {
-	b.Fields = append(b.Fields, producer.Field{Key: key, Value: value})
+func (b *Buffer[F]) Add(key, value string) {
+	b.Fields = append(b.Fields, F{Key: key, Value: value})
 }
 
 // AddSince adds a field whose value is Buf[start:]. Resolve the key before
 // formatting the value, since Key may append to Buf too.
-func (b *Buffer) AddSince(key string, start int) { b.Add(key, b.Since(start)) }
+func (b *Buffer[F]) AddSince(key string, start int) { b.Add(key, b.Since(start)) }
 
 // Key returns prefix+key, appending it to Buf unless prefix is empty.
-func (b *Buffer) Key(prefix []byte, key string) string {
+func (b *Buffer[F]) Key(prefix []byte, key string) string {
 	if len(prefix) == 0 {
 		return key
 	}
@@ -64,7 +67,7 @@ func (b *Buffer) Key(prefix []byte, key string) string {
 
 // AddTrace adds the trace and span id of sc in lower-case hex, under
 // traceKey and spanKey; an empty key leaves that id out. sc must be valid.
-func (b *Buffer) AddTrace(sc trace.SpanContext, traceKey, spanKey string) {
+func (b *Buffer[F]) AddTrace(sc trace.SpanContext, traceKey, spanKey string) {
 	if traceKey != "" {
 		id := sc.TraceID()
 		start := len(b.Buf)
@@ -81,7 +84,7 @@ func (b *Buffer) AddTrace(sc trace.SpanContext, traceKey, spanKey string) {
 
 // Reset empties b for reuse and reports whether it is small enough to go
 // back to a pool; if not, b is left as it is, for the collector.
-func (b *Buffer) Reset() bool {
+func (b *Buffer[F]) Reset() bool {
 	if cap(b.Buf) > MaxPooledBytes || cap(b.Fields) > MaxPooledFields {
 		return false
 	}
@@ -96,8 +99,8 @@ func (b *Buffer) Reset() bool {
 // parent never shares the parent's array, and appending to the result
 // copies it, so siblings derived from one parent never see each other's
 // fields.
-func Extend(inherited, added []producer.Field) []producer.Field {
-	fields := make([]producer.Field, len(inherited), len(inherited)+len(added))
+func Extend[F record.Pair](inherited, added []F) []F {
+	fields := make([]F, len(inherited), len(inherited)+len(added))
 	copy(fields, inherited)
 	return AppendOwned(fields, added)
 }
@@ -105,22 +108,25 @@ func Extend(inherited, added []producer.Field) []producer.Field {
 // AppendOwned appends copies of fields to dst and returns it. The copies'
 // keys and values share one new string, so they stay valid whatever happens
 // to the memory fields point into (a Buffer, the caller's byte slices).
-func AppendOwned(dst, fields []producer.Field) []producer.Field {
+func AppendOwned[F record.Pair](dst, fields []F) []F {
 	n := 0
 	for _, f := range fields {
+		f := record.Field(f)
 		n += len(f.Key) + len(f.Value)
 	}
 	var sb strings.Builder
 	sb.Grow(n)
 	for _, f := range fields {
+		f := record.Field(f)
 		sb.WriteString(f.Key)
 		sb.WriteString(f.Value)
 	}
 	all, off := sb.String(), 0
 	for _, f := range fields {
+		f := record.Field(f)
 		k := all[off : off+len(f.Key)]
 		off += len(f.Key)
-		dst = append(dst, producer.Field{Key: k, Value: all[off : off+len(f.Value)]})
+		dst = append(dst, F{Key: k, Value: all[off : off+len(f.Value)]})
 		off += len(f.Value)
 	}
 	return dst

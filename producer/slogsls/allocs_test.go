@@ -8,7 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/slskafka/slskafka/internal/fieldbuf"
+	"github.com/slskafka/slskafka/internal/race"
 )
 
 // skipUnderRace skips an allocation test under the race detector, which
@@ -16,7 +16,7 @@ import (
 // too: go test -count=1 -run 'Allocs$' ./...
 func skipUnderRace(t *testing.T) {
 	t.Helper()
-	if fieldbuf.RaceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are meaningless under the race detector; run without -race")
 	}
 }

@@ -21,7 +21,7 @@ import (
 // encoded the fields (Log keeps none of them); WithAttrs copies its fields
 // out (fieldbuf.AppendOwned).
 type state struct {
-	fieldbuf.Buffer
+	fieldbuf.Buffer[producer.Field]
 	h      *Handler
 	prefix []byte   // dotted prefix of the open groups, "a.b."
 	groups []string // the open groups, kept only when ReplaceAttr is set
@@ -31,7 +31,7 @@ type state struct {
 }
 
 var statePool = sync.Pool{New: func() any {
-	s := &state{Buffer: fieldbuf.Buffer{
+	s := &state{Buffer: fieldbuf.Buffer[producer.Field]{
 		Buf:    make([]byte, 0, 1024),
 		Fields: make([]producer.Field, 0, 32),
 	}}

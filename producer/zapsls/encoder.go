@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/slskafka/slskafka/internal/fieldbuf"
+	"github.com/slskafka/slskafka/producer"
 )
 
 // encoder flattens zap fields into producer fields. It implements
@@ -20,7 +21,7 @@ import (
 // until producer.Producer.Log returns (Log does not retain them) or copied by
 // With (core.With); only then is the encoder freed.
 type encoder struct {
-	fieldbuf.Buffer
+	fieldbuf.Buffer[producer.Field]
 	prefix []byte // "ns." for each open namespace or object, outermost first
 
 	// jm and jf render an array or reflected value through jsonEncoder
