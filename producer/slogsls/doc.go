@@ -17,6 +17,10 @@
 //
 // and the record's time as the log time (__time__).
 //
+// Code that logs through github.com/go-logr/logr (Kubernetes controllers,
+// client-go through klog) uses the handler through
+// logr.FromSlogHandler(slogsls.New(p, "app", nil)); see the logr example.
+//
 // # One flat record per call
 //
 // SLS expands a JSON object one level deep into fields; anything nested stays
@@ -32,8 +36,11 @@
 //     to also keep it as a field with nanosecond precision). A record with a
 //     zero time has no time of its own: the producer stamps it with the time
 //     it accepts it, since every SLS log has a time.
-//   - The level is a field (Level.String: "INFO", "WARN+2"), and so is the
-//     message, and with [Options.AddSource] the source position
+//   - The level is a field, upper case as slog.JSONHandler writes it
+//     (Level.String: "DEBUG", "INFO", "WARN", "ERROR", "WARN+2"; logr's
+//     V(1) is "DEBUG+3"). producer/zapsls writes zap's levels in upper case
+//     too, so a logstore fed by both has one spelling to query. The message
+//     is a field, and so is, with [Options.AddSource], the source position
 //     "file:line". Their keys are "level", "msg" and "source" unless
 //     [Options] renames them.
 //   - When the context carries a valid OpenTelemetry span context

@@ -187,22 +187,7 @@ func (s *state) appendAny(x any) {
 		s.Buf = append(s.Buf, err.Error()...)
 		return
 	}
-	js := bytes.TrimSuffix(s.js.Bytes(), []byte{'\n'})
-	if len(js) >= 2 && js[0] == '"' {
-		// A JSON string is stored without its quotes. encoding/json
-		// escapes only with a backslash: without one, the text between
-		// the quotes is the string.
-		if bytes.IndexByte(js, '\\') < 0 {
-			s.Buf = append(s.Buf, js[1:len(js)-1]...)
-			return
-		}
-		var str string
-		if json.Unmarshal(js, &str) == nil {
-			s.Buf = append(s.Buf, str...)
-			return
-		}
-	}
-	s.Buf = append(s.Buf, js...)
+	s.Buf = fieldbuf.AppendJSONText(s.Buf, bytes.TrimSuffix(s.js.Bytes(), []byte{'\n'}))
 }
 
 func (s *state) sourceString(src *slog.Source) string {

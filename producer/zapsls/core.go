@@ -24,7 +24,7 @@ const Omit = "-"
 // Options configures a core. The zero value, like a nil *Options, selects
 // every default.
 type Options struct {
-	// LevelKey names the level field, such as "info". Default "level".
+	// LevelKey names the level field, such as "INFO". Default "level".
 	LevelKey string
 	// MessageKey names the message field. Default "msg".
 	MessageKey string
@@ -210,7 +210,9 @@ func (c *core) encode(ent zapcore.Entry, fields []zapcore.Field) *encoder {
 func (c *core) addEntry(e *encoder, ent zapcore.Entry) {
 	k := c.keys
 	if k.level != "" {
-		e.Add(k.level, ent.Level.String())
+		// Upper case, as slogsls and slog.JSONHandler write it: one
+		// spelling in a logstore both feed.
+		e.Add(k.level, ent.Level.CapitalString())
 	}
 	if k.name != "" && ent.LoggerName != "" {
 		e.Add(k.name, ent.LoggerName)

@@ -155,6 +155,8 @@ func TestFieldTypes(t *testing.T) {
 			B string
 		}{1, "<b>&"}), zap.Any("m", map[string]int{"x": 1}), zap.Reflect("nil", nil)},
 			map[string]string{"r": `{"A":1,"B":"<b>&"}`, "m": `{"x":1}`, "nil": "null"}},
+		{"named string type", []zap.Field{zap.Any("color", color("red")), zap.Reflect("quoted", color("say \"hi\"\\\n"))},
+			map[string]string{"color": "red", "quoted": "say \"hi\"\\\n"}},
 		{"reflect error", []zap.Field{zap.Reflect("ch", make(chan int))},
 			map[string]string{"chError": "json: unsupported type: chan int"}},
 		{"arrays", []zap.Field{zap.Ints("ints", []int{1, 2, 3}), zap.Strings("strs", []string{"a", `"b"`}),
@@ -213,13 +215,16 @@ func TestFieldTypes(t *testing.T) {
 		t.Errorf("stored %d logs, want %d", len(got), len(tests))
 	}
 	for _, tt := range tests {
-		want := map[string]string{"level": "info", "msg": tt.name}
+		want := map[string]string{"level": "INFO", "msg": tt.name}
 		for k, v := range tt.want {
 			want[k] = v
 		}
 		equalFields(t, tt.name, got[tt.name], want)
 	}
 }
+
+// color is a named string type: zap.Any reflects it.
+type color string
 
 // countingStringer counts how often it is rendered.
 type countingStringer struct{ n atomic.Int32 }
@@ -253,7 +258,7 @@ func TestWith(t *testing.T) {
 
 	got := byMsg(t, synced(t, s, root))
 	base := func(msg string, kv ...string) map[string]string {
-		m := map[string]string{"level": "info", "msg": msg}
+		m := map[string]string{"level": "INFO", "msg": msg}
 		for i := 0; i < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
@@ -292,7 +297,7 @@ func TestWithCopiesValues(t *testing.T) {
 	logger.Info("check")
 	got := byMsg(t, synced(t, s, logger))
 	equalFields(t, "check", got["check"], map[string]string{
-		"level": "info", "msg": "check", "bytes": "original", "num": "12345", "ns.inner": "678",
+		"level": "INFO", "msg": "check", "bytes": "original", "num": "12345", "ns.inner": "678",
 	})
 }
 
@@ -329,7 +334,7 @@ func TestLevels(t *testing.T) {
 	for _, l := range synced(t, s, logger) {
 		got = append(got, l.Fields["level"]+":"+l.Fields["msg"])
 	}
-	want := []string{"warn:warn", "error:error", "debug:debug later"}
+	want := []string{"WARN:warn", "ERROR:error", "DEBUG:debug later"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
@@ -400,7 +405,7 @@ func TestFatalFlushes(t *testing.T) {
 		t.Fatalf("when the fatal hook ran, SLS held %d logs, want 2", len(hook.logs))
 	}
 	equalFields(t, "fatal", hook.logs[1].Fields, map[string]string{
-		"level": "fatal", "msg": "last words", "reason": "config missing",
+		"level": "FATAL", "msg": "last words", "reason": "config missing",
 	})
 }
 
@@ -447,7 +452,7 @@ func TestPanicFlushes(t *testing.T) {
 				t.Fatalf("when the panic was recovered, SLS held %d logs, want 1", len(logs))
 			}
 			equalFields(t, "panic", logs[0].Fields, map[string]string{
-				"level": level.String(), "msg": "giving up", "attempts": "3",
+				"level": level.CapitalString(), "msg": "giving up", "attempts": "3",
 			})
 		})
 	}
@@ -473,7 +478,7 @@ func TestEntry(t *testing.T) {
 		t.Errorf("log time %v, want the entry time %v", l.Time, at)
 	}
 	f := l.Fields
-	if f["level"] != "error" || f["msg"] != "failed" || f["logger"] != "api.v1" {
+	if f["level"] != "ERROR" || f["msg"] != "failed" || f["logger"] != "api.v1" {
 		t.Errorf("fields %v", f)
 	}
 	if c, want := f["caller"], fmt.Sprintf("%s/%s:%d", filepath.Base(filepath.Dir(file)), filepath.Base(file), line+1); c != want {
@@ -512,7 +517,7 @@ func TestOptions(t *testing.T) {
 		t.Fatalf("stored %d logs, want 1", len(logs))
 	}
 	f := logs[0].Fields
-	if f["severity"] != "warn" || f["message"] != "hello" || f["traceId"] != span.SpanContext().TraceID().String() {
+	if f["severity"] != "WARN" || f["message"] != "hello" || f["traceId"] != span.SpanContext().TraceID().String() {
 		t.Errorf("fields %v", f)
 	}
 	if src := f["src"]; !strings.HasPrefix(src, "/") || !strings.Contains(src, "/producer/zapsls/core_test.go:") {
@@ -551,7 +556,7 @@ func TestTrace(t *testing.T) {
 
 	got := byMsg(t, synced(t, s, logger))
 	ids := func(msg string, kv ...string) map[string]string {
-		m := map[string]string{"level": "info", "msg": msg, "trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String()}
+		m := map[string]string{"level": "INFO", "msg": msg, "trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String()}
 		for i := 0; i < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
@@ -560,9 +565,9 @@ func TestTrace(t *testing.T) {
 	equalFields(t, "at site", got["at site"], ids("at site"))
 	equalFields(t, "with", got["with"], ids("with"))
 	equalFields(t, "in namespace", got["in namespace"], ids("in namespace", "req.n", "1"))
-	equalFields(t, "no span", got["no span"], map[string]string{"level": "info", "msg": "no span"})
-	equalFields(t, "nil ctx", got["nil ctx"], map[string]string{"level": "info", "msg": "nil ctx"})
-	equalFields(t, "child", got["child"], map[string]string{"level": "info", "msg": "child",
+	equalFields(t, "no span", got["no span"], map[string]string{"level": "INFO", "msg": "no span"})
+	equalFields(t, "nil ctx", got["nil ctx"], map[string]string{"level": "INFO", "msg": "nil ctx"})
+	equalFields(t, "child", got["child"], map[string]string{"level": "INFO", "msg": "child",
 		"trace_id": sc.TraceID().String(), "span_id": child.SpanContext().SpanID().String()})
 }
 
@@ -591,7 +596,7 @@ func TestTee(t *testing.T) {
 		t.Fatalf("SLS stored %d logs, want 1", len(logs))
 	}
 	equalFields(t, "both", logs[0].Fields, map[string]string{
-		"level": "info", "msg": "both", "service": "shop", "http.status": "200",
+		"level": "INFO", "msg": "both", "service": "shop", "http.status": "200",
 		"trace_id": span.SpanContext().TraceID().String(), "span_id": span.SpanContext().SpanID().String(),
 	})
 	want := "DEBUG\tconsole only\t{\"service\": \"shop\"}\n" +

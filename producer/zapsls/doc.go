@@ -18,10 +18,15 @@
 // Every entry becomes one flat record, so SLS stores each key as its own,
 // searchable field (producer.Expanded):
 //
-//   - the entry: "level" (zapcore.Level.String(), such as "info"),
-//     "logger" (the logger name), "caller" ("pkg/file.go:42"), "msg",
-//     "stacktrace", each only when present; the key names are Options.
-//     The entry time is the SLS log time, not a field.
+//   - the entry: "level", "logger" (the logger name), "caller"
+//     ("pkg/file.go:42"), "msg", "stacktrace", each only when present; the
+//     key names are Options. The entry time is the SLS log time, not a
+//     field.
+//   - the level in upper case (zapcore.Level.CapitalString): "DEBUG",
+//     "INFO", "WARN", "ERROR", "DPANIC", "PANIC", "FATAL". That is how
+//     slog.JSONHandler and producer/slogsls write levels, so a logstore fed
+//     by both adapters has one spelling to query (SQL comparisons are case
+//     sensitive); zap's own encoders write lower case by default.
 //   - fields: strings as they are; integers, floats and bools in their Go
 //     form; durations as time.Duration.String ("1.5s"); times as RFC 3339
 //     with nanoseconds; binary as standard base64; Stringers through String;
@@ -32,7 +37,10 @@
 //     zap.Int("status", 200) is stored as "http.status". SLS expands one
 //     level only, so flattening is what keeps nested fields searchable.
 //   - arrays (zap.Ints, zap.Strings, zap.Array, ...) and zap.Reflect / zap.Any
-//     of other types are stored as compact JSON text.
+//     of other types are stored as compact JSON text; a value whose JSON is
+//     a string, such as a named string type (type Color string) through
+//     zap.Any, is stored as that string, without its quotes, as
+//     producer/slogsls stores it.
 //
 // Unlike zap's JSON encoder, which writes a repeated key twice, a record
 // holds each key once and the last one wins: a field logged at the call site

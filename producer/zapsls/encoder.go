@@ -169,8 +169,9 @@ func (e *encoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
 }
 
 // AddReflected stores the value as compact JSON text, encoded as zap's JSON
-// encoder does (encoding/json, HTML characters not escaped). If encoding
-// fails, nothing is stored but the "<key>Error" field.
+// encoder does (encoding/json, HTML characters not escaped), or, if that is
+// a JSON string (a named string type), as the string (AppendJSONText). If
+// encoding fails, nothing is stored but the "<key>Error" field.
 func (e *encoder) AddReflected(key string, value any) error {
 	e.jm = jsonMarshaler{val: value, reflected: true}
 	return e.addJSON(key)
@@ -224,7 +225,7 @@ func (e *encoder) addJSON(key string) error {
 	start := len(e.Buf)
 	const head = len(`{"":`)
 	if b := out.Bytes(); len(b) > head {
-		e.Buf = append(e.Buf, b[head:len(b)-1]...)
+		e.Buf = fieldbuf.AppendJSONText(e.Buf, b[head:len(b)-1])
 	}
 	e.AddSince(k, start)
 	return merr

@@ -64,7 +64,7 @@ func Example() {
 		fmt.Println()
 	}
 	// Output:
-	// level=info
+	// level=INFO
 	// logger=checkout
 	// msg=order placed
 	// order_id=42
@@ -74,7 +74,7 @@ func Example() {
 	// took=1.5s
 	//
 	// error=card declined
-	// level=error
+	// level=ERROR
 	// logger=checkout
 	// msg=payment failed
 	// service=shop
