@@ -58,29 +58,42 @@ func putState(s *state) {
 	statePool.Put(s)
 }
 
-// isEmpty reports whether a is the zero Attr, which handlers ignore.
-func isEmpty(a slog.Attr) bool {
-	return a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
-}
+// isEmpty reports whether a is the zero Attr, which handlers ignore. It
+// is inlined: most keys are not empty.
+func isEmpty(a slog.Attr) bool { return a.Key == "" && isNil(a.Value) }
+
+func isNil(v slog.Value) bool { return v.Kind() == slog.KindAny && v.Any() == nil }
 
 // appendAttr resolves a, passes it through ReplaceAttr, and adds it under
 // the open groups.
 func (s *state) appendAttr(a slog.Attr) {
-	a.Value = a.Value.Resolve()
-	if rep := s.h.opts.ReplaceAttr; rep != nil && a.Value.Kind() != slog.KindGroup {
-		a = rep(s.groups, a)
+	kind := a.Value.Kind()
+	if kind == slog.KindLogValuer {
 		a.Value = a.Value.Resolve()
+		kind = a.Value.Kind()
 	}
-	s.appendReplaced(a)
+	if rep := s.h.opts.ReplaceAttr; rep != nil && kind != slog.KindGroup {
+		a = rep(s.groups, a)
+		a.Value = resolve(a.Value)
+		kind = a.Value.Kind()
+	}
+	s.appendReplaced(a, kind)
 }
 
-// appendReplaced adds a resolved, replaced attribute: a group's members
-// under the key prefix "group.", anything else as one field.
-func (s *state) appendReplaced(a slog.Attr) {
-	if isEmpty(a) {
-		return
+// resolve is Value.Resolve, which defers a recover even for a value that
+// is no LogValuer, called only for one.
+func resolve(v slog.Value) slog.Value {
+	if v.Kind() == slog.KindLogValuer {
+		return v.Resolve()
 	}
-	if a.Value.Kind() == slog.KindGroup {
+	return v
+}
+
+// appendReplaced adds a resolved, replaced attribute whose value is of
+// kind: a group's members under the key prefix "group.", anything else as
+// one field.
+func (s *state) appendReplaced(a slog.Attr, kind slog.Kind) {
+	if kind == slog.KindGroup {
 		attrs := a.Value.Group()
 		if len(attrs) == 0 {
 			return
@@ -107,15 +120,18 @@ func (s *state) appendReplaced(a slog.Attr) {
 		}
 		return
 	}
+	if isEmpty(a) {
+		return
+	}
 	key := s.Key(s.prefix, a.Key)
-	s.Add(key, s.value(a.Value))
+	s.Add(key, s.value(a.Value, kind))
 }
 
-// value renders a resolved, non-group value; see the table in the package
-// documentation.
-func (s *state) value(v slog.Value) string {
+// value renders a resolved, non-group value of kind; see the table in the
+// package documentation.
+func (s *state) value(v slog.Value, kind slog.Kind) string {
 	off := len(s.Buf)
-	switch v.Kind() {
+	switch kind {
 	case slog.KindString:
 		return v.String()
 	case slog.KindInt64:

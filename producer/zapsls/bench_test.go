@@ -1,4 +1,4 @@
-package zapsls_test
+package zapsls
 
 import (
 	"context"
@@ -10,20 +10,28 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/internal/testproducer"
-	"github.com/slskafka/slskafka/producer/zapsls"
+	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
 
 // BenchmarkCore logs the same entry through the zapsls core (into a producer
 // connected to an emulator) and through zap's JSON core into io.Discard, the
-// cheapest zap can be. Compare the two within one run. The emulator
-// acknowledges without decoding (Discard), so its own work stays out of the
-// allocation count; its CPU still competes with the benchmark's.
+// cheapest zap can be. Compare the two within one run (bench/adapters.sh).
+// The emulator acknowledges without decoding (Discard), so its own work
+// stays out of the allocation count; its CPU still competes with the
+// benchmark's.
+//
+// The other two split zapsls in its parts: encode is the core's own work
+// (the entry flattened into pooled fields, no producer, no zap.Logger
+// around it), producer.Log the producer given the same fields already
+// encoded.
 func BenchmarkCore(b *testing.B) {
 	s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 2}, Discard: true})
 	p := testproducer.New(b, s)
-	if err := p.Ping(context.Background(), "app"); err != nil {
+	ctx := context.Background()
+	if err := p.Ping(ctx, "app"); err != nil {
 		b.Fatal(err)
 	}
 
@@ -48,9 +56,33 @@ func BenchmarkCore(b *testing.B) {
 	b.Run("zapsls", func(b *testing.B) {
 		// A generous Sync bound: the last Sync drains everything the loop
 		// buffered, which takes long under -race or a memory profile.
-		run(b, zapsls.NewCoreWithOptions(p, "app", zap.DebugLevel, &zapsls.Options{SyncTimeout: time.Minute}))
+		run(b, NewCoreWithOptions(p, "app", zap.DebugLevel, &Options{SyncTimeout: time.Minute}))
 	})
 	b.Run("zap-json-discard", func(b *testing.B) {
 		run(b, zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.DebugLevel))
+	})
+	b.Run("encode", func(b *testing.B) {
+		c := NewCore(nil, "app", zap.DebugLevel).(*core)
+		ent, fields := benchEntry()
+		b.ReportAllocs()
+		for b.Loop() {
+			c.encode(ent, fields).free()
+		}
+	})
+	b.Run("producer.Log", func(b *testing.B) {
+		ent, fields := benchEntry()
+		e := NewCore(nil, "app", zap.DebugLevel).(*core).encode(ent, fields)
+		rec := producer.Record{Time: ent.Time, Fields: fieldbuf.AppendOwned(nil, e.Fields)}
+		e.free()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.Log(ctx, "app", rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		if err := p.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
 	})
 }

@@ -23,17 +23,6 @@ func benchEntry() (zapcore.Entry, []zapcore.Field) {
 		}
 }
 
-// BenchmarkEncode is the core's share of BenchmarkCore: the entry flattened
-// into producer fields, without the producer.
-func BenchmarkEncode(b *testing.B) {
-	c := NewCore(nil, "app", zap.DebugLevel).(*core)
-	ent, fields := benchEntry()
-	b.ReportAllocs()
-	for b.Loop() {
-		c.encode(ent, fields).free()
-	}
-}
-
 // BenchmarkEncodeJSON encodes one field stored as JSON text: an array, an
 // array of objects, and a reflected struct.
 func BenchmarkEncodeJSON(b *testing.B) {
