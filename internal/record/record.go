@@ -32,7 +32,6 @@ type Static struct {
 	encoded [][]byte // fields[i] as "key":"value"
 	hashes  []uint64 // keyHash(fields[i].Key)
 	joined  []byte   // the encoded fields, comma-separated
-	mask    uint64   // the hashes' bits in a record's 64-bit keySet
 }
 
 // NewStatic returns fields, deduplicated and encoded.
@@ -46,7 +45,6 @@ func NewStatic(fields []Field) *Static {
 		st.fields = append(st.fields, f)
 		st.encoded = append(st.encoded, enc)
 		st.hashes = append(st.hashes, keyHash(f.Key))
-		st.mask |= 1 << smallBit(keyHash(f.Key))
 		if len(st.joined) > 0 {
 			st.joined = append(st.joined, ',')
 		}
@@ -75,66 +73,42 @@ func AppendObject[F Pair](dst []byte, st *Static, fields []F) []byte {
 
 var noStatic Static
 
+// pairwiseFields is the most fields whose keys are compared pairwise: up
+// to six comparisons, most of which stop at the lengths, cost less than
+// the bitmap.
+const pairwiseFields = 4
+
 // appendObject is AppendObject for up to maxSetFields fields.
 //
 // Most records have no duplicate keys, and comparing every key with every
 // later one costs n²/2 string comparisons to learn that. Instead one pass
-// marks each key's hash in a bitmap and notes the bits marked twice; only a
-// key whose bit was marked twice can have a later duplicate, and only such
-// a key is compared with the later ones. A static field is compared with
-// the record's keys only if its bit is marked.
+// marks each key's hash in a bitmap (keySet) and notes the bits marked
+// twice; only a key whose bit was marked twice can have a later duplicate,
+// and only such a key is compared with the later ones. A static field is
+// compared with the record's keys only if its bit is marked.
 func appendObject(dst []byte, st *Static, fields []Field) []byte {
-	if len(fields) > smallSet {
-		return appendObjectWide(dst, st, fields)
+	if len(fields) <= pairwiseFields {
+		return appendFields(dst, st, fields, nil, nil)
 	}
-	var seen, again uint64
-	var bits [smallSet]uint8 // each key's bit, not to hash it again
-	for i := range fields {
-		b := smallBit(keyHash(fields[i].Key))
-		bits[i&(smallSet-1)] = b
-		m := uint64(1) << b
-		again |= seen & m
-		seen |= m
-	}
-	dst = append(dst, '{')
-	first := true
-	if len(st.fields) > 0 {
-		if seen&st.mask == 0 {
-			dst = append(dst, st.joined...)
-			first = false
-		} else {
-			dst, first = appendStatic(dst, st, fields, func(h uint64) bool { return seen>>smallBit(h)&1 != 0 })
-		}
-	}
-	for i := range fields {
-		f := &fields[i]
-		if again>>bits[i&(smallSet-1)]&1 != 0 && inFields(f.Key, fields[i+1:]) {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		dst = appendPair(dst, f.Key, f.Value)
-		first = false
-	}
-	return append(dst, '}')
-}
-
-// appendObjectWide is appendObject for more than smallSet fields.
-func appendObjectWide(dst []byte, st *Static, fields []Field) []byte {
 	var ks keySet
 	var bits [maxSetFields]uint16 // each key's bit, not to hash it again
 	for i := range fields {
 		bits[i&(maxSetFields-1)] = ks.add(keyHash(fields[i].Key))
 	}
+	return appendFields(dst, st, fields, &ks, &bits)
+}
+
+// appendFields appends the object. With a nil ks, every key is compared
+// with the later ones; else only those whose bit (bits[i]) ks has twice.
+func appendFields(dst []byte, st *Static, fields []Field, ks *keySet, bits *[maxSetFields]uint16) []byte {
 	dst = append(dst, '{')
 	first := true
 	if len(st.fields) > 0 {
-		dst, first = appendStatic(dst, st, fields, ks.has)
+		dst, first = appendStatic(dst, st, fields, ks)
 	}
 	for i := range fields {
 		f := &fields[i]
-		if ks.twice(bits[i&(maxSetFields-1)]) && inFields(f.Key, fields[i+1:]) {
+		if (ks == nil || ks.twice(bits[i&(maxSetFields-1)])) && inFields(f.Key, fields[i+1:]) {
 			continue
 		}
 		if !first {
@@ -146,13 +120,26 @@ func appendObjectWide(dst []byte, st *Static, fields []Field) []byte {
 	return append(dst, '}')
 }
 
-// appendStatic appends the static fields that fields do not override (a
-// field whose key hash may be among fields is looked for there) and reports
-// whether none was appended.
-func appendStatic(dst []byte, st *Static, fields []Field, mayHave func(h uint64) bool) ([]byte, bool) {
+// overrides reports whether fields hold static field i's key; with a
+// non-nil ks, only a key whose hash ks has is looked for.
+func overrides(st *Static, i int, fields []Field, ks *keySet) bool {
+	return (ks == nil || ks.has(st.hashes[i])) && inFields(st.fields[i].Key, fields)
+}
+
+// appendStatic appends the static fields that fields do not override (all
+// of them in one copy when none is, as is usual) and reports whether it
+// appended none.
+func appendStatic(dst []byte, st *Static, fields []Field, ks *keySet) ([]byte, bool) {
+	i := 0
+	for i < len(st.fields) && !overrides(st, i, fields, ks) {
+		i++
+	}
+	if i == len(st.fields) {
+		return append(dst, st.joined...), false
+	}
 	first := true
-	for i, h := range st.hashes {
-		if mayHave(h) && inFields(st.fields[i].Key, fields) {
+	for i := range st.fields {
+		if overrides(st, i, fields, ks) {
 			continue
 		}
 		if !first {
