@@ -5,6 +5,10 @@
 # both sides alike; the ratios are of medians of per-round numbers.
 # Target: each adapter <= 1.10x its baseline.
 #
+# cpu-ns/op is the process's CPU time per record (every goroutine: the
+# producer's delivery and the emulator's acknowledging too), which other
+# processes on a shared machine do not inflate; its ratio is printed too.
+#
 # Each adapter's time is also split: its own work (slogsls render, zapsls
 # encode: the record flattened into fields, no producer) and producer.Log
 # given the same fields, each as a share of the baseline. What the split
@@ -23,12 +27,12 @@ out=$(for _ in $(seq "$rounds"); do
 done)
 echo "$out" | grep -E '^Benchmark(Handle|Core)/'
 echo "$out" | awk '
-/^BenchmarkHandle\/slogsls/          { a[++na] = $3 }
-/^BenchmarkHandle\/json/             { b[++nb] = $3 }
+/^BenchmarkHandle\/slogsls/          { a[++na] = $3; ca[++nca] = $5 }
+/^BenchmarkHandle\/json/             { b[++nb] = $3; cb[++ncb] = $5 }
 /^BenchmarkHandle\/render/           { r[++nr] = $3 }
 /^BenchmarkHandle\/producer.Log/     { l[++nl] = $3 }
-/^BenchmarkCore\/zapsls/             { c[++nc] = $3 }
-/^BenchmarkCore\/zap-json-discard/   { d[++nd] = $3 }
+/^BenchmarkCore\/zapsls/             { c[++nc] = $3; cc[++ncc] = $5 }
+/^BenchmarkCore\/zap-json-discard/   { d[++nd] = $3; cd[++ncd] = $5 }
 /^BenchmarkCore\/encode/             { e[++ne] = $3 }
 /^BenchmarkCore\/producer.Log/       { m[++nm] = $3 }
 function median(x, n,   i, j, t) {
@@ -39,7 +43,11 @@ END {
 	sa = median(a, na); sb = median(b, nb); sr = median(r, nr); sl = median(l, nl)
 	sc = median(c, nc); sd = median(d, nd); se = median(e, ne); sm = median(m, nm)
 	printf "median ns/op: slogsls %.0f, slog JSON handler %.0f, ratio %.2f (target <= 1.10)\n", sa, sb, sa / sb
+	x = median(ca, nca); y = median(cb, ncb)
+	printf "  cpu-ns/op: slogsls %.0f, slog JSON handler %.0f, ratio %.2f\n", x, y, x / y
 	printf "  render %.0f (%.2fx the handler), producer.Log %.0f (%.2fx), rest %.0f (%.2fx)\n", sr, sr / sb, sl, sl / sb, sa - sr - sl, (sa - sr - sl) / sb
 	printf "median ns/op: zapsls %.0f, zap JSON core %.0f, ratio %.2f (target <= 1.10)\n", sc, sd, sc / sd
+	x = median(cc, ncc); y = median(cd, ncd)
+	printf "  cpu-ns/op: zapsls %.0f, zap JSON core %.0f, ratio %.2f\n", x, y, x / y
 	printf "  encode %.0f (%.2fx the core), producer.Log %.0f (%.2fx), rest %.0f (%.2fx; zap.Logger and the rest)\n", se, se / sd, sm, sm / sd, sc - se - sm, (sc - se - sm) / sd
 }'

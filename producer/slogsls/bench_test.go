@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
@@ -28,7 +29,9 @@ import (
 // slog.NewJSONHandler(io.Discard, nil). The other two split slogsls in its
 // parts: render is the handler's own work (fields into a pooled buffer, no
 // producer), producer.Log the producer given the same fields already
-// rendered. allocs/op counts every goroutine, the producer's included.
+// rendered. allocs/op and cpu-ns/op (benchcpu) count every goroutine, the
+// producer's included; cpu-ns/op also counts delivering what the loop
+// logged.
 func BenchmarkHandle(b *testing.B) {
 	ctx := context.Background()
 	r := benchRecord()
@@ -45,40 +48,46 @@ func BenchmarkHandle(b *testing.B) {
 		runtime.GC()
 		return p
 	}
-	flush := func(b *testing.B, p *producer.Producer) {
+	flush := func(b *testing.B, p *producer.Producer, cpu benchcpu.Meter) {
 		b.StopTimer()
 		if err := p.Flush(ctx); err != nil {
 			b.Fatal(err)
 		}
+		cpu.Report(b)
 	}
 
 	b.Run("slogsls", func(b *testing.B) {
 		p := connect(b)
 		h := New(p, "app", nil)
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			if err := h.Handle(ctx, r); err != nil {
 				b.Fatal(err)
 			}
 		}
-		flush(b, p)
+		flush(b, p, cpu)
 	})
 	b.Run("json", func(b *testing.B) {
 		h := slog.NewJSONHandler(io.Discard, nil)
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			if err := h.Handle(ctx, r); err != nil {
 				b.Fatal(err)
 			}
 		}
+		cpu.Report(b)
 	})
 	b.Run("render", func(b *testing.B) {
 		h := New(nil, "app", nil)
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			s, _ := h.render(ctx, r)
 			putState(s)
 		}
+		cpu.Report(b)
 	})
 	b.Run("producer.Log", func(b *testing.B) {
 		p := connect(b)
@@ -86,12 +95,13 @@ func BenchmarkHandle(b *testing.B) {
 		rec := producer.Record{Time: t, Fields: fieldbuf.AppendOwned(nil, s.Fields)}
 		putState(s)
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			if err := p.Log(ctx, "app", rec); err != nil {
 				b.Fatal(err)
 			}
 		}
-		flush(b, p)
+		flush(b, p, cpu)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
@@ -39,6 +40,7 @@ func BenchmarkCore(b *testing.B) {
 	run := func(b *testing.B, core zapcore.Core) {
 		logger := zap.New(core)
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			logger.Info("request served",
 				zap.String("method", "POST"),
@@ -52,6 +54,7 @@ func BenchmarkCore(b *testing.B) {
 		if err := logger.Sync(); err != nil {
 			b.Fatal(err)
 		}
+		cpu.Report(b)
 	}
 	b.Run("zapsls", func(b *testing.B) {
 		// A generous Sync bound: the last Sync drains everything the loop
@@ -65,9 +68,11 @@ func BenchmarkCore(b *testing.B) {
 		c := NewCore(nil, "app", zap.DebugLevel).(*core)
 		ent, fields := benchEntry()
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			c.encode(ent, fields).free()
 		}
+		cpu.Report(b)
 	})
 	b.Run("producer.Log", func(b *testing.B) {
 		ent, fields := benchEntry()
@@ -75,6 +80,7 @@ func BenchmarkCore(b *testing.B) {
 		rec := producer.Record{Time: ent.Time, Fields: fieldbuf.AppendOwned(nil, e.Fields)}
 		e.free()
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		for b.Loop() {
 			if err := p.Log(ctx, "app", rec); err != nil {
 				b.Fatal(err)
@@ -84,5 +90,6 @@ func BenchmarkCore(b *testing.B) {
 		if err := p.Flush(ctx); err != nil {
 			b.Fatal(err)
 		}
+		cpu.Report(b)
 	})
 }
