@@ -26,9 +26,6 @@ const (
 	EnvRegion = "SLS_REGION"
 	// EnvNetwork is "public" (default) or "intranet", used with SLS_REGION.
 	EnvNetwork = "SLS_NETWORK"
-	// EnvLogstore names the logstore the examples write to. ConfigFromEnv
-	// does not read it: a producer serves every logstore of its project.
-	EnvLogstore = "SLS_LOGSTORE"
 	// EnvCAFile optionally names a PEM bundle that replaces the system
 	// CA bundle.
 	EnvCAFile = "SLS_CA_FILE"
