@@ -5,11 +5,11 @@
 // (environment, RRSA/OIDC, CLI profile, ECS RAM role):
 //
 //	creds, err := auth.Default()
-//	if err != nil { ... }
+//	if err != nil { log.Fatal(err) }
 //	ep, err := endpoint.FromSLS("my-project", "cn-hangzhou.log.aliyuncs.com")
-//	if err != nil { ... }
+//	if err != nil { log.Fatal(err) }
 //	p, err := producer.New(producer.Config{Project: "my-project", Endpoint: ep, Credentials: creds})
-//	if err != nil { ... }
+//	if err != nil { log.Fatal(err) }
 //	defer p.Close(context.Background()) // delivers what is buffered
 //
 //	logger := slog.New(slogsls.New(p, "app-logs", nil))

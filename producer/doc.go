@@ -4,14 +4,23 @@
 // A Producer batches records per shard, compresses them, and delivers them
 // at least once over one shared franz-go client:
 //
-//	p, err := producer.New(producer.Config{
-//		Project:     "my-project",
-//		Endpoint:    ep, // endpoint.For("my-project", "cn-hangzhou", endpoint.Public)
-//		Credentials: creds, // auth.Default()
-//	})
-//	if err != nil { ... }
-//	defer p.Close(context.Background())
-//	p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{"msg", "hello"}}})
+//	ep, err := endpoint.For("my-project", "cn-hangzhou", endpoint.Public)
+//	if err != nil {
+//		return err
+//	}
+//	creds, err := auth.Default() // the Alibaba Cloud credential chain
+//	if err != nil {
+//		return err
+//	}
+//	p, err := producer.New(producer.Config{Project: "my-project", Endpoint: ep, Credentials: creds})
+//	if err != nil {
+//		return err
+//	}
+//	defer p.Close(context.Background()) // delivers what is buffered
+//	err = p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "hello"}}})
+//
+// [ConfigFromEnv] builds the same Config from SLS_PROJECT, SLS_ENDPOINT (or
+// SLS_REGION) and the ALIBABA_CLOUD_* variables.
 //
 // Each record becomes one flat JSON object. By default it is sent to the
 // topic "<logstore>.json", so SLS stores every key as its own field
@@ -23,10 +32,12 @@
 // Log returns as soon as the record is encoded and queued; it fails only if
 // the record is not accepted. One goroutine per Producer hands queued records
 // to franz-go in the order they were accepted, so a logging goroutine waits
-// neither for franz-go's partitioning nor for other loggers on its lock. Delivery failures are reported, with their
-// count, to Config.OnError and counted in Stats. LogSync waits for the
-// acknowledgement. Flush waits for everything buffered; Close flushes
-// (bounded by its context) and then closes.
+// neither for franz-go's partitioning nor for other loggers on its lock.
+// Delivery failures are reported to Config.OnError as a [Failure] (the
+// error, the logstore, and in Records how many records failed together) and
+// counted in Stats. LogSync waits for the acknowledgement. Flush waits for
+// everything buffered; Close flushes (bounded by its context) and then
+// closes.
 //
 // Errors SLS documents as transient (NetworkException, KafkaStorageException)
 // are retried after RetryBackoff (1 s) until DeliveryTimeout. A refused

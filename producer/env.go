@@ -3,6 +3,7 @@ package producer
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -35,11 +36,24 @@ const (
 // named by the environment (see the Env constants); callers may adjust the
 // other fields before New. The error lists every variable that is missing
 // or invalid.
+//
+// The project and endpoint are checked first, and the credential chain
+// (auth.Default) is consulted only when both are valid: off Alibaba Cloud,
+// with nothing else configured, its last source sends plaintext HTTP
+// requests to the ECS metadata address 100.100.100.200, through HTTP_PROXY
+// if one is set. Set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true where there is
+// no ECS metadata service, and NO_PROXY=100.100.100.200 where a proxy is set
+// on ECS.
+//
+// An endpoint in a region this SDK does not know, such as a mistyped
+// SLS_REGION=cn-hangzou, is accepted (new regions open) and logged as a
+// warning through slog.Default, naming the closest known region (see
+// endpoint.Endpoint.Warning).
 func ConfigFromEnv() (Config, error) {
-	return configFromEnv(os.Getenv, auth.Default)
+	return configFromEnv(os.Getenv, auth.Default, func(w string) { slog.Warn(w) })
 }
 
-func configFromEnv(getenv func(string) string, creds func() (auth.Provider, error)) (Config, error) {
+func configFromEnv(getenv func(string) string, creds func() (auth.Provider, error), warn func(string)) (Config, error) {
 	var cfg Config
 	var errs []error
 	cfg.Project = strings.TrimSpace(getenv(EnvProject))
@@ -72,15 +86,18 @@ func configFromEnv(getenv func(string) string, creds func() (auth.Provider, erro
 	default:
 		errs = append(errs, fmt.Errorf("neither %s nor %s is set: set %s=cn-hangzhou.log.aliyuncs.com (your project's region) or %s=cn-hangzhou", EnvEndpoint, EnvRegion, EnvEndpoint, EnvRegion))
 	}
-
-	p, err := creds()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	cfg.Credentials = p
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("producer: config from environment: %w", errors.Join(errs...))
 	}
+	if w := cfg.Endpoint.Warning(); w != "" {
+		warn(w)
+	}
+
+	p, err := creds()
+	if err != nil {
+		return cfg, err // auth's, which says what to set
+	}
+	cfg.Credentials = p
 	return cfg, nil
 }
 
