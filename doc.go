@@ -33,9 +33,12 @@
 //     that ships to SLS.
 //   - [github.com/slskafka/slskafka/producer/zapsls]: a zapcore.Core that
 //     ships to SLS.
+//   - github.com/slskafka/slskafka/producer/otelsls (a module of its own): an
+//     OpenTelemetry Logs SDK exporter, for the OpenTelemetry log bridges.
 //   - [github.com/slskafka/slskafka/slstest]: an in-process SLS Kafka
 //     endpoint emulator for tests; cmd/sls-emulator runs it as a process.
 //
 // Runnable templates live in examples/: quickstart, slog, zap, sts, otel,
-// http. Each runs against the embedded emulator when SLS_PROJECT is unset.
+// http, otellog. Each runs against the embedded emulator when SLS_PROJECT is
+// unset.
 package slskafka
