@@ -1,10 +1,7 @@
 package producer
 
 import (
-	"context"
 	"sync"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Log does not call kgo.Client.Produce itself: it queues the encoded record
@@ -16,35 +13,48 @@ import (
 // goroutine takes everything queued in one step and is woken only when it
 // had nothing to do. Records reach franz-go in the order Log accepted them.
 //
-// The queue needs no bound of its own: records in it are already counted
-// against MaxBufferedBytes.
+// franz-go holds at most a quarter of MaxBufferedBytes (kafka.go); when it
+// is full, run blocks in Produce with the record's deadline context and the
+// rest wait here. So during an outage most records wait in this queue,
+// where each fails at its own deadline and is known never to have been
+// sent. Records whose partition franz-go failed before their own deadline
+// come back through requeue, ahead of the queue.
+//
+// The queue needs no bound of its own: records in it are already charged
+// to the budget.
 type handoff struct {
 	mu      sync.Mutex
 	queue   []*pending
-	spare   []*pending    // the previous queue's array, for reuse
-	idle    bool          // run is waiting for wake
-	stopped bool          // run returns, leaving what is queued
+	requeue []*pending // handed back by the promise; go first
+	spare   []*pending // the previous queue's array, for reuse
+	idle    bool       // run is waiting for wake
+	stopped bool       // run fails what is queued and returns
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
-	settled chan struct{} // closed by settle once what stop left is failed
-	once    sync.Once
+	handed  chan struct{} // closed when run has handed records over; nil: nobody waits
 }
 
 // spareCap is the queue capacity kept however little of it is used.
 const spareCap = 4096
 
 func newHandoff() *handoff {
-	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{}), settled: make(chan struct{})}
+	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // push queues pd. It reports false, and queues nothing, after stop.
-func (h *handoff) push(pd *pending) bool {
+func (h *handoff) push(pd *pending) bool { return h.add(&h.queue, pd) }
+
+// pushFront queues pd ahead of the records never handed over, for a record
+// whose partition franz-go failed before its deadline.
+func (h *handoff) pushFront(pd *pending) bool { return h.add(&h.requeue, pd) }
+
+func (h *handoff) add(q *[]*pending, pd *pending) bool {
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
 		return false
 	}
-	h.queue = append(h.queue, pd)
+	*q = append(*q, pd)
 	wake := h.idle
 	h.idle = false
 	h.mu.Unlock()
@@ -54,60 +64,54 @@ func (h *handoff) push(pd *pending) bool {
 	return true
 }
 
-// run hands queued records to franz-go until stop.
-func (p *Producer) run() {
-	h := p.handoff
-	defer close(h.done)
-	var batch []*pending
-	for {
-		h.mu.Lock()
-		if batch != nil && (cap(batch) <= spareCap || len(batch) > cap(batch)/4) {
-			clear(batch) // drop the references: delivered records can be freed
-			h.spare = batch[:0]
-		} // else let a burst's big array go
-		for len(h.queue) == 0 && !h.stopped {
-			h.idle = true
-			h.mu.Unlock()
-			<-h.wake
-			h.mu.Lock()
-		}
-		if h.stopped {
-			h.mu.Unlock()
-			return
-		}
-		batch, h.queue, h.spare = h.queue, h.spare, nil
+// take waits for records and returns them, requeued ones first, or
+// stopped once stop was called (with what is left, for Close to fail).
+func (h *handoff) take(prev []*pending) (batch []*pending, stopped bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if prev != nil && (cap(prev) <= spareCap || len(prev) > cap(prev)/4) {
+		clear(prev) // drop the references: finished records' slabs are reused
+		h.spare = prev[:0]
+	} // else let a burst's big array go
+	for len(h.queue) == 0 && len(h.requeue) == 0 && !h.stopped {
+		h.idle = true
 		h.mu.Unlock()
-		for _, pd := range batch {
-			if pd.ls == nil { // Flush's marker
-				close(pd.done)
-				continue
-			}
-			p.cl.Produce(context.Background(), &pd.rec, p.promised)
-		}
+		<-h.wake
+		h.mu.Lock()
 	}
+	if len(h.requeue) > 0 {
+		batch = append(h.requeue, h.queue...)
+		h.requeue, h.queue = nil, h.spare
+	} else {
+		batch, h.queue = h.queue, h.spare
+	}
+	h.spare = nil
+	return batch, h.stopped
 }
 
-// flush waits until everything queued before the call is in franz-go's
-// hands, or failed by Close, or ctx is done.
-func (h *handoff) flush(ctx context.Context) error {
-	mark := &pending{done: make(chan error)}
-	var marked <-chan error = mark.done
-	var settled <-chan struct{}
-	if !h.push(mark) { // stopped: Close is failing what was queued
-		marked, settled = nil, h.settled
+// handedOver returns a channel closed the next time run hands records to
+// franz-go.
+func (h *handoff) handedOver() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.handed == nil {
+		h.handed = make(chan struct{})
 	}
-	select {
-	case <-marked:
-		return nil
-	case <-settled:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return h.handed
 }
 
-// stop ends run and returns what was still queued, for Close to fail.
-func (h *handoff) stop() []*pending {
+func (h *handoff) signalHanded() {
+	h.mu.Lock()
+	if h.handed != nil {
+		close(h.handed)
+		h.handed = nil
+	}
+	h.mu.Unlock()
+}
+
+// stop makes run fail what is queued and return. Records pushed after it
+// are refused.
+func (h *handoff) stop() {
 	h.mu.Lock()
 	h.stopped = true
 	wake := h.idle
@@ -116,26 +120,32 @@ func (h *handoff) stop() []*pending {
 	if wake {
 		h.wake <- struct{}{}
 	}
-	<-h.done
-	h.mu.Lock()
-	left := h.queue
-	h.queue = nil
-	h.mu.Unlock()
-	return left
 }
 
-// failQueued fails records that Close found still queued, as franz-go fails
-// the ones it still buffers.
-func (p *Producer) failQueued(left []*pending) {
-	for _, pd := range left {
-		if pd.ls == nil { // Flush's marker
-			close(pd.done)
-			continue
+// run hands queued records to franz-go until stop, then fails what is left.
+func (p *Producer) run() {
+	h := p.handoff
+	defer close(h.done)
+	var batch []*pending
+	for {
+		var stopped bool
+		batch, stopped = h.take(batch)
+		if stopped {
+			for _, pd := range batch {
+				p.failed(pd, errGaveUp)
+			}
+			return
 		}
-		p.promise(&pd.rec, kgo.ErrClientClosed)
+		// A record handed over now can only be in requests written
+		// after this sequence (see kconn.Ledger).
+		seq := p.ledger.WriteSeq()
+		for _, pd := range batch {
+			pd.sent = seq
+			pd.rec.Partition = -1 // not partitioned yet
+			// pd must not be touched after Produce: its promise may
+			// run, and its slab be reused, before Produce returns.
+			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
+		}
+		h.signalHanded()
 	}
-	p.handoff.settle()
 }
-
-// settle releases Flushes waiting after stop.
-func (h *handoff) settle() { h.once.Do(func() { close(h.settled) }) }
