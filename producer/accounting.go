@@ -292,5 +292,3 @@ func (r *reporter) close() {
 	r.mu.Unlock()
 	r.report()
 }
-
-

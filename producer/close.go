@@ -185,7 +185,7 @@ func (p *Producer) close(ctx context.Context) error {
 	if waitErr != nil {
 		after := p.Stats()
 		return &closeResult{
-			given: before.BufferedRecords,
+			given:  before.BufferedRecords,
 			unconf: after.Unconfirmed - before.Unconfirmed,
 			err:    waitErr,
 		}

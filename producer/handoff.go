@@ -25,10 +25,10 @@ import (
 type handoff struct {
 	mu      sync.Mutex
 	queue   []*pending
-	requeue []*pending // handed back by the promise; go first
-	spare   []*pending // the previous queue's array, for reuse
-	idle    bool       // run is waiting for wake
-	stopped bool       // run fails what is queued and returns
+	requeue []*pending    // handed back by the promise; go first
+	spare   []*pending    // the previous queue's array, for reuse
+	idle    bool          // run is waiting for wake
+	stopped bool          // run fails what is queued and returns
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
 	handed  chan struct{} // closed when run has handed records over; nil: nobody waits
