@@ -34,15 +34,27 @@ func (l *lifecycle) gaveUpCause() error {
 	if e := l.gaveUp.Load(); e != nil {
 		return e
 	}
-	return &closeError{}
+	return defaultCloseError
 }
+
+var defaultCloseError = newCloseError(nil, nil)
 
 // closeError is the cause of a record given up at Close: why Close stopped
 // waiting, and the last transport error, which is usually why the record
 // was not delivered in time.
 type closeError struct {
-	ctx  error // Close's context error
-	last error
+	ctx, last error // Close's context error, the last transport error
+	causes    []error
+}
+
+func newCloseError(ctx, last error) *closeError {
+	e := &closeError{ctx: ctx, last: last}
+	for _, err := range []error{ctx, last} {
+		if err != nil {
+			e.causes = append(e.causes, err)
+		}
+	}
+	return e
 }
 
 func (e *closeError) Error() string {
@@ -56,15 +68,7 @@ func (e *closeError) Error() string {
 	return msg
 }
 
-func (e *closeError) Unwrap() []error {
-	var out []error
-	for _, err := range []error{e.ctx, e.last} {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
-}
+func (e *closeError) Unwrap() []error { return e.causes }
 
 // Flush waits until every record accepted before the call is acknowledged
 // or has failed. It returns nil if no delivery failed while it waited, an
@@ -170,7 +174,7 @@ func (p *Producer) close(ctx context.Context) error {
 	all := p.flushes.seal()
 	waitErr := p.waitFlushed(ctx, all)
 	if waitErr != nil {
-		p.life.gaveUp.Store(&closeError{ctx: waitErr, last: p.conn.lastError()})
+		p.life.gaveUp.Store(newCloseError(waitErr, p.conn.lastError()))
 	}
 	before := p.Stats()
 	p.handoff.stop()

@@ -26,6 +26,34 @@ type connState struct {
 
 	mu       sync.Mutex
 	watchers map[*func(kind, err error)]struct{}
+	up       chan struct{} // nil while up; closed when the endpoint is back
+}
+
+// upSignal returns nil while the endpoint is up; while it is down (the last
+// connection attempt failed), a channel closed when it is back.
+func (c *connState) upSignal() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up
+}
+
+func (c *connState) isDown() bool { return c.upSignal() != nil }
+
+func (c *connState) markDown() {
+	c.mu.Lock()
+	if c.up == nil {
+		c.up = make(chan struct{})
+	}
+	c.mu.Unlock()
+}
+
+func (c *connState) markUp() {
+	c.mu.Lock()
+	if c.up != nil {
+		close(c.up)
+		c.up = nil
+	}
+	c.mu.Unlock()
 }
 
 func (c *connState) noteError(err error) { c.lastErr.Store(&err) }
@@ -80,11 +108,13 @@ func (p *Producer) noteCredential(cred auth.Credential) {
 // hooks are the producer's franz-go hooks.
 type hooks struct{ p *Producer }
 
-// OnBrokerConnect sees every failed connection attempt: the dial, the TLS
+// OnBrokerConnect sees every connection attempt: the dial, the TLS
 // handshake, the credential fetch and SASL.
 func (h hooks) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	if err != nil {
 		h.p.connectFailed(err)
+	} else {
+		h.p.conn.markUp()
 	}
 }
 
@@ -93,6 +123,20 @@ func (h hooks) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn
 func (h hooks) OnBrokerRead(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
 	if err == nil {
 		storeMax(&h.p.conn.lastResponse, int64(time.Since(h.p.conn.born)))
+		h.p.conn.markUp()
+	}
+}
+
+// deadlinePassed runs when a deadline window ends. While the endpoint is
+// down, franz-go keeps records waiting for a metadata update it retries on
+// its own schedule, seconds after their deadline; failing everything it
+// holds (the records whose deadline has not passed come back to the queue,
+// where they are held until the endpoint is back, see run) makes each fail
+// on time. While the endpoint is up, franz-go's own checks are prompt: a
+// request carries the context of its oldest record.
+func (p *Producer) deadlinePassed() {
+	if p.conn.isDown() && p.handoff.inFranz.Load() > 0 && !p.life.closed.Load() {
+		p.cl.UnsafeAbortBufferedRecords()
 	}
 }
 
@@ -121,8 +165,10 @@ func (p *Producer) connectFailed(err error) {
 		p.diag.warn("tls", "TLS handshake with the SLS endpoint failed; failing buffered records", "endpoint", ep, "err", err)
 		p.deadlines.failAll(err)
 	case kind == ErrUnreachable:
+		p.conn.markDown()
 		p.diag.warn("unreachable", "cannot reach the SLS endpoint; retrying", "endpoint", ep, "err", err)
 	default:
+		p.conn.markDown()
 		p.diag.warn("connect", "connecting to the SLS endpoint failed; retrying", "endpoint", ep, "err", err)
 	}
 }

@@ -28,6 +28,7 @@ type deadlines struct {
 	timeout time.Duration
 	window  time.Duration
 	lastErr func() error // the latest transport error, for timeout messages
+	expired func()       // called after a window ends
 
 	cur atomic.Pointer[window]
 
@@ -50,11 +51,12 @@ type window struct {
 // long after DeliveryTimeout, plus the time franz-go takes to notice.
 const maxWindow = 200 * time.Millisecond
 
-func newDeadlines(timeout time.Duration, lastErr func() error) *deadlines {
+func newDeadlines(timeout time.Duration, lastErr func() error, expired func()) *deadlines {
 	d := &deadlines{
 		timeout: timeout,
 		window:  max(time.Millisecond, min(maxWindow, timeout/8)),
 		lastErr: lastErr,
+		expired: expired,
 		live:    make(map[*window]struct{}),
 	}
 	d.epoch, d.cancel = context.WithCancelCause(context.Background())
@@ -90,6 +92,7 @@ func (d *deadlines) expire(w *window) {
 	d.mu.Lock()
 	delete(d.live, w)
 	d.mu.Unlock()
+	d.expired()
 }
 
 // failAll ends every window opened so far with cause; records accepted

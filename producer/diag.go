@@ -74,10 +74,11 @@ func (d *diag) allow(key string) (int, bool) {
 }
 
 // kgoLogger passes franz-go's diagnostics to Config.Logger. franz-go's
-// warnings are retry noise about causes the SDK reports itself, once
-// (connect.go), so they go out at Debug; its errors are rate-limited like
-// the SDK's own, and dropped while the producer closes (records failing
-// with "client closed" are reported once, through OnError).
+// warnings, and its errors about connecting, are about causes the SDK
+// reports itself, once (connect.go), so they go out at Debug; its other
+// errors are rate-limited like the SDK's own, and dropped while the
+// producer closes (records failing with "client closed" are reported once,
+// through OnError).
 type kgoLogger struct {
 	kgo.Logger
 	closing *atomic.Bool
@@ -85,10 +86,10 @@ type kgoLogger struct {
 }
 
 func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	switch level {
-	case kgo.LogLevelWarn:
+	switch {
+	case level == kgo.LogLevelWarn, connectMessages[msg]:
 		level = kgo.LogLevelDebug
-	case kgo.LogLevelError:
+	case level == kgo.LogLevelError:
 		if l.closing.Load() {
 			return
 		}
@@ -101,4 +102,11 @@ func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		}
 	}
 	l.Logger.Log(level, msg, keyvals...)
+}
+
+// connectMessages are franz-go's errors about a connection attempt, which
+// kgo.HookBrokerConnect reports to the SDK too.
+var connectMessages = map[string]bool{
+	"unable to initialize sasl":      true,
+	"unable to request api versions": true,
 }

@@ -1,7 +1,10 @@
 package producer
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Log does not call kgo.Client.Produce itself: it queues the encoded record
@@ -32,6 +35,9 @@ type handoff struct {
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
 	handed  chan struct{} // closed when run has handed records over; nil: nobody waits
+	// inFranz counts the records handed to franz-go whose promise has
+	// not run.
+	inFranz atomic.Int64
 }
 
 // spareCap is the queue capacity kept however little of it is used.
@@ -64,29 +70,53 @@ func (h *handoff) add(q *[]*pending, pd *pending) bool {
 	return true
 }
 
-// take waits for records and returns them, requeued ones first, or
-// stopped once stop was called (with what is left, for Close to fail).
-func (h *handoff) take(prev []*pending) (batch []*pending, stopped bool) {
+// take returns what is queued and what was handed back (requeued), and
+// whether stop was called (then with what is left, for Close to fail). If
+// block, it waits until there is something to return.
+func (h *handoff) take(prev []*pending, block bool) (queued, requeued []*pending, stopped bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if prev != nil && (cap(prev) <= spareCap || len(prev) > cap(prev)/4) {
 		clear(prev) // drop the references: finished records' slabs are reused
 		h.spare = prev[:0]
 	} // else let a burst's big array go
-	for len(h.queue) == 0 && len(h.requeue) == 0 && !h.stopped {
+	for block && len(h.queue) == 0 && len(h.requeue) == 0 && !h.stopped {
 		h.idle = true
 		h.mu.Unlock()
 		<-h.wake
 		h.mu.Lock()
 	}
-	if len(h.requeue) > 0 {
-		batch = append(h.requeue, h.queue...)
-		h.requeue, h.queue = nil, h.spare
-	} else {
-		batch, h.queue = h.queue, h.spare
+	queued, h.queue, h.spare = h.queue, h.spare, nil
+	requeued, h.requeue = h.requeue, nil
+	return queued, requeued, h.stopped
+}
+
+// wait returns once a record is queued, stop is called, up or deadline is
+// closed, or tick fires (then it reports true).
+func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (ticked bool) {
+	h.mu.Lock()
+	if len(h.queue) > 0 || len(h.requeue) > 0 || h.stopped {
+		h.mu.Unlock()
+		return false
 	}
-	h.spare = nil
-	return batch, h.stopped
+	h.idle = true
+	h.mu.Unlock()
+	select {
+	case <-h.wake:
+		return false
+	case <-up:
+	case <-deadline:
+	case <-tick:
+		ticked = true
+	}
+	h.mu.Lock()
+	wake := !h.idle // a push saw idle set and sends, or has sent, to wake
+	h.idle = false
+	h.mu.Unlock()
+	if wake {
+		<-h.wake
+	}
+	return ticked
 }
 
 // handedOver returns a channel closed the next time run hands records to
@@ -123,29 +153,80 @@ func (h *handoff) stop() {
 }
 
 // run hands queued records to franz-go until stop, then fails what is left.
+//
+// While the endpoint is down (the last connection attempt failed), run
+// holds records back: franz-go would keep them waiting for a metadata
+// update, which it retries on its own schedule, and fail them seconds after
+// their deadline. Held here, each fails at its own deadline, known never
+// sent. franz-go's metadata refreshes (forced every RetryBackoff meanwhile)
+// tell when the endpoint is back.
 func (p *Producer) run() {
 	h := p.handoff
 	defer close(h.done)
-	var batch []*pending
+	var queued, requeued, held []*pending
+	var probe *time.Ticker
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	for {
 		var stopped bool
-		batch, stopped = h.take(batch)
+		queued, requeued, stopped = h.take(queued, len(held) == 0)
+		// Oldest first: records franz-go handed back were accepted before
+		// those held, which were accepted before those just queued.
+		if len(requeued) > 0 {
+			held = append(requeued, held...)
+		}
+		held = append(held, queued...)
 		if stopped {
-			for _, pd := range batch {
+			for _, pd := range held {
 				p.failed(pd, errGaveUp)
 			}
 			return
 		}
+		if up := p.conn.upSignal(); up != nil { // down
+			held = p.expireHeld(held)
+			if len(held) == 0 {
+				continue
+			}
+			if probe == nil {
+				probe = time.NewTicker(p.cfg.RetryBackoff)
+			}
+			if h.wait(up, held[0].win.ctx.Done(), probe.C) {
+				p.cl.ForceMetadataRefresh() // is it back?
+			}
+			continue
+		}
+		if probe != nil {
+			probe.Stop()
+			probe = nil
+		}
 		// A record handed over now can only be in requests written
 		// after this sequence (see kconn.Ledger).
 		seq := p.ledger.WriteSeq()
-		for _, pd := range batch {
+		for _, pd := range held {
 			pd.sent = seq
 			pd.rec.Partition = -1 // not partitioned yet
+			h.inFranz.Add(1)
 			// pd must not be touched after Produce: its promise may
 			// run, and its slab be reused, before Produce returns.
 			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
 		}
+		clear(held)
+		held = held[:0]
 		h.signalHanded()
 	}
+}
+
+// expireHeld fails the held records whose deadline has passed. Records are
+// held in acceptance order, so those are at the front.
+func (p *Producer) expireHeld(held []*pending) []*pending {
+	i := 0
+	for i < len(held) && held[i].win.ctx.Err() != nil {
+		p.failed(held[i], context.Cause(held[i].win.ctx))
+		i++
+	}
+	clear(held[:i])
+	return held[i:]
 }

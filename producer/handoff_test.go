@@ -39,7 +39,7 @@ func newOfflineProducer(t *testing.T, mutate ...func(*Config)) *Producer {
 	return p
 }
 
-// The queue keeps order, records handed back go first, and nothing is
+// The queue keeps order, records handed back come apart, and nothing is
 // queued after stop.
 func TestHandoffOrder(t *testing.T) {
 	h := newHandoff()
@@ -47,17 +47,42 @@ func TestHandoffOrder(t *testing.T) {
 	if !h.push(a) || !h.push(b) || !h.pushFront(c) {
 		t.Fatal("push before stop refused")
 	}
-	batch, stopped := h.take(nil)
-	if stopped || len(batch) != 3 || batch[0] != c || batch[1] != a || batch[2] != b {
-		t.Fatalf("take = %v (stopped %v), want the handed-back record, then the two in order", batch, stopped)
+	queued, requeued, stopped := h.take(nil, true)
+	if stopped || len(queued) != 2 || queued[0] != a || queued[1] != b || len(requeued) != 1 || requeued[0] != c {
+		t.Fatalf("take = %v, %v (stopped %v), want the two in order and the handed-back one", queued, requeued, stopped)
+	}
+	if q, r, _ := h.take(queued, false); len(q)+len(r) != 0 {
+		t.Fatalf("take without blocking on an empty queue = %v, %v", q, r)
 	}
 	h.push(a)
 	h.stop()
 	if h.push(b) || h.pushFront(c) {
 		t.Error("push after stop accepted a record")
 	}
-	if batch, stopped := h.take(batch); !stopped || len(batch) != 1 || batch[0] != a {
-		t.Errorf("take after stop = %v (stopped %v), want what was left and stopped", batch, stopped)
+	if queued, _, stopped := h.take(nil, true); !stopped || len(queued) != 1 || queued[0] != a {
+		t.Errorf("take after stop = %v (stopped %v), want what was left and stopped", queued, stopped)
+	}
+}
+
+// wait returns when a record is queued or a channel is ready, and leaves
+// the wake-up channel empty either way.
+func TestHandoffWait(t *testing.T) {
+	h := newHandoff()
+	up := make(chan struct{})
+	close(up)
+	h.wait(up, nil, nil)
+	go h.push(&pending{})
+	h.wait(nil, nil, nil)
+	tick := make(chan time.Time, 1)
+	tick <- time.Now()
+	h.take(nil, false)
+	if !h.wait(nil, nil, tick) {
+		t.Error("wait did not report the tick")
+	}
+	select {
+	case <-h.wake:
+		t.Error("a wake-up left behind")
+	default:
 	}
 }
 

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/slskafka/slskafka/auth"
@@ -50,6 +54,8 @@ type Producer struct {
 	tel       telemetry
 	diag      *diag
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
+	// lastFailure is the error of the last record that failed (failure).
+	lastFailure atomic.Pointer[Error]
 }
 
 // pending is an accepted record: the kgo.Record franz-go holds, and the
@@ -132,7 +138,7 @@ func New(cfg Config) (*Producer, error) {
 		static[i] = record.Field(f)
 	}
 	p.static = record.NewStatic(static)
-	p.deadlines = newDeadlines(cfg.DeliveryTimeout, p.conn.lastError)
+	p.deadlines = newDeadlines(cfg.DeliveryTimeout, p.conn.lastError, p.deadlinePassed)
 	p.acct.init(cfg, p.diag)
 	if err := p.initTelemetry(); err != nil {
 		return nil, fmt.Errorf("producer: register metrics: %w", err)
@@ -217,6 +223,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	}
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = ls.topic
+	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
 	pd.rec.Timestamp = ts
 	pd.rec.Context = pd.win.ctx
 	pd.ls = ls
@@ -259,6 +266,7 @@ func (p *Producer) refused(kind error, logstore string, cause error) error {
 // concurrently (run and Close fail records too).
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := pendingOf(r)
+	p.handoff.inFranz.Add(-1)
 	if err != nil {
 		p.failed(pd, err)
 		return
@@ -286,19 +294,57 @@ func (p *Producer) failed(pd *pending, err error) {
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, gaveUp)
 	}
 	own := pd.win.ctx.Err()
-	if isContextErr(err) && own == nil && !closing && p.handoff.pushFront(pd) {
+	if own == nil && !closing && transient(err) && p.handoff.pushFront(pd) {
 		return
 	}
+	var e *Error
 	switch {
-	case own != nil && (isContextErr(err) || gaveUp):
-		err = context.Cause(pd.win.ctx) // its deadline passed, or its credential was refused
+	case own != nil && (gaveUp || transient(err)):
+		// Its deadline passed, or its credential was refused.
+		e = p.failure(pd, context.Cause(pd.win.ctx), nil)
 	case gaveUp || closing && isContextErr(err):
-		err = p.life.gaveUpCause()
+		e = p.failure(pd, p.life.gaveUpCause(), ErrClosed)
+	default:
+		e = p.failure(pd, err, nil)
 	}
-	kind := classify(err)
-	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: err, Unconfirmed: pd.unsure}
 	p.acct.failed(pd.ls, e)
 	p.finish(pd, e)
+}
+
+// failure returns the error of a record that failed with cause, of kind (or
+// cause's kind if nil). Records fail in crowds with one cause (a batch, a
+// deadline window, Close), so the last error made is reused when it fits.
+func (p *Producer) failure(pd *pending, cause, kind error) *Error {
+	if e := p.lastFailure.Load(); e != nil && e.Err == cause && e.Logstore == pd.ls.name && e.Unconfirmed == pd.unsure {
+		return e
+	}
+	if kind == nil {
+		kind = classify(cause)
+	}
+	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: cause, Unconfirmed: pd.unsure}
+	p.lastFailure.Store(e)
+	return e
+}
+
+// transient reports whether a record that failed with err before its own
+// deadline should be tried again: its partition failed because an older
+// record's deadline passed (a context error), or franz-go gave up on a
+// cause that retrying may mend (an unreachable endpoint, a retriable Kafka
+// error, a broken connection). Refusals (credentials, a missing logstore,
+// an oversize batch, TLS) are final.
+func transient(err error) bool {
+	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	switch classify(err) {
+	case ErrUnreachable:
+		return true
+	case ErrRejected:
+		var ke *kerr.Error
+		return errors.As(err, &ke) && ke.Retriable
+	}
+	return false
 }
 
 func isContextErr(err error) bool {
