@@ -106,6 +106,28 @@ func TestPingUnreachable(t *testing.T) {
 	}
 }
 
+// A host name that does not resolve ends Ping at once, naming the host, as
+// ErrUnreachable. ("bad..host" is refused by the resolver without asking
+// a DNS server, so the test needs no network.)
+func TestPingDNSFailure(t *testing.T) {
+	p, err := producer.New(producer.Config{
+		Project: "demo", Endpoint: endpoint.Endpoint{Host: "bad..host", Port: 10012},
+		Credentials: auth.Static("id", "secret"), Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	start := time.Now()
+	err = p.Ping(timeout(t, 20*time.Second), "app")
+	if !errors.Is(err, producer.ErrUnreachable) || !strings.Contains(err.Error(), "bad..host") || !strings.Contains(err.Error(), "no such host") {
+		t.Errorf("Ping = %v, want ErrUnreachable naming the host and the lookup failure", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Ping took %v with a 20s context", took)
+	}
+}
+
 // With acknowledgements stalled and a short Close, records that reached the
 // emulator are stored but unacknowledged: none of them may be counted as
 // failed, and every stored one is delivered or unconfirmed. Records that
@@ -256,6 +278,26 @@ func TestOneProblemOneLine(t *testing.T) {
 			t.Errorf("logged %d lines, want one about the refused credential:\n%s", len(lines), buf.String())
 		}
 	})
+}
+
+func TestOneUnreachableLine(t *testing.T) {
+	var buf lockedBuffer
+	s, err := slstest.Start(slstest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		c.DeliveryTimeout = 3 * time.Second
+		c.OnError = func(producer.Failure) {}
+	})
+	s.Close() // refused from the start: the producer retries every RetryBackoff
+	if err := p.LogSync(timeout(t, 20*time.Second), "app", rec("msg", "x")); !errors.Is(err, producer.ErrDeliveryTimeout) {
+		t.Fatalf("LogSync = %v, want ErrDeliveryTimeout", err)
+	}
+	if lines := nonEmptyLines(buf.String()); len(lines) != 1 || !strings.Contains(lines[0], "cannot reach the SLS endpoint") {
+		t.Errorf("logged %d lines in 3 s of retries, want one:\n%s", len(lines), buf.String())
+	}
 }
 
 func nonEmptyLines(s string) []string {

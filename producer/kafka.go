@@ -109,6 +109,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
 	})
 
+	compression := kgo.WithCompressor(newLZ4Compressor())
 	var codec kgo.CompressionCodec
 	switch c.Compression {
 	case NoCompression:
@@ -119,8 +120,9 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		codec = kgo.SnappyCompression()
 	case Zstd:
 		codec = kgo.ZstdCompression()
-	default:
-		codec = kgo.Lz4Compression()
+	}
+	if c.Compression != LZ4 {
+		compression = kgo.ProducerBatchCompression(codec)
 	}
 
 	return []kgo.Opt{
@@ -135,7 +137,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.RequiredAcks(kgo.LeaderAck()),
 		// Load balancing over every shard.
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-		kgo.ProducerBatchCompression(codec),
+		compression,
 		kgo.ProducerLinger(c.Linger),
 		kgo.ProducerBatchMaxBytes(int32(c.MaxRecordBytes + batchOverhead)),
 		// The producer bounds memory itself (so Log can block or drop

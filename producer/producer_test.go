@@ -22,7 +22,12 @@ import (
 	"github.com/slskafka/slskafka/slstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(emulatorChildEnv) != "" {
+		runEmulatorChild()
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // newProducer returns a producer connected to s; mutate adjusts the config.
 func newProducer(t testing.TB, s *slstest.Server, mutate func(*producer.Config)) *producer.Producer {
@@ -544,17 +549,23 @@ func TestBadInput(t *testing.T) {
 	if err := p.Log(ctx, "app", rec("a", "b")); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled ctx: %v", err)
 	}
+	// Log refuses an empty key, as Config refuses one in StaticFields.
+	if err := p.Log(context.Background(), "app", rec("a", "b", "", "c")); err == nil || !strings.Contains(err.Error(), "empty key") {
+		t.Errorf("empty key: err = %v, want an empty-key error", err)
+	}
 	for _, name := range []string{"", "A", "Bad_Name", "-x", strings.Repeat("a", 64)} {
 		if err := p.Log(context.Background(), name, rec("a", "b")); err == nil || !strings.Contains(err.Error(), "logstore") {
 			t.Errorf("logstore %q: err = %v, want a logstore name error", name, err)
 		}
 	}
 	for name, cfg := range map[string]producer.Config{
-		"empty":       {},
-		"no creds":    {Project: "demo", Endpoint: s.Endpoint()},
-		"bad project": {Project: "Demo_X", Endpoint: s.Endpoint(), Credentials: s.Credentials()},
-		"bad limit":   {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), MaxRecordBytes: 2 << 20, MaxBufferedBytes: 1 << 20},
-		"bad CA file": {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), CAFile: "/nonexistent.pem"},
+		"empty":              {},
+		"no creds":           {Project: "demo", Endpoint: s.Endpoint()},
+		"bad project":        {Project: "Demo_X", Endpoint: s.Endpoint(), Credentials: s.Credentials()},
+		"bad limit":          {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), MaxRecordBytes: 2 << 20, MaxBufferedBytes: 1 << 20},
+		"bad CA file":        {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), CAFile: "/nonexistent.pem"},
+		"1ms connection age": {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), MaxConnectionAge: time.Millisecond},
+		"empty static key":   {Project: "demo", Endpoint: s.Endpoint(), Credentials: s.Credentials(), StaticFields: []producer.Field{{Key: "", Value: "x"}}},
 	} {
 		if _, err := producer.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "producer: ") {
 			t.Errorf("%s: New err = %v, want a producer: error", name, err)
