@@ -3,7 +3,6 @@ package producer
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -46,14 +45,13 @@ const (
 // on ECS.
 //
 // An endpoint in a region this SDK does not know, such as a mistyped
-// SLS_REGION=cn-hangzou, is accepted (new regions open) and logged as a
-// warning through slog.Default, naming the closest known region (see
-// endpoint.Endpoint.Warning).
+// SLS_REGION=cn-hangzou, is accepted (new regions open); New logs a warning
+// naming the closest known region (see endpoint.Endpoint.Warning).
 func ConfigFromEnv() (Config, error) {
-	return configFromEnv(os.Getenv, auth.Default, func(w string) { slog.Warn(w) })
+	return configFromEnv(os.Getenv, auth.Default)
 }
 
-func configFromEnv(getenv func(string) string, creds func() (auth.Provider, error), warn func(string)) (Config, error) {
+func configFromEnv(getenv func(string) string, creds func() (auth.Provider, error)) (Config, error) {
 	var cfg Config
 	var errs []error
 	cfg.Project = strings.TrimSpace(getenv(EnvProject))
@@ -89,10 +87,6 @@ func configFromEnv(getenv func(string) string, creds func() (auth.Provider, erro
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("producer: config from environment: %w", errors.Join(errs...))
 	}
-	if w := cfg.Endpoint.Warning(); w != "" {
-		warn(w)
-	}
-
 	p, err := creds()
 	if err != nil {
 		return cfg, err // auth's, which says what to set

@@ -1,7 +1,9 @@
 package producer
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -34,10 +36,9 @@ func TestConfigFromEnv(t *testing.T) {
 				asked = true
 				return auth.Static("LTAIid", "secret"), nil
 			}
-			var warnings []string
-			cfg, err := configFromEnv(func(k string) string { return tc.env[k] }, creds, func(w string) { warnings = append(warnings, w) })
-			if len(warnings) > 0 {
-				t.Errorf("warnings: %q", warnings)
+			cfg, err := configFromEnv(func(k string) string { return tc.env[k] }, creds)
+			if w := cfg.Endpoint.Warning(); w != "" {
+				t.Errorf("warning: %q", w)
 			}
 			if len(tc.err) > 0 {
 				if err == nil {
@@ -68,32 +69,39 @@ func TestConfigFromEnv(t *testing.T) {
 // A credential error is reported as auth words it, with one prefix.
 func TestConfigFromEnvCredentialError(t *testing.T) {
 	_, err := configFromEnv(func(k string) string { return map[string]string{EnvProject: "demo", EnvRegion: "cn-beijing"}[k] },
-		func() (auth.Provider, error) { return nil, errors.New("auth: no credentials found") },
-		func(string) {})
+		func() (auth.Provider, error) { return nil, errors.New("auth: no credentials found") })
 	if err == nil || err.Error() != "auth: no credentials found" {
 		t.Errorf("credential error = %v, want auth's error as it is", err)
 	}
 }
 
-// A region this SDK does not know is accepted, with one warning naming the
-// closest known region.
+// A region this SDK does not know is accepted, with one warning (which New
+// logs) naming the closest known region.
 func TestConfigFromEnvUnknownRegion(t *testing.T) {
 	for _, env := range []map[string]string{
 		{EnvProject: "demo", EnvRegion: "cn-hangzou"},
 		{EnvProject: "demo", EnvEndpoint: "cn-hangzou-intranet.log.aliyuncs.com"},
 	} {
-		var warnings []string
 		cfg, err := configFromEnv(func(k string) string { return env[k] },
-			func() (auth.Provider, error) { return auth.Static("LTAIid", "secret"), nil },
-			func(w string) { warnings = append(warnings, w) })
+			func() (auth.Provider, error) { return auth.Static("LTAIid", "secret"), nil })
 		if err != nil {
 			t.Fatalf("%v: %v", env, err)
 		}
 		if !strings.Contains(cfg.Endpoint.Host, "cn-hangzou.") && !strings.Contains(cfg.Endpoint.Host, "cn-hangzou-intranet.") {
 			t.Errorf("%v: endpoint %v is not in the region asked for", env, cfg.Endpoint)
 		}
-		if len(warnings) != 1 || !strings.Contains(warnings[0], `did you mean "cn-hangzhou"?`) {
-			t.Errorf("%v: warnings = %q, want one naming cn-hangzhou", env, warnings)
+		if w := cfg.Endpoint.Warning(); !strings.Contains(w, `did you mean "cn-hangzhou"?`) {
+			t.Errorf("%v: warning = %q, want one naming cn-hangzhou", env, w)
+		}
+		var buf strings.Builder // New logs from its own goroutine
+		cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+		p, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Close(context.Background())
+		if !strings.Contains(buf.String(), `did you mean \"cn-hangzhou\"?`) {
+			t.Errorf("%v: New logged %q, want the region warning", env, buf.String())
 		}
 	}
 }

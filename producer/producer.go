@@ -129,6 +129,9 @@ func New(cfg Config) (*Producer, error) {
 		ledger:  &kconn.Ledger{},
 		diag:    newDiag(cfg.Logger, diagInterval*cfg.RetryBackoff),
 	}
+	if w := cfg.Endpoint.Warning(); w != "" {
+		p.diag.warn("endpoint", w)
+	}
 	p.life.init()
 	p.conn.born = time.Now()
 	p.budget = newBudget(cfg.MaxBufferedBytes, cfg.OnBufferFull, p.life.closing)
