@@ -10,7 +10,11 @@
 //	if err != nil { log.Fatal(err) }
 //	p, err := producer.New(producer.Config{Project: "my-project", Endpoint: ep, Credentials: creds})
 //	if err != nil { log.Fatal(err) }
-//	defer p.Close(context.Background()) // delivers what is buffered
+//	defer func() { // deliver what is buffered, within the shutdown's grace period
+//		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//		defer cancel()
+//		p.Close(ctx)
+//	}()
 //
 //	logger := slog.New(slogsls.New(p, "app-logs", nil))
 //	logger.Info("order placed", "order_id", 1234, "amount", 99.5)
