@@ -118,7 +118,7 @@ func TestCloseStopsAcceptRetries(t *testing.T) {
 func TestWaitCopiesOnlyWhenEnough(t *testing.T) {
 	st := newStore(map[string]int{"app": 1})
 	for range 100 {
-		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}})
+		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}}, []string{"x"})
 	}
 	if allocs := testing.AllocsPerRun(20, func() {
 		if logs, _ := st.logsIfAtLeast("app", 101); logs != nil {
