@@ -175,7 +175,9 @@ func TestKcatConsumes(t *testing.T) {
 		t.Fatalf("logs per shard = %v, want both shards used", got)
 	}
 	for _, topic := range []string{"app", "app.json"} {
-		stdout, stderr, err := kcatRun(t, s, s.Project(), pass, ca, "", "-C", "-t", topic, "-o", "beginning", "-e")
+		// A shard's end shows as an empty fetch, which waits
+		// fetch.wait.max.ms (500 ms by default) for records.
+		stdout, stderr, err := kcatRun(t, s, s.Project(), pass, ca, "", "-X", "fetch.wait.max.ms=50", "-C", "-t", topic, "-o", "beginning", "-e")
 		if err != nil {
 			t.Fatalf("kcat -C -t %s: %v\n%s", topic, err, stderr)
 		}

@@ -67,11 +67,18 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return c
 }
 
-// close closes the connection at once; queued responses are dropped.
+// close closes the connection at once; queued responses are dropped. It
+// closes the transport under TLS: tls.Conn.Close first writes a
+// close_notify alert, which blocks for up to 5 s on a client that does not
+// read.
 func (c *conn) close() {
 	c.once.Do(func() {
 		close(c.quit)
-		c.nc.Close()
+		if tc, ok := c.nc.(*tls.Conn); ok {
+			tc.NetConn().Close()
+		} else {
+			c.nc.Close()
+		}
 	})
 }
 

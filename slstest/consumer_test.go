@@ -159,7 +159,8 @@ func TestConsumerGroupSharesShards(t *testing.T) {
 				changed <- struct{}{}
 			}
 		}
-		return franzConsumer(t, s, kgo.ConsumerGroup("pair"), kgo.ConsumeTopics("app.json"),
+		// Frequent heartbeats: a member learns of a rebalance from one.
+		return franzConsumer(t, s, kgo.ConsumerGroup("pair"), kgo.ConsumeTopics("app.json"), kgo.HeartbeatInterval(50*time.Millisecond),
 			kgo.OnPartitionsAssigned(update(true)), kgo.OnPartitionsRevoked(update(false)), kgo.OnPartitionsLost(update(false)))
 	}
 	split := func() bool {

@@ -163,6 +163,9 @@ func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server,
 	s.ln = tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{ca.server},
 		MinVersion:   tls.VersionTLS12,
+		// No resumption to offer: a TLS 1.3 session ticket is one more
+		// write that a client which never reads would block.
+		SessionTicketsDisabled: true,
 	})
 	s.wg.Add(1)
 	go s.accept()
