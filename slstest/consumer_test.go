@@ -1,6 +1,7 @@
 package slstest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -374,5 +375,48 @@ func TestRefusedCredentialCannotRead(t *testing.T) {
 	}
 	if st := s.Stats(); st.Authentications != 0 || st.AuthFailures == 0 {
 		t.Errorf("Stats = %+v, want the key counted as refused", st)
+	}
+}
+
+// TestFetchResponseIsCapped checks that a fetch response holds at most
+// 1 MiB of records whatever the client asks for, but always the first
+// record, however large.
+func TestFetchResponseIsCapped(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, MaxBatchBytes: 4 << 20})
+	cl := franzClient(t, s, s.Project(), password(t, s), kgo.ProducerBatchMaxBytes(4<<20))
+	big := bytes.Repeat([]byte("b"), 1200<<10)
+	small := bytes.Repeat([]byte("s"), 400<<10)
+	for _, v := range [][]byte{big, small, small, small} {
+		if err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		offset int64
+		want   int
+	}{
+		{0, 1}, // the first record alone is over the cap
+		{1, 2}, // 800 KiB fit, 1200 KiB would not
+	} {
+		fetch := kmsg.NewPtrFetchRequest()
+		fetch.MaxBytes = 50 << 20
+		ft := kmsg.NewFetchRequestTopic()
+		ft.Topic = "app"
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.FetchOffset = tc.offset
+		fp.PartitionMaxBytes = 50 << 20
+		ft.Partitions = append(ft.Partitions, fp)
+		fetch.Topics = append(fetch.Topics, ft)
+		resp, err := fetch.RequestWith(ctx(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch kmsg.RecordBatch
+		if err := batch.ReadFrom(resp.Topics[0].Partitions[0].RecordBatches); err != nil {
+			t.Fatal(err)
+		}
+		if int(batch.NumRecords) != tc.want {
+			t.Errorf("fetch from offset %d returned %d records, want %d", tc.offset, batch.NumRecords, tc.want)
+		}
 	}
 }

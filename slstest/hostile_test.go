@@ -233,20 +233,11 @@ func TestPreAuthRequestBound(t *testing.T) {
 func TestPreAuthWriteDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := slstest.New(t, slstest.Config{InMemory: true, Logstores: map[string]int{"app": 1}})
-		start := time.Now()
-		bad := rawDial(t, s)
+		bad := rawDial(t, s) // no time passes in the bubble while it connects
 		for range 3 {
 			bad.send(kmsg.NewPtrApiVersionsRequest())
 		}
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 1 {
-			t.Fatalf("OpenConnections = %d, want the non-reading client's 1", open)
-		}
-		time.Sleep(10*time.Second - time.Since(start))
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 0 {
-			t.Errorf("OpenConnections = %d 10 s after connecting, want 0", open)
-		}
+		openFor(t, s, 10*time.Second)
 		good := rawAuthenticated(t, s)
 		produceAlive(t, good, "still served")
 	})
@@ -280,6 +271,22 @@ func TestAuthenticatedNonReaderIsCut(t *testing.T) {
 	})
 }
 
+// openFor checks, in a synctest bubble, that s holds one connection until
+// d from now and none after.
+func openFor(t *testing.T, s *slstest.Server, d time.Duration) {
+	t.Helper()
+	time.Sleep(d - time.Nanosecond)
+	synctest.Wait()
+	if open := s.Stats().OpenConnections; open != 1 {
+		t.Fatalf("OpenConnections = %d before %v, want 1", open, d)
+	}
+	time.Sleep(time.Nanosecond)
+	synctest.Wait()
+	if open := s.Stats().OpenConnections; open != 0 {
+		t.Errorf("OpenConnections = %d after %v, want 0", open, d)
+	}
+}
+
 // TestIdleTimeout checks that an authenticated connection is closed after
 // IdleTimeout without a request, and not before.
 func TestIdleTimeout(t *testing.T) {
@@ -288,17 +295,8 @@ func TestIdleTimeout(t *testing.T) {
 		s := slstest.New(t, slstest.Config{InMemory: true, Logstores: map[string]int{"app": 1}, IdleTimeout: idle})
 		c := rawAuthenticated(t, s)
 		time.Sleep(idle - time.Second)
-		produceAlive(t, c, "before the idle timeout") // resets it
-		time.Sleep(idle - time.Second)
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 1 {
-			t.Fatalf("OpenConnections = %d within the idle timeout, want 1", open)
-		}
-		time.Sleep(time.Second)
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 0 {
-			t.Errorf("OpenConnections = %d after the idle timeout, want 0", open)
-		}
+		produceAlive(t, c, "before the idle timeout") // restarts it
+		openFor(t, s, idle)
 		c.checkClosed()
 	})
 }
@@ -308,16 +306,7 @@ func TestDefaultIdleTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := slstest.New(t, slstest.Config{InMemory: true})
 		rawAuthenticated(t, s)
-		time.Sleep(10*time.Minute - time.Millisecond)
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 1 {
-			t.Fatalf("OpenConnections = %d before 10 min, want 1", open)
-		}
-		time.Sleep(time.Millisecond)
-		synctest.Wait()
-		if open := s.Stats().OpenConnections; open != 0 {
-			t.Errorf("OpenConnections = %d after 10 min idle, want 0", open)
-		}
+		openFor(t, s, 10*time.Minute)
 	})
 }
 
