@@ -110,10 +110,13 @@ func (c *conn) serve() {
 	for {
 		if c.state == saslAuthenticated {
 			c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
-		} else if c.requests++; c.requests > maxPreAuthRequests {
-			c.s.log.Warn("slstest: too many requests before SASL authentication, closing", "remote", c.remote(), "limit", maxPreAuthRequests)
-			c.close()
-			return
+		} else {
+			c.requests++
+			if c.requests > maxPreAuthRequests {
+				c.s.log.Warn("slstest: too many requests before SASL authentication, closing", "remote", c.remote(), "limit", maxPreAuthRequests)
+				c.close()
+				return
+			}
 		}
 		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
 			c.readFailed(err)

@@ -96,8 +96,10 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchRe
 			if rp.ErrorCode != 0 {
 				failed = true
 			}
-			if ok {
+			if rp.ErrorCode == 0 || rp.ErrorCode == kerr.OffsetOutOfRange.Code {
 				rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = next, next, start
+			} else {
+				rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}

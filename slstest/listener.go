@@ -79,6 +79,15 @@ func (s *Server) DialContext(ctx context.Context, _, _ string) (net.Conn, error)
 	if s.mem != nil {
 		return s.mem.dial(ctx)
 	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	ip := addr.IP
+	if ip.IsUnspecified() {
+		// Listening on every interface: dial the loopback one.
+		ip = net.IPv6loopback
+		if addr.IP.To4() != nil {
+			ip = net.IPv4(127, 0, 0, 1)
+		}
+	}
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", s.ln.Addr().String())
+	return d.DialContext(ctx, "tcp", (&net.TCPAddr{IP: ip, Port: addr.Port}).String())
 }
