@@ -47,7 +47,7 @@ func (f Fault) String() string {
 
 // Stats counts what the emulator has seen since it started.
 type Stats struct {
-	Connections         int64 // connections accepted
+	Connections         int64 // connections served (RejectedConnections not counted)
 	OpenConnections     int64 // connections open now
 	RejectedConnections int64 // connections closed at once because MaxConnections were open
 	Authentications     int64 // credentials accepted
