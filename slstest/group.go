@@ -2,6 +2,7 @@ package slstest
 
 import (
 	"crypto/rand"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -200,13 +201,7 @@ func (co *coordinator) completeJoin(g *group) {
 		return
 	}
 	g.generation++
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range g.members {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(g.members))
 	if g.members[g.leader] == nil {
 		g.leader = ids[0]
 	}
