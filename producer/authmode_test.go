@@ -111,3 +111,28 @@ func TestErrAuthWithin3sInBothModes(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthFailuresCountedInBothModes checks that a refused credential is
+// counted in Stats.AuthFailures ("connections whose credential SLS
+// refused", also the slskafka.producer.auth.failures metric) wherever the
+// endpoint refuses it: SLS documents a wrong AccessKey as
+// TopicAuthorizationException after a successful SASL login (AtProduce).
+func TestAuthFailuresCountedInBothModes(t *testing.T) {
+	for _, mode := range authModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := slstest.New(t, slstest.Config{AuthFailure: mode})
+			p := authProducer(t, s, auth.Static("LTAIwrongkey0001", "wrong-secret"), func(producer.Failure) {})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := p.Ping(ctx, "app"); !errors.Is(err, producer.ErrAuth) {
+				t.Fatalf("Ping = %v, want ErrAuth", err)
+			}
+			if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "x"}}}); !errors.Is(err, producer.ErrAuth) {
+				t.Fatalf("LogSync = %v, want ErrAuth", err)
+			}
+			if st := p.Stats(); st.AuthFailures == 0 {
+				t.Errorf("Stats().AuthFailures = 0 after SLS refused the key (%v), want > 0", mode)
+			}
+		})
+	}
+}
