@@ -168,7 +168,9 @@ func TestSeedRetryErrorsAreRetriedAfterOneSecond(t *testing.T) {
 }
 
 func TestWrongKeyIsErrAuth(t *testing.T) {
-	s := slstest.New(t, slstest.Config{})
+	// Refused at SASL, where the producer counts AuthFailures;
+	// authmode_test.go covers both places SLS may refuse a key.
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	fl := newFailures()
 	p := newProducer(t, s, func(c *producer.Config) {
 		c.Credentials = auth.Static("LTAIwrong", "topsecretvalue")
@@ -678,7 +680,9 @@ func (l *lockedBuffer) String() string {
 // output included), errors and failure reports without its secret or token.
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	const secret, token = "sEcReTvAlUe123", "tOkEnVaLuE456"
-	s := slstest.New(t, slstest.Config{})
+	// Refused at SASL, which the producer logs as "SLS refused the
+	// credential".
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	var logs lockedBuffer
 	fl := newFailures()
 	p := newProducer(t, s, func(c *producer.Config) {
