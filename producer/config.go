@@ -1,10 +1,12 @@
 package producer
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -56,6 +58,10 @@ type Config struct {
 	// VerifyPeerCertificate callback is refused: SLS is never spoken to
 	// without verifying its certificate.
 	TLS *tls.Config
+	// DialContext, if set, dials the connections that TLS runs over, for
+	// a proxy or an in-memory emulator (slstest.Config.InMemory, whose
+	// Server.DialContext fits). Default: a net.Dialer.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// CAFile, if set, is a PEM bundle that replaces the system CA bundle
 	// (for example, the emulator's CA). It is ignored when TLS sets
 	// RootCAs.

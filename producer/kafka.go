@@ -81,8 +81,9 @@ func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time 
 func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	c := p.cfg
 	dialer := &kconn.Dialer{
-		TLS:    tlsCfg,
-		Ledger: p.ledger,
+		TLS:     tlsCfg,
+		NetDial: c.DialContext,
+		Ledger:  p.ledger,
 		RetireAt: func(ctx context.Context) (time.Time, error) {
 			cred, err := p.creds.Credential(ctx)
 			if err != nil {

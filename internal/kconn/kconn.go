@@ -46,6 +46,9 @@ type Dialer struct {
 	// TLS is the client TLS configuration; ServerName defaults to the host
 	// being dialed.
 	TLS *tls.Config
+	// NetDial, if set, dials the connection TLS runs over; default a
+	// net.Dialer.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Timeout bounds the TCP connect and TLS handshake. Zero means 10 s.
 	Timeout time.Duration
 	// RetireAt returns when a connection dialed now must stop taking new
@@ -101,13 +104,41 @@ func (d *Dialer) DialContext(ctx context.Context, network, host string) (net.Con
 		}
 	}
 
-	// tls.Dialer takes the server name from host when the config has none
-	// and closes the TCP connection if the handshake fails.
-	tc, err := (&tls.Dialer{Config: d.TLS}).DialContext(ctx, network, host)
+	tc, err := d.dialTLS(ctx, network, host)
 	if err != nil {
 		return nil, err
 	}
 	return newConn(tc, retireAt, d), nil
+}
+
+// dialTLS dials host and completes the TLS handshake.
+func (d *Dialer) dialTLS(ctx context.Context, network, host string) (net.Conn, error) {
+	if d.NetDial == nil {
+		// tls.Dialer takes the server name from host when the config has
+		// none and closes the TCP connection if the handshake fails.
+		return (&tls.Dialer{Config: d.TLS}).DialContext(ctx, network, host)
+	}
+	raw, err := d.NetDial(ctx, network, host)
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.TLS
+	if cfg == nil || cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.ServerName = host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			cfg.ServerName = h
+		}
+	}
+	tc := tls.Client(raw, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // Conn is a connection that retires on schedule. See the package comment.
