@@ -123,8 +123,8 @@ func TestGarbledTailIsCut(t *testing.T) {
 func TestDamageMidSegmentKeepsRecordsAfterIt(t *testing.T) {
 	o := small(t, t.TempDir())
 	path, offs := crashed(t, o, 150)
-	patch(t, path, offs[40]+10, []byte("garbage garbage garbage"))  // record 40's header
-	patch(t, path, offs[70]+100, make([]byte, offs[73]-offs[70])) // zeros from inside 70 into 73
+	patch(t, path, offs[40]+10, []byte("garbage garbage garbage")) // record 40's header
+	patch(t, path, offs[70]+100, make([]byte, offs[73]-offs[70]))  // zeros from inside 70 into 73
 	s := open(t, o)
 	got, _ := drain(t, s)
 	want := slices.DeleteFunc(upTo(150), func(i int) bool { return i == 40 || (i >= 70 && i <= 73) })
