@@ -140,6 +140,7 @@ func (s *Spool) prepareLocked() error {
 		return err
 	}
 	s.addSegment(seg)
+	s.dirDirty.Store(true)
 	s.next = seg
 	return nil
 }

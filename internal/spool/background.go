@@ -1,61 +1,90 @@
 package spool
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
-// background is the Spool's one goroutine. It writes mapped pages to disk
-// every Options.Sync, deletes segments whose records are all
-// acknowledged, and prepares the next segment, so that appends find one
-// ready. Doing all three on one goroutine means a sync never races an
-// unmap; none of them holds a lock an append waits for while it does
-// I/O.
-func (s *Spool) background() {
-	defer close(s.done)
-	var tick <-chan time.Time
+// Two goroutines work behind the appenders. The janitor prepares the next
+// segment ahead of need, so that an Append rarely creates one, and deletes
+// segments whose records are all acknowledged. The syncer writes mapped
+// pages to disk every Options.Sync. They are apart so that a sync slow on a
+// busy disk delays neither: an Append never waits for a sync, and holds no
+// lock a sync holds. A segment's syncMu keeps the syncer and reclaim from
+// touching one at the same time.
+func (s *Spool) startBackground() {
+	s.bg.Go(s.janitor)
 	if s.opts.Sync > 0 {
-		t := time.NewTicker(s.opts.Sync)
-		defer t.Stop()
-		tick = t.C
+		s.bg.Go(s.syncer)
 	}
+	s.kickBackground()
+}
+
+func (s *Spool) janitor() {
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-tick:
-			s.syncAll()
 		case <-s.kick:
 		}
-		s.reclaim()
 		s.prepare()
+		s.reclaim()
 	}
 }
 
-// syncAll writes what was appended since the last sync to disk: the new
-// part of segments being appended to, all of a segment once it is sealed
-// (its header changed).
-func (s *Spool) syncAll() {
-	for _, seg := range *s.tab.Load() {
-		if seg.final {
-			continue
-		}
-		sealed := seg.sealed.Load()
-		end := seg.end.Load()
-		from := seg.synced
-		if sealed {
-			from = 0
-		} else if end <= from {
-			continue
-		}
-		err := protect(func() error { return syncRange(seg.data, from, end) })
-		if err != nil {
-			if s.syncErrs.Add(1) == 1 {
-				s.opts.Logger.Warn("spool: cannot write records to disk; they are in memory (the page cache) and survive the process, not a power loss",
-					"segment", seg.path, "err", err)
+func (s *Spool) syncer() {
+	t := time.NewTicker(s.opts.Sync)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.syncAll(); err != nil && s.syncErrs.Add(1) == 1 {
+				s.opts.Logger.Warn("spool: cannot write records to disk; they are in the page cache and survive the process, not a power loss", "err", err)
 			}
-			continue
 		}
-		seg.synced = end
-		seg.final = sealed
 	}
+}
+
+// syncAll writes to disk the directory if segments were created, the
+// part of each segment appended since its last sync, and all of a
+// segment once after it is sealed (its header changed).
+func (s *Spool) syncAll() error {
+	var errs []error
+	if s.dirDirty.Swap(false) {
+		if err := syncDir(s.opts.Dir); err != nil {
+			s.dirDirty.Store(true)
+			errs = append(errs, err)
+		}
+	}
+	for _, seg := range *s.tab.Load() {
+		if err := seg.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("spool: sync %s: %w", seg.path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (seg *segment) sync() error {
+	seg.syncMu.Lock()
+	defer seg.syncMu.Unlock()
+	if seg.gone || seg.final {
+		return nil
+	}
+	sealed := seg.sealed.Load() // before end: a sealed segment's end is final
+	end, from := seg.end.Load(), seg.synced
+	if sealed {
+		from = 0
+	} else if end <= from {
+		return nil
+	}
+	if err := protect(func() error { return syncRange(seg.data, from, end) }); err != nil {
+		return err
+	}
+	seg.synced, seg.final = end, sealed
+	return nil
 }
 
 // reclaim deletes sealed segments whose records are all acknowledged.
@@ -84,9 +113,12 @@ func (s *Spool) reclaim() {
 	var freed int64
 	for _, seg := range gone {
 		freed += int64(len(seg.data))
+		seg.syncMu.Lock() // a sync of it finishes first
+		seg.gone = true
 		if err := seg.release(true); err != nil {
 			s.opts.Logger.Warn("spool: cannot delete a segment whose records are all delivered", "segment", seg.path, "err", err)
 		}
+		seg.syncMu.Unlock()
 	}
 	s.mu.Lock()
 	s.disk -= freed

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 )
@@ -31,9 +32,13 @@ type segment struct {
 	// chunks.)
 	refs   atomic.Int64
 	sealed atomic.Bool
-	// synced is the offset up to which data was written to disk; the
-	// background goroutine owns it. final is set once the sealed
-	// segment's last sync ran.
+
+	// syncMu is held by the background sync while it writes the segment
+	// to disk, and by reclaim to unmap it (gone). synced is the offset up
+	// to which it was written; final is set once the sealed segment's last
+	// sync ran.
+	syncMu sync.Mutex
+	gone   bool
 	synced int64
 	final  bool
 }
@@ -85,16 +90,14 @@ func createSegment(dir string, seq uint64, size int64) (seg *segment, err error)
 		return nil, err
 	}
 	putSegHeader(data, seq, size)
-	if err := syncRange(data, 0, segHeader); err != nil {
-		return nil, fmt.Errorf("spool: sync segment header: %w", err)
-	}
+	// Neither the header nor the directory entry is synced here: the
+	// background sync does both with the records (see syncAll), so that
+	// creating a segment, which an Append may have to wait for, does not
+	// wait for the disk.
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("spool: create segment: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return nil, err
-	}
-	seg = &segment{seq: seq, path: final, f: f, data: data, w: segHeader, synced: segHeader}
+	seg = &segment{seq: seq, path: final, f: f, data: data, w: segHeader}
 	seg.end.Store(segHeader)
 	return seg, nil
 }

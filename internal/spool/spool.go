@@ -20,8 +20,11 @@ const (
 	DefaultMaxBytes = 1 << 30
 	DefaultSync     = time.Second
 	// DefaultSegmentBytes is the segment size when MaxBytes allows 16 of
-	// them; less MaxBytes gets smaller segments, down to minSegment.
-	DefaultSegmentBytes = 32 << 20
+	// them; less MaxBytes gets smaller segments, down to 1 MiB. Larger
+	// segment files cost the kernel less per byte written (the page cache
+	// uses larger folios): 64 MiB took 0.34 ms of CPU per MiB to create,
+	// fill and delete, 8 MiB 1.0 ms, 1 MiB 1.5 ms (Linux 6.18, ext4).
+	DefaultSegmentBytes = 64 << 20
 )
 
 const (
@@ -41,7 +44,7 @@ type Options struct {
 	MaxBytes int64
 	// SegmentBytes is the size of one segment file: the unit in which disk
 	// is allocated and reclaimed. Default: MaxBytes/16, between 1 MiB and
-	// DefaultSegmentBytes (32 MiB). The largest record is a segment less
+	// DefaultSegmentBytes (64 MiB). The largest record is a segment less
 	// 88 bytes.
 	SegmentBytes int64
 	// Sync is how often what was appended is written to disk (msync).
@@ -136,9 +139,10 @@ type Spool struct {
 	topics   map[string]string // interned topics for Next
 
 	isClosed atomic.Bool
-	kick     chan struct{} // wakes the background goroutine
+	dirDirty atomic.Bool   // a segment was created since the directory was last synced
+	kick     chan struct{} // wakes the janitor
 	stop     chan struct{}
-	done     chan struct{}
+	bg       sync.WaitGroup // the janitor and the syncer
 
 	recovered int64 // records found unacknowledged by Open
 	damaged   int64 // bytes of damaged data Open discarded
@@ -207,7 +211,6 @@ func Open(opts Options) (*Spool, error) {
 		space:   make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 		topics:  make(map[string]string),
 		nextSeq: 1,
 	}
@@ -231,8 +234,7 @@ func Open(opts Options) (*Spool, error) {
 		lock.Close()
 		return nil, err
 	}
-	go s.background()
-	s.kickBackground()
+	s.startBackground()
 	return s, nil
 }
 
@@ -339,12 +341,10 @@ func (s *Spool) Close() error {
 	}
 	s.mu.Unlock()
 	close(s.stop)
-	<-s.done
+	s.bg.Wait()
 	var errs []error
-	for _, seg := range *s.tab.Load() {
-		if err := protect(func() error { return syncRange(seg.data, 0, seg.end.Load()) }); err != nil {
-			errs = append(errs, fmt.Errorf("spool: sync %s: %w", seg.path, err))
-		}
+	if s.opts.Sync > 0 {
+		errs = append(errs, s.syncAll())
 	}
 	errs = append(errs, s.releaseAll(true), s.lock.Close())
 	return errors.Join(errs...)
