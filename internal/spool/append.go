@@ -65,8 +65,12 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 	if mark == markWaiting {
 		s.waiting.Add(1)
 	}
-	seg.end.Store(off + n) // publishes the record to Next and the syncer
+	seg.end.Store(off + n)          // publishes the record to Next and the syncer
+	prefault := seg.needsPrefault() // under mu: seg may be reclaimed once it is not active
 	s.mu.Unlock()
+	if prefault {
+		s.kickBackground()
+	}
 	return makeID(seg.seq, off), nil
 }
 

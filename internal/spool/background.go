@@ -28,8 +28,22 @@ func (s *Spool) janitor() {
 			return
 		case <-s.kick:
 		}
+		s.prefault()
 		s.prepare()
 		s.reclaim()
+	}
+}
+
+// prefault faults in pages ahead of the appender in the active segment
+// and the first ones of the prepared next segment.
+func (s *Spool) prefault() {
+	s.mu.Lock()
+	active, next := s.active, s.next
+	s.mu.Unlock()
+	for _, seg := range []*segment{active, next} {
+		if seg != nil {
+			seg.prefault()
+		}
 	}
 }
 
@@ -138,5 +152,10 @@ func (s *Spool) prepare() {
 	}
 	// Full, or a disk error, which the Append that needs the segment
 	// meets again and returns.
-	_ = s.prepareLocked()
+	if s.prepareLocked() == nil {
+		next := s.next
+		s.mu.Unlock()
+		next.prefault()
+		s.mu.Lock()
+	}
 }

@@ -32,6 +32,9 @@ type segment struct {
 	// chunks.)
 	refs   atomic.Int64
 	sealed atomic.Bool
+	// faulted is the offset up to which the janitor made the pages
+	// writable ahead of the appender (see prefault.go).
+	faulted atomic.Int64
 
 	// syncMu is held by the background sync while it writes the segment
 	// to disk, and by reclaim to unmap it (gone). synced is the offset up
@@ -57,6 +60,9 @@ func parseSegName(name string) (uint64, bool) {
 	return seq, err == nil && seq > 0 && seq <= maxSeq
 }
 
+// allocate is preallocate; tests replace it to simulate a full disk.
+var allocate = preallocate
+
 // maxSeq keeps sequence numbers within the 32 bits an ID has for them.
 const maxSeq = 1<<32 - 1
 
@@ -80,7 +86,7 @@ func createSegment(dir string, seq uint64, size int64) (seg *segment, err error)
 			os.Remove(tmp)
 		}
 	}()
-	if err := preallocate(f, size); err != nil {
+	if err := allocate(f, size); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
 			return nil, fmt.Errorf("%w: the disk has no room for another segment of %d bytes: %w", ErrFull, size, err)
 		}

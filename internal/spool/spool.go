@@ -189,6 +189,10 @@ func (s *Spool) Stats() Stats {
 	return st
 }
 
+// Waiting returns how many records wait for Next: a cheap check for an
+// appender that keeps records in order behind a backlog.
+func (s *Spool) Waiting() int64 { return s.waiting.Load() }
+
 // Open opens the spool in opts.Dir, creating the directory if needed. It
 // takes the directory's lock (ErrLocked if another Spool holds it),
 // checks every segment, cuts damaged data with one warning, and makes the

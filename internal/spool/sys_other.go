@@ -13,3 +13,5 @@ func lockDir(*os.File) (bool, error)          { return false, ErrUnsupported }
 func preallocate(*os.File, int64) error       { return ErrUnsupported }
 
 func ownedByMe(os.FileInfo) bool { return false }
+
+func populateWritable([]byte) error { return ErrUnsupported }
