@@ -45,8 +45,9 @@ var candidates = []candidate{
 
 const topic = "app.json"
 
-// segmentBytes is the segment size for the two segmented candidates.
-const segmentBytes = 32 << 20
+// segmentBytes is the segment size for the two segmented candidates:
+// internal/spool's default.
+const segmentBytes = spool.DefaultSegmentBytes
 
 // --- mmap: internal/spool ---------------------------------------------
 

@@ -95,9 +95,20 @@ func crashPhase(c candidate, dir string, n int) (crashResult, error) {
 	return r, nil
 }
 
-// tornTail damages the newest data file's tail, as a write cut short by a
-// full disk or a power loss leaves it, and says what a reopen does.
+// tornTail damages the newest data file's tail as a write cut short by a
+// power loss leaves it (the last 100 bytes garbled), then as a full disk
+// or a cut copy leaves it (the file ends 50 bytes into its last record),
+// and says what a reopen does each time.
 func tornTail(c candidate, dir string, before int) string {
+	garbled := damageTail(c, dir, before, func(f *os.File, end int64) error {
+		_, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, 100), end-150)
+		return err
+	})
+	short := damageTail(c, dir, before, func(f *os.File, end int64) error { return f.Truncate(end - 50) })
+	return "garbled: " + garbled + "; truncated: " + short
+}
+
+func damageTail(c candidate, dir string, before int, damage func(f *os.File, end int64) error) string {
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	slices.Sort(files)
 	var target string
@@ -118,14 +129,45 @@ func tornTail(c candidate, dir string, before int) string {
 	if err != nil {
 		return err.Error()
 	}
-	f.WriteAt(bytes.Repeat([]byte{0xA5}, 100), end-150) // a torn last write
+	err = damage(f, end)
 	f.Close()
-	n := 0
-	err = c.replay(dir, func([]byte) { n++ })
 	if err != nil {
-		return fmt.Sprintf("reopen fails: %v", err)
+		return err.Error()
 	}
-	return fmt.Sprintf("reopens, replays %d of %d", n, before)
+	// In a child process: a library may crash the process on damage (a
+	// mapped file shorter than it thinks is SIGBUS).
+	self, err := os.Executable()
+	if err != nil {
+		return err.Error()
+	}
+	out, err := exec.Command(self, "-replaychild", c.name, "-dir", dir).Output()
+	if err != nil {
+		if len(out) > 0 {
+			return fmt.Sprintf("reopen fails: %.90s", strings.TrimSpace(string(out)))
+		}
+		return fmt.Sprintf("reopen crashes the process (%v)", err)
+	}
+	var n, garbled int
+	fmt.Sscan(string(out), &n, &garbled)
+	return fmt.Sprintf("replays %d of %d, %d garbled", n, before, garbled)
+}
+
+// replayChild replays dir with candidate name and prints how many records
+// came back and how many of them are not what was appended, or the error.
+func replayChild(name, dir string) {
+	n, garbled := 0, 0
+	err := find(name).replay(dir, func(v []byte) {
+		n++
+		if !bytes.Equal(v, value(idOf(v))) {
+			garbled++
+		}
+	})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println(n, garbled)
+	os.Exit(0)
 }
 
 // idOf returns the number of a value made by value.

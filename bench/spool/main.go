@@ -3,7 +3,8 @@
 // spool this repository has (internal/spool, records encoded into mmap'd
 // segment files), github.com/tidwall/wal and go.etcd.io/bbolt. For each:
 // CPU per appended ~300-byte record (acknowledgements and reclaim
-// included), Append latency p50/p99, time in Ack (with front truncation),
+// included), Append latency p50/p99 flat out and at a steady 20k records/s,
+// time in Ack (with front truncation),
 // reopen-and-replay time for 1 GiB, and what a SIGKILL mid-stream and a
 // torn tail do. Then the SDK's Log with and without a spool append and
 // acknowledgement per record, against an emulator in a child process.
@@ -25,6 +26,7 @@ import (
 
 func main() {
 	child := flag.String("child", "", "internal: run as the SIGKILL test's child for this candidate")
+	replayChildOf := flag.String("replaychild", "", "internal: replay -dir with this candidate and print the counts")
 	emulator := flag.String("emulator", "", "internal: run as the emulator, writing its CA to this file")
 	dir := flag.String("dir", "", "internal: the child's directory")
 	n := flag.Int("n", 200_000, "records per round of the append phase")
@@ -36,14 +38,18 @@ func main() {
 	only := flag.String("only", "", "comma-separated candidates (default all)")
 	sync := flag.Duration("sync", time.Second, "sync interval for every candidate (negative: never)")
 	tmp := flag.String("tmp", "", "directory for the candidates' files (default: a new one in $TMPDIR)")
+	paced := flag.Duration("paced", 10*time.Second, "duration of the steady-rate latency phase per candidate (0: skip)")
+	rate := flag.Int("rate", 20_000, "records per second in the steady-rate phase")
 	flag.Parse()
 	switch {
 	case *child != "":
 		crashChild(*child, *dir, *n)
+	case *replayChildOf != "":
+		replayChild(*replayChildOf, *dir)
 	case *emulator != "":
 		emulatorChild(*emulator)
 	}
-	if err := run(*n, *rounds, *window, *replay, *crash, *logN, *only, *sync, *tmp); err != nil {
+	if err := run(*n, *rounds, *window, *replay, *crash, *logN, *only, *sync, *tmp, *paced, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "spoolbench:", err)
 		os.Exit(1)
 	}
@@ -58,7 +64,7 @@ func find(name string) candidate {
 	panic("unknown candidate " + name)
 }
 
-func run(n, rounds, window int, replayBytes int64, crashN, logN int, only string, sync time.Duration, tmp string) error {
+func run(n, rounds, window int, replayBytes int64, crashN, logN int, only string, sync time.Duration, tmp string, paced time.Duration, rate int) error {
 	if tmp == "" {
 		var err error
 		if tmp, err = os.MkdirTemp("", "spoolbench"); err != nil {
@@ -107,6 +113,18 @@ func run(n, rounds, window int, replayBytes int64, crashN, logN int, only string
 			median(rs, func(r appendResult) time.Duration { return r.p999 }),
 			median(rs, func(r appendResult) time.Duration { return r.mx }),
 			median(rs, func(r appendResult) time.Duration { return r.ack }))
+	}
+
+	if paced > 0 {
+		fmt.Printf("\nAppend latency at %d records/s for %v (bursts every millisecond), acknowledged %d later, sync every %v\n", rate, paced, window, sync)
+		fmt.Printf("%-12s %10s %10s %10s %10s %12s %8s %8s\n", "candidate", "records", "p50", "p99", "p99.9", "max", ">1ms", ">10ms")
+		for _, c := range cs {
+			pr, err := pacedPhase(c, fresh(c.name), rate, paced, window, v, sync)
+			if err != nil {
+				return fmt.Errorf("%s: paced: %w", c.name, err)
+			}
+			fmt.Printf("%-12s %10d %10v %10v %10v %12v %8d %8d\n", c.name, pr.records, pr.p50, pr.p99, pr.p999, pr.mx, pr.over1ms, pr.over10ms)
+		}
 	}
 
 	if replayBytes > 0 {

@@ -106,3 +106,56 @@ func median[T any](rs []T, f func(T) time.Duration) time.Duration {
 	}
 	return ds[len(ds)/2]
 }
+
+// pacedResult is the Append latency at a steady rate.
+type pacedResult struct {
+	p50, p99, p999, mx time.Duration
+	over1ms, over10ms  int
+	records            int
+}
+
+// pacedPhase appends rate records a second for d, in bursts of rate/1000
+// every millisecond (a producer's callers arrive spread out, not back to
+// back), acknowledging each window records later.
+func pacedPhase(c candidate, dir string, rate int, d time.Duration, window int, value []byte, sync time.Duration) (pacedResult, error) {
+	st, err := c.open(dir, sync)
+	if err != nil {
+		return pacedResult{}, err
+	}
+	defer st.Close()
+	var lat []time.Duration
+	var ids []uint64
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	start := time.Now()
+	for time.Since(start) < d {
+		<-t.C
+		due := int(time.Since(start) * time.Duration(rate) / time.Second)
+		for len(lat) < due {
+			s := time.Now()
+			id, err := st.Append(s.UnixNano(), value)
+			lat = append(lat, time.Since(s))
+			if err != nil {
+				return pacedResult{}, err
+			}
+			ids = append(ids, id)
+			if len(ids) > window {
+				if err := st.Ack(ids[len(ids)-window-1]); err != nil {
+					return pacedResult{}, err
+				}
+			}
+		}
+	}
+	r := pacedResult{records: len(lat)}
+	for _, l := range lat {
+		if l > time.Millisecond {
+			r.over1ms++
+		}
+		if l > 10*time.Millisecond {
+			r.over10ms++
+		}
+	}
+	slices.Sort(lat)
+	r.p50, r.p99, r.p999, r.mx = percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 0.999), lat[len(lat)-1]
+	return r, nil
+}

@@ -7,8 +7,8 @@ import (
 	"unsafe"
 )
 
-// Ack records that the record id is done with: delivered, or never to be
-// delivered. Its mark is written into the mapped file, so a restart does
+// Ack records that the record id, which the caller holds (from Append or
+// Next), is done with: delivered, or never to be delivered. Its mark is written into the mapped file, so a restart does
 // not send it again. Once every record of a full segment is acknowledged,
 // in whatever order, the segment's file is deleted. Ack does not block.
 // ErrUnknownID: id names no record, or one already acknowledged.
@@ -35,7 +35,7 @@ func (s *Spool) Ack(id ID) (err error) {
 			return s.unknown(id)
 		}
 		if atomic.CompareAndSwapUint32(mark, m, done) {
-			if m == markWaiting {
+			if m == markReleased {
 				s.waiting.Add(-1)
 			}
 			break
@@ -52,7 +52,8 @@ func (s *Spool) Ack(id ID) (err error) {
 // Release hands a held record back to the spool: Next returns it again,
 // before records appended after it. For a caller that gives up its copy
 // in memory (a delivery timeout, memory needed) without the record being
-// delivered. ErrUnknownID: id names no record that is held.
+// delivered. Do not Ack a record after releasing it, until Next hands it
+// out again. ErrUnknownID: id names no record that is held.
 func (s *Spool) Release(id ID) error {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -61,12 +62,15 @@ func (s *Spool) Release(id ID) error {
 		if seg == nil || !seg.holds(id.off()) {
 			return s.unknown(id)
 		}
-		if !atomic.CompareAndSwapUint32(markAt(seg.data[id.off():]), markHeld, markWaiting) {
+		mark := markAt(seg.data[id.off():])
+		behind := id < makeID(s.cur.seq, s.cur.off) // Next handed it out, if it waited
+		if !atomic.CompareAndSwapUint32(mark, markHeld, markReleased) &&
+			!(behind && atomic.CompareAndSwapUint32(mark, markWaiting, markReleased)) {
 			return fmt.Errorf("%w: record %#x is not held", ErrUnknownID, uint64(id))
 		}
 		s.waiting.Add(1)
-		if id < makeID(s.cur.seq, s.cur.off) {
-			s.released.push(id) // behind the cursor
+		if behind {
+			s.released.push(id)
 		}
 		return nil
 	})

@@ -47,17 +47,25 @@ const (
 // stray bit must not fake: it is the complement of the record's CRC, which
 // a garbled word matches with a chance of 2^-32. Any other value means
 // "not acknowledged" after a reopen, so damage costs a duplicate, never a
-// lost record. Waiting and held only matter within one process.
+// lost record. The other states only matter within one process:
 const (
-	markWaiting = 0 // on disk only, for Next to hand out
-	markHeld    = 1 // the appender or a Next caller holds it until Ack or Release
+	// markWaiting: spilled or recovered, for Next to hand out; once
+	// Next's cursor passed it, handed out. Next writes nothing, so
+	// draining a backlog does not dirty its pages until they are
+	// acknowledged.
+	markWaiting = 0
+	// markHeld: appended by a caller that holds it (Append).
+	markHeld = 1
+	// markReleased: given back by its holder (Release), for Next to hand
+	// out again.
+	markReleased = 2
 )
 
 func ackMark(crc uint32) uint32 {
-	if m := ^crc; m > markHeld {
+	if m := ^crc; m > markReleased {
 		return m
 	}
-	return markHeld + 1
+	return markReleased + 1
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

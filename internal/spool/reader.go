@@ -35,7 +35,7 @@ func (s *Spool) Next(dst []byte) (e Entry, ok bool, err error) {
 	for len(s.released) > 0 {
 		id := s.released.pop()
 		if seg := s.lookup(id.seq()); seg != nil && seg.holds(id.off()) {
-			if e, ok := s.take(seg, id.off(), dst); ok {
+			if e, ok := s.take(seg, id.off(), markReleased, dst); ok {
 				return e, true, nil
 			}
 		}
@@ -67,21 +67,36 @@ func (s *Spool) Next(dst []byte) (e Entry, ok bool, err error) {
 			continue
 		}
 		s.cur.off += padded(size)
-		if kind == kindRecord {
-			if e, ok := s.take(seg, off, dst); ok {
+		if kind != kindRecord {
+			continue
+		}
+		switch atomic.LoadUint32(markAt(seg.data[off:])) {
+		case markWaiting:
+			// Passing it with the cursor is what hands it out: no write
+			// to the page.
+			s.waiting.Add(-1)
+			return s.entry(seg, off, dst), true, nil
+		case markReleased: // released before the cursor reached it
+			if e, ok := s.take(seg, off, markReleased, dst); ok {
 				return e, true, nil
 			}
 		}
 	}
 }
 
-// take hands out the record at off if it waits.
-func (s *Spool) take(seg *segment, off int64, dst []byte) (Entry, bool) {
-	h := seg.data[off:]
-	if !atomic.CompareAndSwapUint32(markAt(h), markWaiting, markHeld) {
-		return Entry{}, false // held, or acknowledged
+// take hands out the record at off, behind the cursor, if its mark is
+// still from.
+func (s *Spool) take(seg *segment, off int64, from uint32, dst []byte) (Entry, bool) {
+	if !atomic.CompareAndSwapUint32(markAt(seg.data[off:]), from, markWaiting) {
+		return Entry{}, false // acknowledged
 	}
 	s.waiting.Add(-1)
+	return s.entry(seg, off, dst), true
+}
+
+// entry reads the record at off, appending its value to dst[:0].
+func (s *Spool) entry(seg *segment, off int64, dst []byte) Entry {
+	h := seg.data[off:]
 	size, tlen := int64(le.Uint32(h[8:])), int64(le.Uint16(h[14:]))
 	t := h[recHeader : recHeader+tlen]
 	topic, ok := s.topics[string(t)]
@@ -94,7 +109,7 @@ func (s *Spool) take(seg *segment, off int64, dst []byte) (Entry, bool) {
 		Topic: topic,
 		Time:  time.Unix(0, int64(le.Uint64(h[16:]))),
 		Value: append(dst[:0], h[recHeader+tlen:size]...),
-	}, true
+	}
 }
 
 // cursor is where Next continues: segment seq (or the first one after

@@ -121,7 +121,7 @@ type Spool struct {
 	// padding keeps its counters off the appender's cache lines.
 	acked      atomic.Int64
 	ackedBytes atomic.Int64
-	waiting    atomic.Int64 // records whose mark is markWaiting
+	waiting    atomic.Int64 // records for Next: spilled or recovered and not yet handed out, or released
 	_          [64]byte
 
 	// tab lists the mapped segments by sequence number. It is replaced,

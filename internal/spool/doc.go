@@ -1,0 +1,67 @@
+// Package spool is the producer's disk spool: an on-disk queue of encoded
+// log records that outlives the process (SIGKILL, a crash, an OOM kill)
+// and holds records beyond the memory buffer while SLS is unreachable.
+//
+//	s, err := spool.Open(spool.Options{Dir: dir}) // ErrLocked if another producer has dir
+//	id, err := s.Append(rec)                      // before Log returns; ErrFull at MaxBytes
+//	err = s.Ack(id)                               // once SLS acknowledged it, in any order
+//	err = s.Spill(rec)                            // a record that does not fit in memory
+//	e, ok, err := s.Next(buf)                     // the oldest spilled or recovered record
+//	err = s.Close()                               // what is not acknowledged stays for the next Open
+//
+// # What it guarantees
+//
+// A record is in the page cache when Append or Spill returns: it survives
+// the process dying however it dies, and is handed out by Next after the
+// next Open until it is acknowledged (at least once: a record SLS stored
+// but whose Ack had not run is sent again). A power loss or kernel crash
+// takes at most what was appended in the last Options.Sync (1 s by
+// default). Acknowledgements are written into the file too, so a restart
+// sends again only what was in flight, not everything since the last
+// segment was deleted. A segment file is deleted once all its records are
+// acknowledged, whatever the order; disk use never exceeds
+// Options.MaxBytes. Damaged data found by Open is cut or skipped with one
+// warning; whole records after damage are kept (see recover.go). One
+// Spool per directory, enforced with flock, which the kernel releases when
+// the process dies. Files are 0600 in a 0700 directory.
+//
+// # How
+//
+// Records go into segment files (64 MiB by default) that are preallocated
+// and memory-mapped: Append takes a mutex, copies the record and its
+// CRC-32C into the mapping and returns, without a syscall. A janitor
+// goroutine prepares the next segment, faults pages in ahead of the
+// appender (prefault.go) and deletes acknowledged segments; a syncer
+// goroutine msyncs what was appended every Options.Sync. The format is in
+// format.go.
+//
+// # Why not a library
+//
+// The issue asked for a well-kept library unless none fits. bench/spool
+// measured github.com/tidwall/wal v1.2.1 and go.etcd.io/bbolt v1.5.0
+// against this package in one run, for ~300-byte records acknowledged
+// 4096 appends later (bench/spool.sh, medians of 5 rounds, 2 noisy cores,
+// Linux 6.18, ext4):
+//
+//	                       mmap (this)   tidwall/wal        bbolt
+//	CPU per record              311 ns   1.92 us (6.2x)  18.6 us (60x)
+//	Append p99 at 20k/s         451 ns   5.9 us          103 us
+//	Append max at 20k/s (10 s)  1.8 ms   62 ms           60 ms
+//	replay 1 GiB after reopen   1.3 s    0.39 s          0.92 s
+//	torn last write             cut, 1 warning   garbled record replayed   reopen panics
+//
+// Both libraries need a syscall per record to put it in the page cache
+// before Append returns (tidwall/wal a write(2), bbolt a transaction),
+// which alone costs more than the 1.5x CPU the issue allows the spool
+// (the SDK's Log is about 0.6-2.2 us per record). Neither keeps a
+// checksum the spool can use to cut a torn tail: tidwall/wal has none (a
+// torn record is replayed garbled, a short one makes Open fail with
+// ErrCorrupt), bbolt panics on a damaged page. tidwall/wal can only cut its
+// log at the front and rewrites the partial first segment to do it, so
+// out-of-order acknowledgements either pin the log or are not persisted;
+// it keeps its whole last segment in memory. bbolt rewrites B+tree pages
+// per transaction and never shrinks its file. Both lack a directory lock
+// across processes (bbolt has one for its file). What this package does
+// the libraries do not is small: a record header with a CRC, a mark word
+// per record, and files managed in segments.
+package spool
