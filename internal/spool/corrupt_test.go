@@ -86,35 +86,37 @@ func TestTornTailIsCutWithOneWarning(t *testing.T) {
 	s.Close()
 }
 
-func TestTruncatedSegmentIsCut(t *testing.T) {
-	o := small(t, t.TempDir())
-	path, offs := crashed(t, o, 100)
-	// A disk that filled up or a copy cut short: the file ends mid-record.
-	if err := os.Truncate(path, offs[60]+100); err != nil {
-		t.Fatal(err)
-	}
-	s := open(t, o)
-	got, _ := drain(t, s)
-	if !slices.Equal(got, upTo(60)) {
-		t.Fatalf("replayed %d records, want the 60 whole ones", len(got))
-	}
-	if w := warningsOf(o).all(); len(w) != 1 || !strings.Contains(w[0], "cut 100 bytes") {
-		t.Fatalf("warnings %q, want one about 100 bytes", w)
-	}
-}
-
-func TestGarbledTailIsCut(t *testing.T) {
-	o := small(t, t.TempDir())
-	path, offs := crashed(t, o, 100)
-	garbage := []byte(strings.Repeat("\xde\xad\xbe\xef", 100))
-	patch(t, path, offs[98]+40, garbage) // inside record 98, into 99
-	s := open(t, o)
-	got, _ := drain(t, s)
-	if !slices.Equal(got, upTo(98)) {
-		t.Fatalf("replayed %d records, want 98", len(got))
-	}
-	if w := warningsOf(o).all(); len(w) != 1 || !strings.Contains(w[0], "cut") {
-		t.Fatalf("warnings %q", w)
+// A disk that filled up or a copy cut short ends the file mid-record; a
+// write the machine did not finish leaves garbage over the last records.
+func TestDamagedTailIsCut(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string, offs []int64)
+		whole  int
+		warn   string
+	}{
+		{"truncated", func(t *testing.T, path string, offs []int64) {
+			if err := os.Truncate(path, offs[60]+100); err != nil {
+				t.Fatal(err)
+			}
+		}, 60, "cut 100 bytes"},
+		{"garbled", func(t *testing.T, path string, offs []int64) {
+			patch(t, path, offs[98]+40, []byte(strings.Repeat("\xde\xad\xbe\xef", 100))) // inside record 98, into 99
+		}, 98, "cut"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := small(t, t.TempDir())
+			path, offs := crashed(t, o, 100)
+			tc.damage(t, path, offs)
+			s := open(t, o)
+			got, _ := drain(t, s)
+			if !slices.Equal(got, upTo(tc.whole)) {
+				t.Fatalf("replayed %d records, want the %d whole ones", len(got), tc.whole)
+			}
+			if w := warningsOf(o).all(); len(w) != 1 || !strings.Contains(w[0], tc.warn) {
+				t.Fatalf("warnings %q, want one saying %q", w, tc.warn)
+			}
+		})
 	}
 }
 
