@@ -40,20 +40,21 @@
 // The issue asked for a well-kept library unless none fits. bench/spool
 // measured github.com/tidwall/wal v1.2.1 and go.etcd.io/bbolt v1.5.0
 // against this package in one run, for ~300-byte records acknowledged
-// 4096 appends later (bench/spool.sh, medians of 5 rounds; ranges are
-// over three runs on 2 noisy cores, Linux 6.18, ext4):
+// 4096 appends later (bench/spool.sh: medians of 5 rounds, 2 noisy cores,
+// Linux 6.18, ext4; CPU ratios moved by up to 2x between runs, the order
+// never):
 //
-//	                         mmap (this)    tidwall/wal           bbolt
-//	CPU per record           311-342 ns     1.9-4.7 us (6-14x)    17.8-18.6 us (52-60x)
-//	Append p99 at 20k/s      0.36-0.45 us   5.9-6.4 us            103-115 us
-//	Append max at 20k/s      0.07-1.8 ms    62-142 ms             60-103 ms
-//	replay 1 GiB on reopen   0.75 s         0.32-0.39 s           0.92-0.98 s
-//	garbled last write       cut, 1 warning replayed garbled      panics on reopen, or not noticed
-//	file cut mid-record      cut, 1 warning Open fails            the process dies (SIGBUS)
+//	                         mmap (this)      tidwall/wal        bbolt
+//	CPU per record           342 ns           4.69 us (13.7x)    17.8 us (52x)
+//	Append p99 at 20k/s      0.36 us          6.4 us             115 us
+//	Append max at 20k/s      0.07 ms          142 ms             103 ms
+//	replay 1 GiB on reopen   0.75 s           0.32 s             0.98 s
+//	garbled last write       cut, 1 warning   replayed garbled   panics on reopen, or unnoticed
+//	file cut mid-record      cut, 1 warning   Open fails         the process dies (SIGBUS)
 //
-// With the spool's Append and Ack per record, the SDK's Log cost 1.26-1.33x
-// the CPU of Log alone (0.61 us -> 0.77-0.82 us; the emulator in another
-// process) and its p99 went from 0.77 to 0.92 us.
+// With the spool's Append and Ack per record, the SDK's Log cost 1.26x the
+// CPU of Log alone (0.61 us -> 0.77 us; the emulator in another process)
+// and its p99 went from 0.77 to 0.92 us.
 //
 // Both libraries need a syscall per record to put it in the page cache
 // before Append returns (tidwall/wal a write(2), bbolt a transaction),
