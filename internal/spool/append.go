@@ -8,8 +8,8 @@ import (
 
 // Record is what the spool keeps of a log record.
 type Record struct {
-	Topic string // the Kafka topic: the logstore, or "<logstore>.json"
-	Time  time.Time
+	Topic string    // the Kafka topic: the logstore, or "<logstore>.json"
+	Time  time.Time // kept to the nanosecond, without location or monotonic reading
 	Value []byte
 }
 
@@ -35,7 +35,10 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 		return 0, fmt.Errorf("%w: a record of %d bytes (topic %d) does not fit in a segment of %d bytes: raise SegmentBytes",
 			ErrTooLarge, size, len(r.Topic), s.opts.SegmentBytes)
 	}
-	nanos := r.Time.UnixNano()
+	var nanos int64 // the zero Time, which UnixNano cannot represent
+	if !r.Time.IsZero() {
+		nanos = r.Time.UnixNano()
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

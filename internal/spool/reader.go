@@ -104,12 +104,15 @@ func (s *Spool) entry(seg *segment, off int64, dst []byte) Entry {
 		topic = string(t)
 		s.topics[topic] = topic
 	}
-	return Entry{
+	e := Entry{
 		ID:    makeID(seg.seq, off),
 		Topic: topic,
-		Time:  time.Unix(0, int64(le.Uint64(h[16:]))),
 		Value: append(dst[:0], h[recHeader+tlen:size]...),
 	}
+	if nanos := int64(le.Uint64(h[16:])); nanos != 0 {
+		e.Time = time.Unix(0, nanos)
+	}
+	return e
 }
 
 // cursor is where Next continues: segment seq (or the first one after

@@ -1,3 +1,5 @@
+//go:build unix
+
 package spool
 
 import (
@@ -28,6 +30,14 @@ func TestReopenReplaysUnacknowledgedInOrder(t *testing.T) {
 	}
 	if _, ok, _ := s.Next(nil); ok {
 		t.Fatal("Next handed out a record its appender holds")
+	}
+	if err := s.Spill(Record{Topic: "t", Value: []byte("no time")}); err != nil {
+		t.Fatal(err)
+	}
+	if e, _, err := s.Next(nil); err != nil || !e.Time.IsZero() || string(e.Value) != "no time" {
+		t.Fatalf("a record without a time came back as %+v, %v", e, err)
+	} else if err := s.Ack(e.ID); err != nil {
+		t.Fatal(err)
 	}
 	var want []int
 	for i, id := range ids {
