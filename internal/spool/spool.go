@@ -198,6 +198,9 @@ func (s *Spool) Waiting() int64 { return s.waiting.Load() }
 // checks every segment, cuts damaged data with one warning, and makes the
 // records not acknowledged before wait for Next, oldest first.
 func Open(opts Options) (*Spool, error) {
+	if !supported {
+		return nil, ErrUnsupported
+	}
 	opts, err := opts.normalize()
 	if err != nil {
 		return nil, err

@@ -4,6 +4,9 @@ package spool
 
 import "os"
 
+// supported: the spool needs mmap and flock.
+const supported = false
+
 var pageSize int64 = 4096
 
 func mapFile(*os.File, int64) ([]byte, error) { return nil, ErrUnsupported }
