@@ -1,92 +1,11 @@
 package spool
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 )
-
-// Defaults of Options.
-const (
-	DefaultMaxBytes = 1 << 30
-	DefaultSync     = time.Second
-	// DefaultSegmentBytes is the segment size when MaxBytes allows 16 of
-	// them; less MaxBytes gets smaller segments, down to 1 MiB. Larger
-	// segment files cost the kernel less per byte written (the page cache
-	// uses larger folios): 64 MiB took 0.34 ms of CPU per MiB to create,
-	// fill and delete, 8 MiB 1.0 ms, 1 MiB 1.5 ms (Linux 6.18, ext4).
-	DefaultSegmentBytes = 64 << 20
-)
-
-const (
-	minSegment = 64 << 10
-	maxSegment = 1 << 30 // offsets are 32 bits in an ID
-)
-
-// Options configures a Spool. The zero value of each field is its default.
-type Options struct {
-	// Dir is the spool's directory, created with mode 0700 if missing. An
-	// existing directory must not be accessible to other users (group or
-	// other permission bits), since the spool holds log content.
-	Dir string
-	// MaxBytes bounds the disk the segment files take, counted as whole
-	// segments since each is preallocated. Default DefaultMaxBytes (1 GiB);
-	// at least twice SegmentBytes.
-	MaxBytes int64
-	// SegmentBytes is the size of one segment file: the unit in which disk
-	// is allocated and reclaimed. Default: MaxBytes/16, between 1 MiB and
-	// DefaultSegmentBytes (64 MiB). The largest record is a segment less
-	// 88 bytes.
-	SegmentBytes int64
-	// Sync is how often what was appended is written to disk (msync).
-	// Records are in the page cache, which survives the process dying, as
-	// soon as Append returns; Sync bounds what a power loss or kernel crash
-	// can take. Default DefaultSync (1 s); negative: never, the kernel
-	// writes dirty pages back on its own schedule (vm.dirty_expire_centisecs,
-	// 30 s by default).
-	Sync time.Duration
-	// Logger receives the spool's warnings (damaged data found when
-	// opening, failed syncs). Default slog.Default().
-	Logger *slog.Logger
-}
-
-func (o Options) normalize() (Options, error) {
-	if o.Dir == "" {
-		return o, errors.New("spool: Options.Dir is empty: name a directory for the spool")
-	}
-	if o.MaxBytes < 0 || o.SegmentBytes < 0 {
-		return o, errors.New("spool: MaxBytes and SegmentBytes must not be negative")
-	}
-	if o.MaxBytes == 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
-	if o.SegmentBytes == 0 {
-		o.SegmentBytes = min(DefaultSegmentBytes, max(1<<20, o.MaxBytes/16))
-	}
-	o.SegmentBytes = (o.SegmentBytes + pageSize - 1) &^ (pageSize - 1)
-	if o.SegmentBytes < minSegment || o.SegmentBytes > maxSegment {
-		return o, fmt.Errorf("spool: SegmentBytes %d is outside [%d, %d]", o.SegmentBytes, minSegment, maxSegment)
-	}
-	if o.MaxBytes < 2*o.SegmentBytes {
-		return o, fmt.Errorf("spool: MaxBytes %d must be at least twice SegmentBytes (%d): one segment is appended to while the next is prepared", o.MaxBytes, o.SegmentBytes)
-	}
-	if o.Sync == 0 {
-		o.Sync = DefaultSync
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	return o, nil
-}
 
 // ID names a record in a Spool. IDs grow in the order records were
 // appended; the zero ID names none.
@@ -245,78 +164,6 @@ func Open(opts Options) (*Spool, error) {
 	return s, nil
 }
 
-// checkDir creates dir (0700) or checks that it is private.
-func checkDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("spool: create directory: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("spool: %s is not a directory", dir)
-	}
-	perm := fi.Mode().Perm()
-	if perm&0o077 == 0 {
-		return nil
-	}
-	// A directory made for the spool with the usual mode (0755) is
-	// tightened; one that holds anything else, or is someone else's, is
-	// not the spool's to change.
-	if ownedByMe(fi) && onlySpoolFiles(dir) {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("spool: make directory private: %w", err)
-		}
-		return nil
-	}
-	return fmt.Errorf("spool: directory %s has mode %#o, open to other users, and holds other files or belongs to another user: the spool holds log content; use a directory of its own with mode 0700 (chmod 700 %s)", dir, perm, dir)
-}
-
-// onlySpoolFiles reports whether dir holds nothing but what a Spool
-// writes.
-func onlySpoolFiles(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		name := e.Name()
-		name = strings.TrimSuffix(strings.TrimSuffix(name, ".tmp"), ".unreadable")
-		if _, ok := parseSegName(name); !ok && name != lockName {
-			return false
-		}
-	}
-	return true
-}
-
-const lockName = "LOCK"
-
-// lockDirectory takes the directory's lock and writes this process's id
-// into the lock file, for the error a second opener gets.
-func lockDirectory(dir string) (*os.File, error) {
-	path := filepath.Join(dir, lockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("spool: open lock file: %w", err)
-	}
-	held, err := lockDir(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("spool: lock %s: %w", path, err)
-	}
-	if !held {
-		owner, _ := os.ReadFile(path)
-		f.Close()
-		return nil, fmt.Errorf("%w: %s is held by process %s (a spool directory serves one producer at a time: give each its own)",
-			ErrLocked, dir, string(bytes.TrimSpace(owner)))
-	}
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return f, nil
-}
-
 // Space returns a channel that is closed when disk space is next
 // reclaimed, or the Spool closed. After ErrFull, call Space, then Append
 // again (space may have been reclaimed in between), and wait for the
@@ -372,56 +219,6 @@ func (s *Spool) releaseAll(reclaim bool) error {
 		errs = append(errs, seg.release(remove))
 	}
 	return errors.Join(errs...)
-}
-
-// lookup returns the mapped segment seq, or nil.
-func (s *Spool) lookup(seq uint64) *segment {
-	segs := *s.tab.Load()
-	i, ok := slices.BinarySearchFunc(segs, seq, func(seg *segment, seq uint64) int { return cmpSeq(seg.seq, seq) })
-	if !ok {
-		return nil
-	}
-	return segs[i]
-}
-
-// atOrAfter returns the first mapped segment from seq on, or nil.
-func (s *Spool) atOrAfter(seq uint64) *segment {
-	segs := *s.tab.Load()
-	i, _ := slices.BinarySearchFunc(segs, seq, func(seg *segment, seq uint64) int { return cmpSeq(seg.seq, seq) })
-	if i == len(segs) {
-		return nil
-	}
-	return segs[i]
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// addSegment adds seg to the table, whose segments are in order.
-func (s *Spool) addSegment(seg *segment) {
-	s.tabMu.Lock()
-	defer s.tabMu.Unlock()
-	old := *s.tab.Load()
-	segs := make([]*segment, 0, len(old)+1)
-	segs = append(segs, old...)
-	segs = append(segs, seg)
-	slices.SortFunc(segs, func(a, b *segment) int { return cmpSeq(a.seq, b.seq) })
-	s.tab.Store(&segs)
-}
-
-// removeSegments takes segments out of the table.
-func (s *Spool) removeSegments(gone []*segment) {
-	s.tabMu.Lock()
-	defer s.tabMu.Unlock()
-	segs := slices.DeleteFunc(slices.Clone(*s.tab.Load()), func(seg *segment) bool { return slices.Contains(gone, seg) })
-	s.tab.Store(&segs)
 }
 
 func (s *Spool) kickBackground() {
