@@ -5,12 +5,16 @@
 // (environment, RRSA/OIDC, CLI profile, ECS RAM role):
 //
 //	creds, err := auth.Default()
-//	if err != nil { ... }
+//	if err != nil { log.Fatal(err) }
 //	ep, err := endpoint.FromSLS("my-project", "cn-hangzhou.log.aliyuncs.com")
-//	if err != nil { ... }
+//	if err != nil { log.Fatal(err) }
 //	p, err := producer.New(producer.Config{Project: "my-project", Endpoint: ep, Credentials: creds})
-//	if err != nil { ... }
-//	defer p.Close(context.Background()) // delivers what is buffered
+//	if err != nil { log.Fatal(err) }
+//	defer func() { // deliver what is buffered, within the shutdown's grace period
+//		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//		defer cancel()
+//		p.Close(ctx)
+//	}()
 //
 //	logger := slog.New(slogsls.New(p, "app-logs", nil))
 //	logger.Info("order placed", "order_id", 1234, "amount", 99.5)
@@ -33,9 +37,12 @@
 //     that ships to SLS.
 //   - [github.com/slskafka/slskafka/producer/zapsls]: a zapcore.Core that
 //     ships to SLS.
+//   - github.com/slskafka/slskafka/producer/otelsls (a module of its own): an
+//     OpenTelemetry Logs SDK exporter, for the OpenTelemetry log bridges.
 //   - [github.com/slskafka/slskafka/slstest]: an in-process SLS Kafka
 //     endpoint emulator for tests; cmd/sls-emulator runs it as a process.
 //
 // Runnable templates live in examples/: quickstart, slog, zap, sts, otel,
-// http. Each runs against the embedded emulator when SLS_PROJECT is unset.
+// http, otellog. Each runs against the embedded emulator when SLS_PROJECT is
+// unset.
 package slskafka

@@ -36,10 +36,16 @@ const defaultHint = "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KE
 //  6. the URL in ALIBABA_CLOUD_CREDENTIALS_URI.
 //
 // Default fetches a credential before it returns, so a missing or broken
-// configuration fails at start-up with an error that says what to set. Off
-// Alibaba Cloud that first fetch can take a few seconds when the chain gets
-// as far as the ECS metadata service; set ALIBABA_CLOUD_ECS_METADATA_DISABLED
-// to true there.
+// configuration fails at start-up with an error that says what to set.
+//
+// The ECS metadata service (source 5) is asked over plaintext HTTP at
+// http://100.100.100.200, through the proxy in HTTP_PROXY if one is set.
+// Where there is no such service (off Alibaba Cloud: a laptop, CI, another
+// cloud), a chain that gets that far makes requests that take seconds to
+// fail and go to whatever answers that address or the proxy: set
+// ALIBABA_CLOUD_ECS_METADATA_DISABLED=true there. On ECS behind a proxy, set
+// NO_PROXY=100.100.100.200 so that the role's credential is fetched directly
+// rather than through the proxy.
 //
 // The Provider caches as [FromCredentialsGo] describes: credentials-go does
 // not report expiry, so the credential is re-read from the chain every

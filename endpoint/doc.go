@@ -31,5 +31,11 @@
 //
 // [ValidateProject], [ValidateRegion] and [ValidateLogstore] check names
 // before they reach the network, and their errors name the rule that was
-// broken.
+// broken; a name they suggest instead is always valid.
+//
+// A well-formed region id that is not one of the SLS regions this package
+// knows is accepted, so that a region opened after this release works; but
+// it is most often a typo ("cn-hangzou"), which would only show when the
+// host fails to resolve. [Endpoint.Warning] says so and names the closest
+// known region; producer.ConfigFromEnv logs it.
 package endpoint

@@ -178,6 +178,9 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 		if checkRegion(host) == "" {
 			return Endpoint{}, fmt.Errorf("endpoint: %q is a region id, not an SLS endpoint: call endpoint.For(project, %q, endpoint.Public) or pass %s%s", shown, host, host, domain)
 		}
+		if near := nearDomain(host); near != "" {
+			return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): did you mean %s?", shown, domain, domain, near)
+		}
 		return Endpoint{}, fmt.Errorf("endpoint: %q is not an SLS endpoint (<region>%s or <region>-intranet%s): fix the endpoint, or call endpoint.Parse for a literal host:port such as an emulator or a private link", shown, domain, domain)
 	}
 
@@ -197,6 +200,9 @@ func FromSLS(project, slsEndpoint string) (Endpoint, error) {
 		region, n = r, Intranet
 	}
 	if r, ok := strings.CutSuffix(region, "-share"); ok {
+		if checkRegion(r) != "" {
+			return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is a cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use <region>%s (public) or <region>-intranet%s (VPC), or call endpoint.Parse for a literal host:port", shown, domain, domain)
+		}
 		return Endpoint{}, fmt.Errorf("endpoint: SLS endpoint %q is the cross-region (-share) endpoint, and SLS serves Kafka only on the public and intranet endpoints: use %s%s (public) or %s-intranet%s (VPC), or call endpoint.Parse for a literal host:port", shown, r, domain, r, domain)
 	}
 	if rule := checkRegion(region); rule != "" {
@@ -225,8 +231,16 @@ func Parse(hostport string) (Endpoint, error) {
 	}
 	h, p, err := net.SplitHostPort(s)
 	if err != nil {
-		if strings.HasSuffix(strings.ToLower(strings.TrimRight(s, "/.")), domain) {
-			return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; for an SLS endpoint call endpoint.FromSLS, which adds the project and the Kafka port", shown, err)
+		host := strings.ToLower(strings.TrimRight(s, "/."))
+		if !strings.Contains(host, ":") {
+			// net's "missing port in address" does not say what to do.
+			switch {
+			case strings.HasSuffix(host, domain):
+				return Endpoint{}, fmt.Errorf("endpoint: address %q has no port: for an SLS endpoint call endpoint.FromSLS, which adds the project and the Kafka port", shown)
+			case nearDomain(host) != "":
+				return Endpoint{}, fmt.Errorf("endpoint: address %q has no port, and its domain is not SLS's: did you mean %s? For an SLS endpoint call endpoint.FromSLS, which adds the project and the Kafka port", shown, nearDomain(host))
+			}
+			return Endpoint{}, fmt.Errorf("endpoint: address %q has no port: write host:port, such as 127.0.0.1:9093 or [::1]:9093", shown)
 		}
 		return Endpoint{}, fmt.Errorf("endpoint: address %q: %w; write host:port, such as 127.0.0.1:9093 or [::1]:9093", shown, err)
 	}
@@ -258,4 +272,43 @@ func withoutUserInfo(s string) string {
 		prefix = scheme + "://"
 	}
 	return prefix + "[user info not shown]" + s[at:]
+}
+
+// Warning returns a warning about e for its user, or "" when there is
+// none. An endpoint in a region that is not an SLS region this package knows
+// of ("cn-hangzou"), or on a host whose domain is close to SLS's but not it
+// ("log.aliyuncs.con"), is most likely mistyped, and would otherwise show
+// only when its name fails to resolve. The warning names the closest known
+// region or the SLS domain. It is not an error: For, FromSLS and Parse
+// accept such endpoints, so that a region opened after this release works.
+// Log it where the user will see it; producer.ConfigFromEnv does so.
+func (e Endpoint) Warning() string {
+	host := strings.TrimSuffix(strings.ToLower(e.Host), ".")
+	rest, ok := strings.CutSuffix(host, domain)
+	if !ok {
+		if near := nearDomain(host); near != "" {
+			return fmt.Sprintf("endpoint: host %q is not an SLS endpoint: did you mean %s?", e.Host, near)
+		}
+		return ""
+	}
+	region := rest[strings.LastIndexByte(rest, '.')+1:] // after the project, if any
+	region = strings.TrimSuffix(region, intranetSuffix)
+	if checkRegion(region) != "" {
+		return "" // no region id at all: For and FromSLS refuse such hosts
+	}
+	return regionWarning(region)
+}
+
+// nearDomain returns host with its domain replaced by SLS's when the domain
+// is a typo of it ("log.aliyuncs.con", "log.aliyun.com"), or "".
+func nearDomain(host string) string {
+	labels := strings.Split(host, ".")
+	if strings.HasSuffix(host, domain) || len(labels) < 4 {
+		return ""
+	}
+	// The last three labels against "log.aliyuncs.com".
+	if distance(strings.Join(labels[len(labels)-3:], "."), domain[1:]) > 2 {
+		return ""
+	}
+	return strings.Join(labels[:len(labels)-3], ".") + domain
 }

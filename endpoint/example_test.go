@@ -63,3 +63,15 @@ func ExampleValidateLogstore() {
 	// <nil>
 	// endpoint: invalid logstore name "App-Log": logstore names are lower-case (use "app-log")
 }
+
+func ExampleEndpoint_Warning() {
+	// A mistyped region is a valid region id, so For accepts it ...
+	ep, err := endpoint.For("my-project", "cn-hangzou", endpoint.Public)
+	if err != nil {
+		panic(err)
+	}
+	// ... and Warning says what is most likely wrong.
+	fmt.Println(ep.Warning())
+	// Output:
+	// endpoint: region "cn-hangzou" is not an SLS region this SDK knows: did you mean "cn-hangzhou"? (a region opened after this release works as it is; then ignore this warning)
+}

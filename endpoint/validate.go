@@ -46,7 +46,9 @@ func ValidateRegion(id string) error {
 
 // checkName returns the first rule name breaks, or "" if it is valid. extra
 // holds the punctuation allowed besides lower-case letters and digits; what
-// is the subject of the rule sentences ("project names").
+// is the subject of the rule sentences ("project names"). Upper-case letters
+// are reported last, with the lower-case name to use, so that the name
+// suggested is always valid.
 func checkName(name string, minLen, maxLen int, extra, what string) string {
 	allowed := "lower-case letters, digits and hyphens"
 	if strings.Contains(extra, "_") {
@@ -58,25 +60,44 @@ func checkName(name string, minLen, maxLen int, extra, what string) string {
 	case len(name) < minLen || len(name) > maxLen:
 		return fmt.Sprintf("%s are %d to %d characters long, this one has %d", what, minLen, maxLen, len(name))
 	}
+	upper := false
 	for i, r := range name {
 		switch {
 		case isLowerAlnum(r), strings.ContainsRune(extra, r):
-			continue
 		case r >= 'A' && r <= 'Z':
-			return fmt.Sprintf("%s are lower-case (use %q)", what, strings.ToLower(name))
+			upper = true
 		default:
 			return fmt.Sprintf("%s contain only %s, found %q at byte %d", what, allowed, r, i)
 		}
 	}
-	if !isLowerAlnum(rune(name[0])) || !isLowerAlnum(rune(name[len(name)-1])) {
+	lower := strings.ToLower(name) // ASCII only by now: same length
+	if !isLowerAlnum(rune(lower[0])) || !isLowerAlnum(rune(lower[len(lower)-1])) {
 		return fmt.Sprintf("%s start and end with a lower-case letter or digit", what)
+	}
+	if upper {
+		return fmt.Sprintf("%s are lower-case (use %q)", what, lower)
 	}
 	return ""
 }
 
-// checkRegion returns the first rule id breaks, or "" if it is valid.
+// checkRegion returns the first rule id breaks, or "" if it is valid. Like
+// checkName, it suggests only ids that are valid; for the name of a known
+// region ("China (Hangzhou)"), that region's id.
 func checkRegion(id string) string {
-	const example = "such as cn-hangzhou, ap-southeast-1 or cn-shanghai-finance-1"
+	rule := regionRule(id)
+	if rule != "" {
+		if known, ok := regionNamed(id); ok {
+			return fmt.Sprintf("use the id of that region, %q", known)
+		}
+	}
+	return rule
+}
+
+// regionExample ends the rules that suggest no id of their own.
+const regionExample = "such as cn-hangzhou, ap-southeast-1 or cn-shanghai-finance-1"
+
+func regionRule(id string) string {
+	const example = regionExample
 	switch {
 	case id == "":
 		return "the region id is empty: pass the region of the project, " + example
@@ -84,10 +105,18 @@ func checkRegion(id string) string {
 		return fmt.Sprintf("region ids are at most 63 characters long, this one has %d", len(id))
 	case strings.Contains(id, "."):
 		return "a region id has no dots: pass only the region, " + example + ", or call endpoint.FromSLS with the SLS endpoint"
-	case strings.ToLower(id) != id:
-		return fmt.Sprintf("region ids are lower-case (use %q)", strings.ToLower(id))
-	case strings.HasSuffix(id, intranetSuffix):
-		return fmt.Sprintf("the %q suffix selects the network, not the region: pass %q and endpoint.Intranet", intranetSuffix, strings.TrimSuffix(id, intranetSuffix))
+	}
+	if lower := strings.ToLower(id); lower != id {
+		if rule := regionRule(lower); rule != "" {
+			return rule
+		}
+		return fmt.Sprintf("region ids are lower-case (use %q)", lower)
+	}
+	if r, ok := strings.CutSuffix(id, intranetSuffix); ok {
+		if regionRule(r) != "" {
+			return fmt.Sprintf("the %q suffix selects the network, not the region: pass the region id, %s, and endpoint.Intranet", intranetSuffix, example)
+		}
+		return fmt.Sprintf("the %q suffix selects the network, not the region: pass %q and endpoint.Intranet", intranetSuffix, r)
 	}
 	for i, r := range id {
 		if !isLowerAlnum(r) && r != '-' {

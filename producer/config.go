@@ -29,6 +29,10 @@ const (
 	// with an STS credential whose Expiration is unknown (the Alibaba
 	// Cloud default chain does not report it).
 	DefaultSTSConnectionAge = time.Minute
+	DefaultMaxInflight      = 5
+	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
+	// connection must live long enough to authenticate and deliver.
+	MinConnectionAge = 5 * time.Second
 )
 
 // Config configures a Producer. Project, Endpoint and Credentials are
@@ -72,15 +76,18 @@ type Config struct {
 	// Linger is how long a batch waits for more records before it is
 	// sent. Default 10 ms; at most 1 minute.
 	Linger time.Duration
-	// MaxBufferedBytes bounds the memory that holds the encoded records
-	// accepted but not yet acknowledged. Records are encoded one after
-	// another into chunks of MaxBufferedBytes/16 (at most 64 KiB), and a
-	// chunk counts in full until its last record is acknowledged or failed,
-	// so the bound holds even when one slow shard keeps a few records of
-	// every chunk alive; the chunks being filled count too (at most a
-	// quarter of the buffer). A record over half a chunk, or any record
-	// when MaxBufferedBytes is under 64 KiB, counts its own array. Stats
-	// and metrics report the encoded bytes. Default 64 MiB.
+	// MaxBufferedBytes bounds the memory the producer holds for records
+	// accepted and not yet acknowledged or failed: their encoded bytes,
+	// and what the producer and the Kafka client keep per record (about
+	// 300 bytes, which dominates for small records). Records are placed
+	// one after another into blocks (chunks of MaxBufferedBytes/16, at
+	// most 64 KiB, for the bytes; slabs for the rest), and a block counts
+	// in full until its last record is finished, so the bound holds even
+	// when one slow shard keeps a few records of every block alive; the
+	// blocks being filled count too (at most a quarter of the buffer).
+	// Compressed copies of the batches in flight come on top (franz-go
+	// holds at most a quarter of the buffer). Stats and metrics report the
+	// encoded bytes. Default 64 MiB.
 	MaxBufferedBytes int
 	// OnBufferFull says what Log does when the buffer is full: Block (the
 	// default) waits for space until its context is done; Drop returns
@@ -89,8 +96,10 @@ type Config struct {
 
 	// DeliveryTimeout is how long after Log accepted it a record may wait
 	// for its acknowledgement, retries included, before it fails with
-	// ErrDeliveryTimeout (up to a second later: deadlines are kept per
-	// second of acceptance). It is counted from acceptance, not from the
+	// ErrDeliveryTimeout, whose message names the last transport error
+	// (for example "connection refused"). Each record fails at its own
+	// deadline, at most about 200 ms late (deadlines are kept per window
+	// of acceptance). It is counted from acceptance, not from the
 	// record's Time, so old log lines are delivered like new ones.
 	// Default 2 minutes.
 	DeliveryTimeout time.Duration
@@ -110,11 +119,18 @@ type Config struct {
 	RotateBefore time.Duration
 	// MaxConnectionAge, if positive, also retires connections this long
 	// after they were dialed, for credentials that rotate without an
-	// expiry (a rewritten credentials file, for example). Default 0: no
-	// age limit, except that connections authenticated with an STS
-	// credential of unknown expiry (as auth.Default returns on ECS, ACK
-	// and Function Compute) live at most DefaultSTSConnectionAge.
+	// expiry (a rewritten credentials file, for example); at least
+	// MinConnectionAge. Default 0: no age limit, except that connections
+	// authenticated with an STS credential of unknown expiry (as
+	// auth.Default returns on ECS, ACK and Function Compute) live at most
+	// DefaultSTSConnectionAge.
 	MaxConnectionAge time.Duration
+	// MaxInflight is how many produce requests may be in flight per
+	// connection. More than one keeps a high-latency link busy, but a
+	// retried batch can then land after a later batch of the same shard
+	// (SLS orders logs by their time, __time__, not by arrival); 1 keeps
+	// each shard's order across retries. Default 5.
+	MaxInflight int
 
 	// OnError is called with every final delivery failure: records that
 	// will not be delivered. Failures of the same logstore and kind that
@@ -260,6 +276,12 @@ func (c Config) normalize() (Config, error) {
 	if c.Linger > time.Minute {
 		errs = append(errs, fmt.Errorf("Linger must be at most 1m, got %v", c.Linger))
 	}
+	if c.MaxConnectionAge > 0 && c.MaxConnectionAge < MinConnectionAge {
+		errs = append(errs, fmt.Errorf("MaxConnectionAge must be 0 (no limit) or at least %v, got %v: a connection must live long enough to authenticate and deliver", MinConnectionAge, c.MaxConnectionAge))
+	}
+	if c.MaxInflight < 0 {
+		errs = append(errs, fmt.Errorf("MaxInflight must not be negative, got %d", c.MaxInflight))
+	}
 	if c.MaxRecordBytes < 0 || c.MaxBufferedBytes < 0 {
 		errs = append(errs, errors.New("MaxRecordBytes and MaxBufferedBytes must not be negative"))
 	}
@@ -287,6 +309,9 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.RotateBefore == 0 {
 		c.RotateBefore = DefaultRotateBefore
+	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = DefaultMaxInflight
 	}
 	if c.ClientID == "" {
 		c.ClientID = "slskafka"

@@ -4,14 +4,28 @@
 // A Producer batches records per shard, compresses them, and delivers them
 // at least once over one shared franz-go client:
 //
-//	p, err := producer.New(producer.Config{
-//		Project:     "my-project",
-//		Endpoint:    ep, // endpoint.For("my-project", "cn-hangzhou", endpoint.Public)
-//		Credentials: creds, // auth.Default()
-//	})
-//	if err != nil { ... }
-//	defer p.Close(context.Background())
-//	p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{"msg", "hello"}}})
+//	ep, err := endpoint.For("my-project", "cn-hangzhou", endpoint.Public)
+//	if err != nil {
+//		return err
+//	}
+//	creds, err := auth.Default() // the Alibaba Cloud credential chain
+//	if err != nil {
+//		return err
+//	}
+//	p, err := producer.New(producer.Config{Project: "my-project", Endpoint: ep, Credentials: creds})
+//	if err != nil {
+//		return err
+//	}
+//	defer func() {
+//		// Deliver what is buffered within what the shutdown allows.
+//		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//		defer cancel()
+//		p.Close(ctx)
+//	}()
+//	err = p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "hello"}}})
+//
+// [ConfigFromEnv] builds the same Config from SLS_PROJECT, SLS_ENDPOINT (or
+// SLS_REGION) and the ALIBABA_CLOUD_* variables.
 //
 // Each record becomes one flat JSON object. By default it is sent to the
 // topic "<logstore>.json", so SLS stores every key as its own field
@@ -23,15 +37,24 @@
 // Log returns as soon as the record is encoded and queued; it fails only if
 // the record is not accepted. One goroutine per Producer hands queued records
 // to franz-go in the order they were accepted, so a logging goroutine waits
-// neither for franz-go's partitioning nor for other loggers on its lock. Delivery failures are reported, with their
-// count, to Config.OnError and counted in Stats. LogSync waits for the
-// acknowledgement. Flush waits for everything buffered; Close flushes
-// (bounded by its context) and then closes.
+// neither for franz-go's partitioning nor for other loggers on its lock.
+// Delivery failures are reported to Config.OnError as a [Failure] (the
+// error, the logstore, and in Records how many records failed together) and
+// counted in Stats. A record that was sent and never acknowledged may be
+// stored: it is reported as Unconfirmed, apart from records known not to be
+// stored (Stats.Unconfirmed, Stats.Failed). LogSync waits for the
+// acknowledgement. Flush waits for everything accepted before it; Close
+// flushes, bounded by its context, and then closes: give it a deadline that
+// fits the process's shutdown (a context without one waits until every
+// record is delivered or failed, which DeliveryTimeout bounds).
 //
-// Errors SLS documents as transient (NetworkException, KafkaStorageException)
-// are retried after RetryBackoff (1 s) until DeliveryTimeout. A refused
-// AccessKey (ErrAuth) or a missing logstore (ErrLogstoreNotFound) fails fast.
-// Every error wraps one of the sentinel errors; match with errors.Is.
+// MaxBufferedBytes bounds the memory records hold, bookkeeping included.
+// Each record has its own deadline, DeliveryTimeout after Log, and fails
+// with the last cause seen. Errors SLS documents as transient
+// (NetworkException, KafkaStorageException) are retried after RetryBackoff
+// (1 s) until then. A refused AccessKey (ErrAuth) or a missing logstore
+// (ErrLogstoreNotFound) fails fast. Every error wraps one of the sentinel
+// errors; match with errors.Is.
 //
 // # Credentials
 //

@@ -26,9 +26,6 @@ const (
 	EnvRegion = "SLS_REGION"
 	// EnvNetwork is "public" (default) or "intranet", used with SLS_REGION.
 	EnvNetwork = "SLS_NETWORK"
-	// EnvLogstore names the logstore the examples write to. ConfigFromEnv
-	// does not read it: a producer serves every logstore of its project.
-	EnvLogstore = "SLS_LOGSTORE"
 	// EnvCAFile optionally names a PEM bundle that replaces the system
 	// CA bundle.
 	EnvCAFile = "SLS_CA_FILE"
@@ -38,6 +35,18 @@ const (
 // named by the environment (see the Env constants); callers may adjust the
 // other fields before New. The error lists every variable that is missing
 // or invalid.
+//
+// The project and endpoint are checked first, and the credential chain
+// (auth.Default) is consulted only when both are valid: off Alibaba Cloud,
+// with nothing else configured, its last source sends plaintext HTTP
+// requests to the ECS metadata address 100.100.100.200, through HTTP_PROXY
+// if one is set. Set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true where there is
+// no ECS metadata service, and NO_PROXY=100.100.100.200 where a proxy is set
+// on ECS.
+//
+// An endpoint in a region this SDK does not know, such as a mistyped
+// SLS_REGION=cn-hangzou, is accepted (new regions open); New logs a warning
+// naming the closest known region (see endpoint.Endpoint.Warning).
 func ConfigFromEnv() (Config, error) {
 	return configFromEnv(os.Getenv, auth.Default)
 }
@@ -75,15 +84,14 @@ func configFromEnv(getenv func(string) string, creds func() (auth.Provider, erro
 	default:
 		errs = append(errs, fmt.Errorf("neither %s nor %s is set: set %s=cn-hangzhou.log.aliyuncs.com (your project's region) or %s=cn-hangzhou", EnvEndpoint, EnvRegion, EnvEndpoint, EnvRegion))
 	}
-
-	p, err := creds()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	cfg.Credentials = p
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("producer: config from environment: %w", errors.Join(errs...))
 	}
+	p, err := creds()
+	if err != nil {
+		return cfg, err // auth's, which says what to set
+	}
+	cfg.Credentials = p
 	return cfg, nil
 }
 

@@ -6,17 +6,19 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Sentinel errors. Every error the producer returns or reports wraps at
-// most one of them; match with errors.Is.
+// Sentinel errors. Every error the producer returns or reports about a
+// record, a Ping or a Close wraps exactly one of them; match with errors.Is.
 var (
-	// ErrAuth: SLS refused the credential (SASL failure), the AccessKey
-	// lacks write permission on the project or logstore
-	// (TopicAuthorizationFailed), or no credential could be obtained.
+	// ErrAuth: SLS refused the credential, the AccessKey lacks permission
+	// on the project or logstore (TopicAuthorizationFailed), or no
+	// credential could be obtained.
 	ErrAuth = errors.New("authentication failed")
 	// ErrLogstoreNotFound: the logstore (Kafka topic) does not exist in
 	// the project, or the endpoint is in another region than the project.
@@ -26,27 +28,52 @@ var (
 	ErrRecordTooLarge = errors.New("record too large")
 	// ErrBufferFull: the buffer is full and the policy is Drop.
 	ErrBufferFull = errors.New("buffer full")
-	// ErrClosed: the producer is closed, or was closed before the record
-	// could be delivered.
+	// ErrClosed: the producer is closed, or Close gave up on the record.
 	ErrClosed = errors.New("producer closed")
 	// ErrDeliveryTimeout: the record was not acknowledged within
-	// DeliveryTimeout; the error also wraps the last failure seen.
+	// DeliveryTimeout; the error also says the last transport error, such
+	// as "connection refused" when the endpoint is unreachable.
 	ErrDeliveryTimeout = errors.New("delivery timed out")
 	// ErrTLS: the server's certificate could not be verified, or the TLS
 	// handshake failed.
 	ErrTLS = errors.New("TLS handshake failed")
+	// ErrUnreachable: the endpoint could not be reached: its host name
+	// does not resolve, the connection is refused or times out. Ping
+	// returns it; a record that times out while the endpoint is
+	// unreachable fails with ErrDeliveryTimeout, whose message says so.
+	ErrUnreachable = errors.New("endpoint unreachable")
+	// ErrRejected: SLS refused the records for a reason the other
+	// sentinels do not name (for example CORRUPT_MESSAGE); the error wraps
+	// SLS's.
+	ErrRejected = errors.New("rejected by SLS")
 )
 
-// Error is an error about one logstore. It wraps a sentinel (Kind) and the
-// underlying cause, both reachable with errors.Is and errors.As.
+// kinds lists the sentinels, for counting by kind.
+var kinds = [...]error{ErrAuth, ErrLogstoreNotFound, ErrRecordTooLarge, ErrBufferFull, ErrClosed, ErrDeliveryTimeout, ErrTLS, ErrUnreachable, ErrRejected}
+
+func kindIndex(kind error) int {
+	for i, k := range kinds {
+		if k == kind {
+			return i
+		}
+	}
+	return len(kinds) - 1
+}
+
+// Error is an error about records for one logstore. It wraps a sentinel
+// (Kind) and the underlying cause, both reachable with errors.Is and
+// errors.As.
 type Error struct {
-	// Kind is one of the sentinel errors, or nil for other failures.
+	// Kind is one of the sentinel errors.
 	Kind error
 	// Project and Logstore say where the record was going.
 	Project, Logstore string
 	// Err is the underlying cause: a Kafka error from SLS, a credential
 	// source error, a network error.
 	Err error
+	// Unconfirmed is set on a delivery failure of a record that was sent
+	// and never acknowledged: SLS may have stored it.
+	Unconfirmed bool
 }
 
 // Error describes what failed and what to check.
@@ -55,7 +82,7 @@ func (e *Error) Error() string {
 	var msg string
 	switch e.Kind {
 	case ErrAuth:
-		msg = fmt.Sprintf("authentication failed for %s: check the AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, or the STS token) and that it may write (log:PostLogStoreLogs) to the project and logstore", where)
+		msg = fmt.Sprintf("authentication failed for %s: check the AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, or the STS token) and that its RAM policy allows log:GetProject on the project and log:GetLogStore, log:ListShards and log:PostLogStoreLogs on the logstore", where)
 	case ErrLogstoreNotFound:
 		msg = fmt.Sprintf("%s not found: create the logstore, or check that the endpoint's region is the project's region", where)
 	case ErrRecordTooLarge:
@@ -68,8 +95,13 @@ func (e *Error) Error() string {
 		msg = fmt.Sprintf("delivery to %s timed out: check connectivity to the endpoint, or raise DeliveryTimeout", where)
 	case ErrTLS:
 		msg = fmt.Sprintf("TLS to the endpoint failed for %s: check the endpoint host and the CA bundle (SSL_CERT_FILE, CAFile)", where)
+	case ErrUnreachable:
+		msg = fmt.Sprintf("endpoint unreachable for %s: check the endpoint host (SLS_ENDPOINT or the region), DNS, and that this network may reach it (the intranet endpoint, port 10011, works only inside Alibaba Cloud; the public one uses port 10012)", where)
 	default:
-		msg = fmt.Sprintf("request to SLS for %s failed", where)
+		msg = fmt.Sprintf("SLS rejected the records for %s", where)
+	}
+	if e.Unconfirmed {
+		msg += " (sent but not acknowledged: SLS may have stored it)"
 	}
 	if e.Err != nil {
 		return "producer: " + msg + ": " + e.Err.Error()
@@ -97,20 +129,23 @@ type Failure struct {
 	Records int
 	// Err is an *Error; errors.Is(Err, ErrAuth) and the like tell the kind.
 	Err error
+	// Unconfirmed says the records were sent and never acknowledged: SLS
+	// may have stored them (Stats.Unconfirmed), unlike records known not
+	// to be stored (Stats.Failed).
+	Unconfirmed bool
 }
 
 // errCredential marks an error from the credential provider.
 type errCredential struct{ err error }
 
-func (e *errCredential) Error() string { return "producer: get credential: " + e.err.Error() }
+func (e *errCredential) Error() string { return "get credential: " + e.err.Error() }
 func (e *errCredential) Unwrap() error { return e.err }
 
-// classify maps an error from franz-go (or our own plumbing) to a sentinel.
+// classify maps an error from franz-go, the network or our own plumbing to
+// a sentinel.
 func classify(err error) error {
 	var credErr *errCredential
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
+	var closeErr *closeError
 	switch {
 	case err == nil:
 		return nil
@@ -121,16 +156,44 @@ func classify(err error) error {
 		errors.Is(err, kerr.IllegalSaslState),
 		errors.Is(err, kerr.UnsupportedSaslMechanism):
 		return ErrAuth
-	case errors.Is(err, kerr.UnknownTopicOrPartition):
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, ErrLogstoreNotFound):
 		return ErrLogstoreNotFound
 	case errors.Is(err, ErrRecordTooLarge), errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
 		return ErrRecordTooLarge
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+	case isTLSError(err):
 		return ErrTLS
-	case errors.Is(err, ErrClosed), errors.Is(err, kgo.ErrClientClosed):
+	case errors.Is(err, ErrClosed), errors.Is(err, kgo.ErrClientClosed), errors.As(err, &closeErr):
 		return ErrClosed
-	case errors.Is(err, kgo.ErrRecordTimeout), errors.Is(err, kgo.ErrRecordRetries), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrDeliveryTimeout), errors.Is(err, kgo.ErrRecordTimeout), errors.Is(err, kgo.ErrRecordRetries), errors.Is(err, context.DeadlineExceeded):
 		return ErrDeliveryTimeout
+	case isUnreachable(err):
+		return ErrUnreachable
 	}
-	return nil
+	return ErrRejected
+}
+
+func isTLSError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var header tls.RecordHeaderError
+	var alert tls.AlertError
+	return errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) ||
+		errors.As(err, &invalid) || errors.As(err, &header) || errors.As(err, &alert)
+}
+
+// isUnreachable reports whether err says the endpoint cannot be reached: a
+// name that does not resolve, a refused or timed-out connection, no route.
+func isUnreachable(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.ETIMEDOUT) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
 }

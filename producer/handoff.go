@@ -3,8 +3,8 @@ package producer
 import (
 	"context"
 	"sync"
-
-	"github.com/twmb/franz-go/pkg/kgo"
+	"sync/atomic"
+	"time"
 )
 
 // Log does not call kgo.Client.Produce itself: it queues the encoded record
@@ -16,35 +16,51 @@ import (
 // goroutine takes everything queued in one step and is woken only when it
 // had nothing to do. Records reach franz-go in the order Log accepted them.
 //
-// The queue needs no bound of its own: records in it are already counted
-// against MaxBufferedBytes.
+// franz-go holds at most a quarter of MaxBufferedBytes (kafka.go); when it
+// is full, run blocks in Produce with the record's deadline context and the
+// rest wait here. So during an outage most records wait in this queue,
+// where each fails at its own deadline and is known never to have been
+// sent. Records whose partition franz-go failed before their own deadline
+// come back through requeue, ahead of the queue.
+//
+// The queue needs no bound of its own: records in it are already charged
+// to the budget.
 type handoff struct {
 	mu      sync.Mutex
 	queue   []*pending
+	requeue []*pending    // handed back by the promise; go first
 	spare   []*pending    // the previous queue's array, for reuse
 	idle    bool          // run is waiting for wake
-	stopped bool          // run returns, leaving what is queued
+	stopped bool          // run fails what is queued and returns
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
-	settled chan struct{} // closed by settle once what stop left is failed
-	once    sync.Once
+	handed  chan struct{} // closed when run has handed records over; nil: nobody waits
+	// inFranz counts the records handed to franz-go whose promise has
+	// not run.
+	inFranz atomic.Int64
 }
 
 // spareCap is the queue capacity kept however little of it is used.
 const spareCap = 4096
 
 func newHandoff() *handoff {
-	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{}), settled: make(chan struct{})}
+	return &handoff{wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // push queues pd. It reports false, and queues nothing, after stop.
-func (h *handoff) push(pd *pending) bool {
+func (h *handoff) push(pd *pending) bool { return h.add(&h.queue, pd) }
+
+// pushFront queues pd ahead of the records never handed over, for a record
+// whose partition franz-go failed before its deadline.
+func (h *handoff) pushFront(pd *pending) bool { return h.add(&h.requeue, pd) }
+
+func (h *handoff) add(q *[]*pending, pd *pending) bool {
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
 		return false
 	}
-	h.queue = append(h.queue, pd)
+	*q = append(*q, pd)
 	wake := h.idle
 	h.idle = false
 	h.mu.Unlock()
@@ -54,60 +70,78 @@ func (h *handoff) push(pd *pending) bool {
 	return true
 }
 
-// run hands queued records to franz-go until stop.
-func (p *Producer) run() {
-	h := p.handoff
-	defer close(h.done)
-	var batch []*pending
-	for {
-		h.mu.Lock()
-		if batch != nil && (cap(batch) <= spareCap || len(batch) > cap(batch)/4) {
-			clear(batch) // drop the references: delivered records can be freed
-			h.spare = batch[:0]
-		} // else let a burst's big array go
-		for len(h.queue) == 0 && !h.stopped {
-			h.idle = true
-			h.mu.Unlock()
-			<-h.wake
-			h.mu.Lock()
-		}
-		if h.stopped {
-			h.mu.Unlock()
-			return
-		}
-		batch, h.queue, h.spare = h.queue, h.spare, nil
+// take returns what is queued and what was handed back (requeued), and
+// whether stop was called (then with what is left, for Close to fail). If
+// block, it waits until there is something to return.
+func (h *handoff) take(prev []*pending, block bool) (queued, requeued []*pending, stopped bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if prev != nil && (cap(prev) <= spareCap || len(prev) > cap(prev)/4) {
+		clear(prev) // drop the references: finished records' slabs are reused
+		h.spare = prev[:0]
+	} // else let a burst's big array go
+	for block && len(h.queue) == 0 && len(h.requeue) == 0 && !h.stopped {
+		h.idle = true
 		h.mu.Unlock()
-		for _, pd := range batch {
-			if pd.ls == nil { // Flush's marker
-				close(pd.done)
-				continue
-			}
-			p.cl.Produce(context.Background(), &pd.rec, p.promised)
-		}
+		<-h.wake
+		h.mu.Lock()
 	}
+	queued, h.queue, h.spare = h.queue, h.spare, nil
+	requeued, h.requeue = h.requeue, nil
+	return queued, requeued, h.stopped
 }
 
-// flush waits until everything queued before the call is in franz-go's
-// hands, or failed by Close, or ctx is done.
-func (h *handoff) flush(ctx context.Context) error {
-	mark := &pending{done: make(chan error)}
-	var marked <-chan error = mark.done
-	var settled <-chan struct{}
-	if !h.push(mark) { // stopped: Close is failing what was queued
-		marked, settled = nil, h.settled
+// wait returns once a record is queued, stop is called, up or deadline is
+// closed, or tick fires (then it reports true).
+func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (ticked bool) {
+	h.mu.Lock()
+	if len(h.queue) > 0 || len(h.requeue) > 0 || h.stopped {
+		h.mu.Unlock()
+		return false
 	}
+	h.idle = true
+	h.mu.Unlock()
 	select {
-	case <-marked:
-		return nil
-	case <-settled:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-h.wake:
+		return false
+	case <-up:
+	case <-deadline:
+	case <-tick:
+		ticked = true
 	}
+	h.mu.Lock()
+	wake := !h.idle // a push saw idle set and sends, or has sent, to wake
+	h.idle = false
+	h.mu.Unlock()
+	if wake {
+		<-h.wake
+	}
+	return ticked
 }
 
-// stop ends run and returns what was still queued, for Close to fail.
-func (h *handoff) stop() []*pending {
+// handedOver returns a channel closed the next time run hands records to
+// franz-go.
+func (h *handoff) handedOver() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.handed == nil {
+		h.handed = make(chan struct{})
+	}
+	return h.handed
+}
+
+func (h *handoff) signalHanded() {
+	h.mu.Lock()
+	if h.handed != nil {
+		close(h.handed)
+		h.handed = nil
+	}
+	h.mu.Unlock()
+}
+
+// stop makes run fail what is queued and return. Records pushed after it
+// are refused.
+func (h *handoff) stop() {
 	h.mu.Lock()
 	h.stopped = true
 	wake := h.idle
@@ -116,26 +150,83 @@ func (h *handoff) stop() []*pending {
 	if wake {
 		h.wake <- struct{}{}
 	}
-	<-h.done
-	h.mu.Lock()
-	left := h.queue
-	h.queue = nil
-	h.mu.Unlock()
-	return left
 }
 
-// failQueued fails records that Close found still queued, as franz-go fails
-// the ones it still buffers.
-func (p *Producer) failQueued(left []*pending) {
-	for _, pd := range left {
-		if pd.ls == nil { // Flush's marker
-			close(pd.done)
+// run hands queued records to franz-go until stop, then fails what is left.
+//
+// While the endpoint is down (the last connection attempt failed), run
+// holds records back: franz-go would keep them waiting for a metadata
+// update, which it retries on its own schedule, and fail them seconds after
+// their deadline. Held here, each fails at its own deadline, known never
+// sent. franz-go's metadata refreshes (forced every RetryBackoff meanwhile)
+// tell when the endpoint is back.
+func (p *Producer) run() {
+	h := p.handoff
+	defer close(h.done)
+	var queued, requeued, held []*pending
+	var probe *time.Ticker
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
+	for {
+		var stopped bool
+		queued, requeued, stopped = h.take(queued, len(held) == 0)
+		// Oldest first: records franz-go handed back were accepted before
+		// those held, which were accepted before those just queued.
+		if len(requeued) > 0 {
+			held = append(requeued, held...)
+		}
+		held = append(held, queued...)
+		if stopped {
+			for _, pd := range held {
+				p.failed(pd, errGaveUp)
+			}
+			return
+		}
+		if up := p.conn.upSignal(); up != nil { // down
+			held = p.expireHeld(held)
+			if len(held) == 0 {
+				continue
+			}
+			if probe == nil {
+				probe = time.NewTicker(p.cfg.RetryBackoff)
+			}
+			if h.wait(up, held[0].win.ctx.Done(), probe.C) {
+				p.cl.ForceMetadataRefresh() // is it back?
+			}
 			continue
 		}
-		p.promise(&pd.rec, kgo.ErrClientClosed)
+		if probe != nil {
+			probe.Stop()
+			probe = nil
+		}
+		// A record handed over now can only be in requests written
+		// after this sequence (see kconn.Ledger).
+		seq := p.ledger.WriteSeq()
+		for _, pd := range held {
+			pd.sent = seq
+			pd.rec.Partition = -1 // not partitioned yet
+			h.inFranz.Add(1)
+			// pd must not be touched after Produce: its promise may
+			// run, and its slab be reused, before Produce returns.
+			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
+		}
+		clear(held)
+		held = held[:0]
+		h.signalHanded()
 	}
-	p.handoff.settle()
 }
 
-// settle releases Flushes waiting after stop.
-func (h *handoff) settle() { h.once.Do(func() { close(h.settled) }) }
+// expireHeld fails the held records whose deadline has passed. Records are
+// held in acceptance order, so those are at the front.
+func (p *Producer) expireHeld(held []*pending) []*pending {
+	i := 0
+	for i < len(held) && held[i].win.ctx.Err() != nil {
+		p.failed(held[i], context.Cause(held[i].win.ctx))
+		i++
+	}
+	clear(held[:i])
+	return held[i:]
+}

@@ -3,99 +3,139 @@ package producer
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/endpoint"
 )
 
-// The queue keeps order, stop hands back what run had not taken, nothing
-// is queued after stop, and a Flush then waits until Close has failed what
-// was left.
-func TestHandoffStop(t *testing.T) {
+// newOfflineProducer returns a producer whose endpoint refuses connections.
+func newOfflineProducer(t *testing.T, mutate ...func(*Config)) *Producer {
+	t.Helper()
+	ep, err := endpoint.Parse("127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Project: "demo", Endpoint: ep, Credentials: auth.Static("id", "secret"),
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // nothing was delivered: nothing to wait for
+		p.Close(ctx)
+	})
+	return p
+}
+
+// The queue keeps order, records handed back come apart, and nothing is
+// queued after stop.
+func TestHandoffOrder(t *testing.T) {
 	h := newHandoff()
-	close(h.done) // no run goroutine: stop must not wait for one
-	a, b := &pending{}, &pending{}
-	if !h.push(a) || !h.push(b) {
+	a, b, c := &pending{}, &pending{}, &pending{}
+	if !h.push(a) || !h.push(b) || !h.pushFront(c) {
 		t.Fatal("push before stop refused")
 	}
-	left := h.stop()
-	if len(left) != 2 || left[0] != a || left[1] != b {
-		t.Fatalf("stop returned %v, want the two records in order", left)
+	queued, requeued, stopped := h.take(nil, true)
+	if stopped || len(queued) != 2 || queued[0] != a || queued[1] != b || len(requeued) != 1 || requeued[0] != c {
+		t.Fatalf("take = %v, %v (stopped %v), want the two in order and the handed-back one", queued, requeued, stopped)
 	}
-	if h.push(&pending{}) {
+	if q, r, _ := h.take(queued, false); len(q)+len(r) != 0 {
+		t.Fatalf("take without blocking on an empty queue = %v, %v", q, r)
+	}
+	h.push(a)
+	h.stop()
+	if h.push(b) || h.pushFront(c) {
 		t.Error("push after stop accepted a record")
 	}
-	// A Flush after stop waits until Close has failed what stop left
-	// (settle): with settled still open, only ctx can end it.
-	select {
-	case <-h.settled:
-		t.Fatal("settled before what stop left was failed")
-	default:
-	}
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := h.flush(cancelled); err == nil {
-		t.Error("flush after stop returned before what was left was failed")
-	}
-	h.settle()
-	if err := h.flush(context.Background()); err != nil {
-		t.Errorf("flush after stop and settle = %v, want nil", err)
+	if queued, _, stopped := h.take(nil, true); !stopped || len(queued) != 1 || queued[0] != a {
+		t.Errorf("take after stop = %v (stopped %v), want what was left and stopped", queued, stopped)
 	}
 }
 
-// Records logged while nothing can be delivered reach franz-go (flush
-// returns once they are in its hands), and Close fails every one of them
-// with ErrClosed, whether franz-go or the queue still held it.
-func TestHandoffFlushAndClose(t *testing.T) {
-	for _, queued := range []bool{false, true} {
-		name := map[bool]string{false: "in franz-go", true: "still queued"}[queued]
-		t.Run(name, func(t *testing.T) {
-			var mu sync.Mutex
-			var failed []Failure
-			p := newTestProducer(t, 1<<20, func(c *Config) { // its endpoint refuses connections
-				c.OnError = func(f Failure) {
-					mu.Lock()
-					failed = append(failed, f)
-					mu.Unlock()
-				}
-			})
-			if queued { // a queue nobody takes from
-				p.handoff.stop()
-				p.handoff = newHandoff()
-				close(p.handoff.done)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			const n = 1000
-			for range n {
-				if err := p.Log(ctx, "app", Record{Fields: []Field{{Key: "msg", Value: "hello"}}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !queued {
-				if err := p.handoff.flush(ctx); err != nil {
-					t.Fatalf("handoff flush: %v", err)
-				}
-			}
-			closed, cancelClose := context.WithCancel(context.Background())
-			cancelClose()
-			p.Close(closed)
-			st := p.Stats()
-			if st.Accepted != n || st.Failed != n || st.BufferedRecords != 0 || st.BufferedBytes != 0 {
-				t.Fatalf("after Close: %+v, want %d accepted and failed, nothing buffered", st, n)
-			}
+// wait returns when a record is queued or a channel is ready, and leaves
+// the wake-up channel empty either way.
+func TestHandoffWait(t *testing.T) {
+	h := newHandoff()
+	up := make(chan struct{})
+	close(up)
+	h.wait(up, nil, nil)
+	go h.push(&pending{})
+	h.wait(nil, nil, nil)
+	tick := make(chan time.Time, 1)
+	tick <- time.Now()
+	h.take(nil, false)
+	if !h.wait(nil, nil, tick) {
+		t.Error("wait did not report the tick")
+	}
+	select {
+	case <-h.wake:
+		t.Error("a wake-up left behind")
+	default:
+	}
+}
+
+// Records logged while nothing can be delivered, some in franz-go and some
+// still queued behind it, all fail when Close gives up: with ErrClosed, as
+// never sent (Failed, not Unconfirmed), each reported once.
+func TestCloseFailsQueuedAndBuffered(t *testing.T) {
+	var mu sync.Mutex
+	var failed []Failure
+	p := newOfflineProducer(t, func(c *Config) {
+		c.MaxRecordBytes = 10 << 10 // franz-go holds a quarter of the buffer, 4 MiB
+		c.MaxBufferedBytes = 16 << 20
+		c.OnError = func(f Failure) {
 			mu.Lock()
-			defer mu.Unlock()
-			var reported int
-			for _, f := range failed {
-				if !errors.Is(f.Err, ErrClosed) {
-					t.Errorf("failure %v, want ErrClosed", f.Err)
-				}
-				reported += f.Records
-			}
-			if reported != n {
-				t.Errorf("OnError reported %d records, want %d", reported, n)
-			}
-		})
+			failed = append(failed, f)
+			mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Ping(ctx, "app"); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("Ping = %v, want ErrUnreachable", err)
+	}
+	const n = 6000 // 6 MB: more than franz-go holds
+	r := Record{Fields: fields(strings.Repeat("q", 1000))}
+	for range n {
+		if err := p.Log(ctx, "app", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed, cancelClose := context.WithCancel(context.Background())
+	cancelClose()
+	err := p.Close(closed)
+	if !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Close = %v, want ErrClosed and the context's error", err)
+	}
+	st := p.Stats()
+	if st.Accepted != n || st.Failed != n || st.Unconfirmed != 0 || st.BufferedRecords != 0 || st.BufferedBytes != 0 {
+		t.Fatalf("after Close: %+v, want %d accepted and failed, nothing buffered or unconfirmed", st, n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var reported int
+	for _, f := range failed {
+		if !errors.Is(f.Err, ErrClosed) || f.Unconfirmed {
+			t.Errorf("failure %v (unconfirmed %v), want ErrClosed, not unconfirmed", f.Err, f.Unconfirmed)
+		}
+		if msg := f.Err.Error(); !strings.Contains(msg, "connection refused") {
+			t.Errorf("failure %q does not name the last error", msg)
+		}
+		reported += f.Records
+	}
+	if reported != n {
+		t.Errorf("OnError reported %d records, want %d", reported, n)
 	}
 }

@@ -2,14 +2,10 @@ package producer
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"math"
-	"net"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -85,42 +81,35 @@ func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time 
 func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	c := p.cfg
 	dialer := &kconn.Dialer{
-		TLS:   tlsCfg,
-		Clock: p.born,
+		TLS:    tlsCfg,
+		Ledger: p.ledger,
 		RetireAt: func(ctx context.Context) (time.Time, error) {
 			cred, err := p.creds.Credential(ctx)
 			if err != nil {
-				p.credentialFailed(err)
+				p.acct.credentialFailures.Add(1)
 				return time.Time{}, &errCredential{err}
 			}
 			return connectionDeadline(time.Now(), cred, c), nil
 		},
-		OnAuthFailure:    p.authFailed,
-		OnRetire:         func() { p.stats.retired.Add(1) },
+		OnRetire:         func() { p.acct.retired.Add(1) },
 		PartitionBackoff: c.RetryBackoff,
 		OnPartitionError: func(err error) {
-			p.stats.partitionRetries.Add(1)
-			p.noteError(err)
+			p.acct.partitionRetries.Add(1)
+			p.conn.noteError(err)
+			p.diag.warn("partition", "SLS asked to retry a shard later (retrying after RetryBackoff)", "err", err)
 		},
-	}
-	p.dialer = dialer
-	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
-		c, err := dialer.DialContext(ctx, network, host)
-		if err != nil {
-			p.noteError(err)
-		}
-		return c, err
 	}
 	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
 		cred, err := p.creds.Credential(ctx)
 		if err != nil {
-			p.credentialFailed(err)
+			p.acct.credentialFailures.Add(1)
 			return plain.Auth{}, &errCredential{err}
 		}
 		p.noteCredential(cred)
 		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
 	})
 
+	compression := kgo.WithCompressor(newLZ4Compressor())
 	var codec kgo.CompressionCodec
 	switch c.Compression {
 	case NoCompression:
@@ -131,14 +120,15 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		codec = kgo.SnappyCompression()
 	case Zstd:
 		codec = kgo.ZstdCompression()
-	default:
-		codec = kgo.Lz4Compression()
+	}
+	if c.Compression != LZ4 {
+		compression = kgo.ProducerBatchCompression(codec)
 	}
 
 	return []kgo.Opt{
 		kgo.SeedBrokers(c.Endpoint.String()),
 		kgo.ClientID(c.ClientID),
-		kgo.Dialer(dial),
+		kgo.Dialer(dialer.DialContext),
 		kgo.SASL(sasl),
 		// SLS speaks Kafka 2.1: no flexible versions, no KIP-368
 		// re-authentication, no idempotence or transactions.
@@ -147,14 +137,17 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.RequiredAcks(kgo.LeaderAck()),
 		// Load balancing over every shard.
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-		kgo.ProducerBatchCompression(codec),
+		compression,
 		kgo.ProducerLinger(c.Linger),
 		kgo.ProducerBatchMaxBytes(int32(c.MaxRecordBytes + batchOverhead)),
-		// The producer bounds buffered bytes itself (so Log can block or
-		// drop synchronously); franz-go's own limits are set out of reach.
-		kgo.MaxBufferedRecords(math.MaxInt32),
-		kgo.MaxBufferedBytes(0),
-		// DeliveryTimeout is enforced by the producer's scopes, from
+		// The producer bounds memory itself (so Log can block or drop
+		// synchronously); franz-go holds a share of it, and the rest waits
+		// in the hand-off queue, where each record's deadline is its own
+		// (handoff.go).
+		kgo.MaxBufferedBytes(franzBytes(c)),
+		kgo.MaxBufferedRecords(franzRecords),
+		kgo.MaxProduceRequestsInflightPerBroker(c.MaxInflight),
+		// DeliveryTimeout is enforced by the producer (deadline.go), from
 		// acceptance: franz-go's RecordDeliveryTimeout counts from the
 		// record timestamp, which is the log time.
 		// "Wait 1 s and retry": request-level retries back off by
@@ -168,37 +161,23 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
 		// A missing logstore fails fast instead of after minutes of retries.
 		kgo.UnknownTopicRetries(1),
-		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.closed}),
+		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.life.closed, p.diag}),
 		// franz-go's own metrics (connections, bytes, batches). Its
 		// per-record tracer is not used: it replaces Record.Context,
 		// which the producer relies on, and a span per log line costs
 		// more than the line; trace ids go into the log fields instead
 		// (slogsls, zapsls).
-		kgo.WithHooks(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.cfg.MeterProvider)))).Hooks()...),
+		kgo.WithHooks(append(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.cfg.MeterProvider)))).Hooks(), hooks{p})...),
 	}
 }
 
-// noteCredential counts rotations: a connection authenticating with another
-// credential than the previous one.
-func (p *Producer) noteCredential(c auth.Credential) {
-	// A digest, not the token: the producer keeps no secret of its own.
-	id := sha256.Sum256([]byte(c.AccessKeyID + "#" + c.SecurityToken))
-	if prev := p.lastCred.Swap(&id); prev != nil && *prev != id {
-		p.stats.rotations.Add(1)
-	}
-}
+// franzRecords bounds the records franz-go holds. During an outage
+// franz-go fails a partition's records together when the oldest one's
+// deadline passes and the producer hands the younger ones back; the bound
+// keeps that churn small, and is far above what a healthy endpoint keeps
+// in flight.
+const franzRecords = 32 << 10
 
-// kgoLogger passes franz-go's diagnostics to Config.Logger, except what it
-// says below Error while the producer closes: records failing with "client
-// closed" are reported once, through OnError, not as a burst of warnings.
-type kgoLogger struct {
-	kgo.Logger
-	closing *atomic.Bool
-}
-
-func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	if level > kgo.LogLevelError && l.closing.Load() {
-		return
-	}
-	l.Logger.Log(level, msg, keyvals...)
-}
+// franzBytes bounds the bytes franz-go holds: a quarter of the buffer, and
+// at least one largest record with its batch.
+func franzBytes(c Config) int { return max(c.MaxBufferedBytes/4, c.MaxRecordBytes+batchOverhead) }

@@ -3,8 +3,6 @@ package producer
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -24,7 +22,7 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	name                                     instrument           unit       attributes
 //	slskafka.producer.records.accepted       counter              {record}   sls.project, sls.logstore
 //	slskafka.producer.records.delivered      counter              {record}   sls.project, sls.logstore
-//	slskafka.producer.records.failed         counter              {record}   sls.project, sls.logstore, error.type
+//	slskafka.producer.records.failed         counter              {record}   sls.project, sls.logstore, error.type, slskafka.unconfirmed
 //	slskafka.producer.records.dropped        counter              {record}   sls.project, sls.logstore, slskafka.drop.reason
 //	slskafka.producer.buffer.usage           updowncounter        By         sls.project
 //	slskafka.producer.buffer.records         updowncounter        {record}   sls.project
@@ -36,7 +34,10 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	slskafka.producer.partition.retries      counter              {retry}    sls.project
 //
 // error.type is one of auth, logstore_not_found, record_too_large, closed,
-// delivery_timeout, tls, other. slskafka.drop.reason is buffer_full or
+// delivery_timeout, tls, unreachable, rejected. slskafka.unconfirmed is true
+// for records sent and never acknowledged, which SLS may have stored
+// (Stats.Unconfirmed), false for records known not to be stored
+// (Stats.Failed). slskafka.drop.reason is buffer_full or
 // record_too_large. The Kafka client's own metrics (connections, bytes,
 // batches) come from franz-go's kotel plugin under messaging.kafka.*.
 const (
@@ -54,42 +55,6 @@ const (
 	MetricPartitionRetries    = "slskafka.producer.partition.retries"
 )
 
-// logstoreState is what the producer keeps per logstore it has seen.
-type logstoreState struct {
-	name  string
-	topic string
-	attrs attribute.Set
-	rec   []metric.RecordOption // attrs, prebuilt for the histogram
-
-	// attribute sets of the dropped counter, built once
-	dropBufferFull, dropTooLarge metric.ObserveOption
-
-	// The counters sit on cache lines of their own: the promise reads the
-	// fields above on every delivery, and callers' and promise's writes
-	// on one line made every record move it between cores twice.
-	_ [64]byte
-	// Counted by Log's callers.
-	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
-	_                                             [64]byte
-	// Counted by the promise; finished is delivered plus failed.
-	delivered, finished, finishedBytes atomic.Int64
-}
-
-// failureCounts counts failed records by logstore and kind.
-type failureCounts struct {
-	mu sync.Mutex
-	n  map[failureKey]int64
-}
-
-func (f *failureCounts) add(logstore string, kind error) {
-	f.mu.Lock()
-	if f.n == nil {
-		f.n = make(map[failureKey]int64)
-	}
-	f.n[failureKey{logstore, kind}]++
-	f.mu.Unlock()
-}
-
 // errorType names a sentinel for the error.type attribute.
 func errorType(kind error) string {
 	switch {
@@ -105,6 +70,10 @@ func errorType(kind error) string {
 		return "delivery_timeout"
 	case errors.Is(kind, ErrTLS):
 		return "tls"
+	case errors.Is(kind, ErrUnreachable):
+		return "unreachable"
+	case errors.Is(kind, ErrRejected):
+		return "rejected"
 	}
 	return "other"
 }
@@ -157,44 +126,44 @@ func (p *Producer) initTelemetry() error {
 
 	projectOnly := metric.WithAttributeSet(attribute.NewSet(t.project))
 	t.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		p.topics.Range(func(_, v any) bool {
-			ls := v.(*logstoreState)
+		a := &p.acct
+		a.each(func(ls *logstoreState) {
 			set := metric.WithAttributeSet(ls.attrs)
 			o.ObserveInt64(accepted, ls.accepted.Load(), set)
 			o.ObserveInt64(delivered, ls.delivered.Load(), set)
-			o.ObserveInt64(dropped, ls.bufferFull.Load(), ls.dropBufferFull)
-			o.ObserveInt64(dropped, ls.tooLarge.Load(), ls.dropTooLarge)
-			return true
+			o.ObserveInt64(dropped, ls.bufferFull.Load(), ls.observe(dropReason, "buffer_full"))
+			o.ObserveInt64(dropped, ls.tooLarge.Load(), ls.observe(dropReason, "record_too_large"))
+			for k, kind := range kinds {
+				for u, unconfirmed := range []bool{false, true} {
+					if n := ls.failures[k][u].Load(); n > 0 {
+						o.ObserveInt64(failed, n, metric.WithAttributes(t.project,
+							attribute.String("sls.logstore", ls.name),
+							attribute.String("error.type", errorType(kind)),
+							attribute.Bool("slskafka.unconfirmed", unconfirmed)))
+					}
+				}
+			}
 		})
-		p.failed.mu.Lock()
-		for k, n := range p.failed.n {
-			o.ObserveInt64(failed, n, metric.WithAttributes(t.project, attribute.String("sls.logstore", k.logstore), attribute.String("error.type", errorType(k.kind))))
-		}
-		p.failed.mu.Unlock()
-		s := &p.stats
 		st := p.Stats()
 		o.ObserveInt64(usage, st.BufferedBytes, projectOnly)
 		o.ObserveInt64(buffered, st.BufferedRecords, projectOnly)
-		o.ObserveInt64(rotations, s.rotations.Load(), projectOnly)
-		o.ObserveInt64(credErrs, s.credentialFailures.Load(), projectOnly)
-		o.ObserveInt64(authFails, s.authFailures.Load(), projectOnly)
-		o.ObserveInt64(retired, s.retired.Load(), projectOnly)
-		o.ObserveInt64(partRetries, s.partitionRetries.Load(), projectOnly)
+		o.ObserveInt64(rotations, a.rotations.Load(), projectOnly)
+		o.ObserveInt64(credErrs, a.credentialFailures.Load(), projectOnly)
+		o.ObserveInt64(authFails, a.authFailures.Load(), projectOnly)
+		o.ObserveInt64(retired, a.retired.Load(), projectOnly)
+		o.ObserveInt64(partRetries, a.partitionRetries.Load(), projectOnly)
 		return nil
 	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries)
 	return err
 }
 
-// newLogstoreState prepares the per-logstore counters and attributes.
-func (p *Producer) newLogstoreState(logstore, topic string) *logstoreState {
-	ls := &logstoreState{name: logstore, topic: topic}
-	ls.attrs = attribute.NewSet(p.tel.project, attribute.String("sls.logstore", logstore))
-	ls.rec = []metric.RecordOption{metric.WithAttributeSet(ls.attrs)}
-	drop := func(reason string) metric.ObserveOption {
-		return metric.WithAttributeSet(attribute.NewSet(p.tel.project, attribute.String("sls.logstore", logstore), attribute.String("slskafka.drop.reason", reason)))
-	}
-	ls.dropBufferFull, ls.dropTooLarge = drop("buffer_full"), drop("record_too_large")
-	return ls
+const dropReason = "slskafka.drop.reason"
+
+// observe returns the attributes of one of the logstore's counters with
+// one more attribute.
+func (ls *logstoreState) observe(key, value string) metric.ObserveOption {
+	kvs := append(ls.attrs.ToSlice(), attribute.String(key, value))
+	return metric.WithAttributes(kvs...)
 }
 
 func (t *telemetry) observeDelivery(ls *logstoreState, d time.Duration) {

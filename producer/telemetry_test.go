@@ -96,13 +96,13 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 	got, hist := sums(t, rm)
 	want := map[string]int64{
-		producer.MetricRecordsAccepted + "{sls.logstore=app}":                                      11,
-		producer.MetricRecordsDelivered + "{sls.logstore=app}":                                     11,
-		producer.MetricRecordsAccepted + "{sls.logstore=missing}":                                  3,
-		producer.MetricRecordsDelivered + "{sls.logstore=missing}":                                 0,
-		producer.MetricRecordsFailed + "{error.type=logstore_not_found,sls.logstore=missing}":      3,
-		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=record_too_large}": 1,
-		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=buffer_full}":      0,
+		producer.MetricRecordsAccepted + "{sls.logstore=app}":                                                            11,
+		producer.MetricRecordsDelivered + "{sls.logstore=app}":                                                           11,
+		producer.MetricRecordsAccepted + "{sls.logstore=missing}":                                                        3,
+		producer.MetricRecordsDelivered + "{sls.logstore=missing}":                                                       0,
+		producer.MetricRecordsFailed + "{error.type=logstore_not_found,sls.logstore=missing,slskafka.unconfirmed=false}": 3,
+		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=record_too_large}":                       1,
+		producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=buffer_full}":                            0,
 		producer.MetricBufferUsage:         0,
 		producer.MetricBufferRecords:       0,
 		producer.MetricPartitionRetries:    1,

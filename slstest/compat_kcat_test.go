@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,14 @@ func kcatPath(t *testing.T) string {
 // stderr and exit error. Extra arguments follow -P.
 func kcat(t *testing.T, s *slstest.Server, user, pass, caFile, stdin string, args ...string) (string, error) {
 	t.Helper()
+	_, stderr, err := kcatRun(t, s, user, pass, caFile, stdin, append([]string{"-P"}, args...)...)
+	return stderr, err
+}
+
+// kcatRun runs kcat with the SLS settings and args, and returns its
+// stdout, stderr and exit error.
+func kcatRun(t *testing.T, s *slstest.Server, user, pass, caFile, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	path := kcatPath(t)
 	c, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -48,17 +57,19 @@ func kcat(t *testing.T, s *slstest.Server, user, pass, caFile, stdin string, arg
 		// Bounds a delivery that never succeeds; kcat exits sooner when
 		// every broker connection fails (authentication, TLS).
 		"-X", "message.timeout.ms=10000",
-		"-P",
+	}
+	if slices.Contains(args, "-C") {
+		argv = argv[:len(argv)-2] // a producer setting
 	}
 	cmd := exec.CommandContext(c, path, append(argv, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if c.Err() != nil {
 		t.Fatalf("kcat did not exit within 20s: %s", stderr.String())
 	}
-	return stderr.String(), err
+	return stdout.String(), stderr.String(), err
 }
 
 func TestKcatProduces(t *testing.T) {
@@ -107,7 +118,7 @@ func TestKcatProduces(t *testing.T) {
 
 func TestKcatAuthFailures(t *testing.T) {
 	kcatPath(t)
-	s := slstest.New(t, slstest.Config{})
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	ca := writeCA(t, s)
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
 		stderr, err := kcat(t, s, bl.user, bl.pass, ca, "x\n", "-t", "app")
@@ -140,4 +151,41 @@ func TestKcatWithoutTLSCannotConnect(t *testing.T) {
 		t.Fatalf("kcat did not exit within 20s: %s", out)
 	}
 	checkPlaintextRefused(t, s, err, string(out))
+}
+
+// TestKcatConsumes has kcat -P write and kcat -C read back, both with the SLS
+// document's settings: kcat -C -t app -o beginning -e prints the values as
+// they were sent, from every shard, and so does the app.json topic.
+func TestKcatConsumes(t *testing.T) {
+	kcatPath(t)
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
+	ca := writeCA(t, s)
+	pass := password(t, s)
+	var in strings.Builder
+	var want []string
+	for i := range 20 {
+		line := `{"n":` + strconv.Itoa(i) + `,"msg":"kcat round trip"}`
+		fmt.Fprintf(&in, "k%d|%s\n", i, line)
+		want = append(want, line)
+	}
+	if stderr, err := kcat(t, s, s.Project(), pass, ca, in.String(), "-t", "app.json", "-K", "|", "-z", "lz4"); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, stderr)
+	}
+	if got := perShard(waitLogs(t, s, "app", 20)); got[0] == 0 || got[1] == 0 {
+		t.Fatalf("logs per shard = %v, want both shards used", got)
+	}
+	for _, topic := range []string{"app", "app.json"} {
+		// A shard's end shows as an empty fetch, which waits
+		// fetch.wait.max.ms (500 ms by default) for records.
+		stdout, stderr, err := kcatRun(t, s, s.Project(), pass, ca, "", "-X", "fetch.wait.max.ms=50", "-C", "-t", topic, "-o", "beginning", "-e")
+		if err != nil {
+			t.Fatalf("kcat -C -t %s: %v\n%s", topic, err, stderr)
+		}
+		got := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("kcat -C -t %s printed:\n%s\nwant the %d values written", topic, stdout, len(want))
+		}
+	}
 }

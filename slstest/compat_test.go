@@ -202,6 +202,9 @@ func content(v string) map[string]string { return map[string]string{"content": v
 // derives message format v2, LZ4 and zstd support from Fetch and
 // FindCoordinator being offered, and without them produces message format
 // v0, which SLS refuses. kcat covers this end to end in compat_kcat_test.go.
+// The consumer requests are offered at Kafka 2.2, as SLS documents its
+// consumer groups; SaslAuthenticate stays at v0 (v1 would announce
+// re-authentication, which SLS lacks).
 func TestApiVersionsAdvertiseKafka21(t *testing.T) {
 	s := slstest.New(t, slstest.Config{})
 	cl := franzClient(t, s, s.Project(), password(t, s))
@@ -209,8 +212,19 @@ func TestApiVersionsAdvertiseKafka21(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := kversion.FromApiVersionsResponse(resp); !got.Equal(kversion.V2_1_0()) {
-		t.Errorf("advertised versions:\n%v\nwant Kafka 2.1:\n%v", got, kversion.V2_1_0())
+	want := kversion.V2_1_0()
+	for _, k := range []kmsg.Key{kmsg.Fetch, kmsg.ListOffsets, kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup, kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.OffsetCommit, kmsg.OffsetFetch} {
+		v, _ := kversion.V2_2_0().LookupMaxKeyVersion(k.Int16())
+		want.SetMaxKeyVersion(k.Int16(), v)
+	}
+	got := kversion.FromApiVersionsResponse(resp)
+	if !got.Equal(want) {
+		t.Errorf("advertised versions:\n%v\nwant Kafka 2.1 with the consumer requests at 2.2:\n%v", got, want)
+	}
+	for k, v := range map[kmsg.Key]int16{kmsg.ListOffsets: 5, kmsg.JoinGroup: 4, kmsg.SASLAuthenticate: 0, kmsg.Produce: 7} {
+		if max, _ := got.LookupMaxKeyVersion(k.Int16()); max != v {
+			t.Errorf("%s advertised up to v%d, want v%d", k.Name(), max, v)
+		}
 	}
 }
 

@@ -1,12 +1,13 @@
 package slstest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -14,19 +15,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// saslState is where a connection is in the SASL exchange.
-type saslState int
-
-const (
-	saslStart         saslState = iota // only ApiVersions and SaslHandshake allowed
-	saslAwaitRaw                       // handshake v0 done: next frame is a bare PLAIN token
-	saslAwaitAuthReq                   // handshake v1 done: next request is SaslAuthenticate
-	saslAuthenticated                  // everything allowed
-)
-
 // handshakeTimeout bounds the TLS handshake and the SASL exchange of a new
-// connection, so that a client that connects and says nothing (or speaks
-// plaintext) does not hold a goroutine forever.
+// connection, reads and writes alike, so that a client that connects and
+// says nothing, speaks plaintext, or sends requests and never reads the
+// responses does not hold a connection for long.
 const handshakeTimeout = 10 * time.Second
 
 // maxSASLFrameBytes caps request frames before SASL authentication, as
@@ -34,18 +26,34 @@ const handshakeTimeout = 10 * time.Second
 // has not authenticated cannot make the emulator allocate MaxRequestBytes.
 const maxSASLFrameBytes = 512 << 10
 
+// maxPreAuthRequests bounds the requests read before SASL authentication
+// completes. A client needs at most four (ApiVersions, again at a lower
+// version after UNSUPPORTED_VERSION, SaslHandshake, SaslAuthenticate).
+const maxPreAuthRequests = 8
+
 // conn serves one client connection. Requests are read and handled in order
 // by serve; responses are written in the same order by write, each no
 // earlier than its due time, so injected latency does not stop pipelining.
+// Both goroutines end when the connection ends.
 type conn struct {
-	s     *Server
-	nc    net.Conn
-	resps chan response
-	quit  chan struct{}
-	once  sync.Once
+	s      *Server
+	nc     net.Conn
+	resps  chan response
+	quit   chan struct{} // closed by close: stop now
+	once   sync.Once
+	alive  atomic.Int32 // goroutines of the connection still running
+	opened time.Time    // handshakeTimeout counts from here
 
-	state saslState
-	id    identity
+	// authed is set once SASL has completed; the writer reads it to pick
+	// its deadline.
+	authed atomic.Bool
+
+	// Owned by serve.
+	state    saslState
+	clientID string   // from the latest request header
+	requests int      // requests read before authentication
+	id       identity // the AccessKey the connection authenticated with
+	denied   error    // AtProduce: why the credential was refused
 }
 
 type response struct {
@@ -53,36 +61,65 @@ type response struct {
 	due   time.Time
 }
 
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc, resps: make(chan response, 64), quit: make(chan struct{}), opened: time.Now()}
+	c.alive.Store(2)
+	return c
+}
+
+// close closes the connection at once; queued responses are dropped. It
+// closes the transport under TLS: tls.Conn.Close first writes a
+// close_notify alert, which blocks for up to 5 s on a client that does not
+// read.
 func (c *conn) close() {
 	c.once.Do(func() {
 		close(c.quit)
-		c.nc.Close()
+		if tc, ok := c.nc.(*tls.Conn); ok {
+			tc.NetConn().Close()
+		} else {
+			c.nc.Close()
+		}
 	})
 }
 
+// exit is deferred by both goroutines of the connection; the last one out
+// removes the connection from the server.
+func (c *conn) exit() {
+	if c.alive.Add(-1) == 0 {
+		c.s.forget(c)
+	}
+}
+
 func (c *conn) serve() {
-	defer c.s.wg.Done()
 	// The writer closes the connection once it has written what is queued,
 	// so that a final response (a SASL failure) reaches the client: a
 	// handler that stops serving queues its last response, then returns
 	// false.
 	defer close(c.resps)
 
-	// The deadline covers the TLS handshake and SASL; the read deadline is
-	// lifted once the client has authenticated (authenticate). Closing the
-	// connection also unblocks it.
-	c.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	c.nc.SetDeadline(c.opened.Add(handshakeTimeout))
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		if err := tc.Handshake(); err != nil {
-			c.s.log.Debug("slstest: TLS handshake failed", "remote", c.nc.RemoteAddr().String(), "err", err)
+			c.handshakeFailed(err)
+			c.close()
 			return
 		}
 	}
-	c.nc.SetWriteDeadline(time.Time{})
 
 	var size [4]byte
 	for {
+		if c.state == saslAuthenticated {
+			c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+		} else {
+			c.requests++
+			if c.requests > maxPreAuthRequests {
+				c.s.log.Warn("slstest: too many requests before SASL authentication, closing", "remote", c.remote(), "limit", maxPreAuthRequests)
+				c.close()
+				return
+			}
+		}
 		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
+			c.readFailed(err)
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
@@ -91,11 +128,13 @@ func (c *conn) serve() {
 			limit = min(limit, maxSASLFrameBytes)
 		}
 		if n < 0 || int(n) > limit {
-			c.s.log.Warn("slstest: request frame too large, closing connection", "remote", c.nc.RemoteAddr().String(), "bytes", n, "limit", limit)
+			c.s.log.Warn("slstest: request frame too large, closing connection", "remote", c.remote(), "bytes", n, "limit", limit)
+			c.close()
 			return
 		}
 		body := make([]byte, n)
 		if _, err := io.ReadFull(c.nc, body); err != nil {
+			c.readFailed(err)
 			return
 		}
 		if !c.handleFrame(body) {
@@ -104,21 +143,46 @@ func (c *conn) serve() {
 	}
 }
 
+// readFailed ends a connection whose client went away, idled past its
+// deadline or sent a partial frame. Nothing queued can reach it any more,
+// so the writer stops too, even if a response is held back by latency.
+func (c *conn) readFailed(err error) {
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if c.state == saslAuthenticated {
+			c.s.log.Debug("slstest: idle connection closed", "remote", c.remote(), "idle_timeout", c.s.cfg.IdleTimeout)
+		} else {
+			c.s.log.Info("slstest: client did not authenticate in time, closing", "remote", c.remote(), "timeout", handshakeTimeout)
+		}
+	}
+	c.close()
+}
+
+// handshakeFailed logs a failed TLS handshake. A client speaking plaintext
+// to the TLS port only sees its connection break ("broken pipe"), so the
+// first such client is logged as a warning that names the fix.
+func (c *conn) handshakeFailed(err error) {
+	var rhe tls.RecordHeaderError
+	if errors.As(err, &rhe) && !c.s.plaintextSeen.Swap(true) {
+		c.s.log.Warn("slstest: a client spoke plaintext to the TLS-only port; SLS takes SASL_SSL only: set security.protocol=SASL_SSL (TLS on) in the client",
+			"remote", c.remote(), "err", err)
+		return
+	}
+	c.s.log.Debug("slstest: TLS handshake failed", "remote", c.remote(), "err", err)
+}
+
+func (c *conn) remote() string { return c.nc.RemoteAddr().String() }
+
 // handleFrame handles one request frame and reports whether to keep serving.
 func (c *conn) handleFrame(body []byte) bool {
 	if c.state == saslAwaitRaw {
-		// After SaslHandshake v0 the client sends the PLAIN token in a bare
-		// size-prefixed frame and expects a bare (empty) frame back; a
-		// failure closes the connection, as Kafka does.
-		if err := c.authenticate(body); err != nil {
-			return false
-		}
-		return c.send(response{frame: []byte{0, 0, 0, 0}})
+		return c.rawToken(body)
 	}
 
 	r := kbin.Reader{Src: body}
 	key, version, corr := r.Int16(), r.Int16(), r.Int32()
-	r.NullableString() // client id
+	if clientID := r.NullableString(); clientID != nil {
+		c.clientID = *clientID
+	}
 	if !r.Ok() {
 		return false
 	}
@@ -134,7 +198,7 @@ func (c *conn) handleFrame(body []byte) bool {
 		if isAdvertised(key, version) {
 			// Offered in ApiVersions so that clients enable the
 			// features a 2.1 broker has, but not emulated.
-			c.s.log.Warn("slstest: request not emulated (the emulator serves produce only), closing", "key", kmsg.NameForKey(key), "version", version)
+			c.s.log.Warn("slstest: request not emulated (SLS serves producers and consumers only), closing", "key", kmsg.NameForKey(key), "version", version)
 			return false
 		}
 		// A Kafka broker closes the connection on a request version it
@@ -152,20 +216,7 @@ func (c *conn) handleFrame(body []byte) bool {
 	case *kmsg.SASLHandshakeRequest:
 		return c.saslHandshake(corr, req)
 	case *kmsg.SASLAuthenticateRequest:
-		if c.state != saslAwaitAuthReq {
-			return false
-		}
-		resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
-		if err := c.authenticate(req.SASLAuthBytes); err != nil {
-			msg := "SLS authentication failed: " + err.Error()
-			resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
-			resp.ErrorMessage = &msg
-			// Returning false closes the connection once the
-			// writer has written this response (see serve).
-			c.send(c.respond(corr, resp, time.Time{}))
-			return false
-		}
-		return c.send(c.respond(corr, resp, time.Time{}))
+		return c.saslAuthenticate(corr, req)
 	}
 
 	if c.state != saslAuthenticated {
@@ -175,9 +226,8 @@ func (c *conn) handleFrame(body []byte) bool {
 		return false
 	}
 
+	var resp kmsg.Response
 	switch req := req.(type) {
-	case *kmsg.MetadataRequest:
-		return c.send(c.respond(corr, c.s.metadata(req), time.Time{}))
 	case *kmsg.ProduceRequest:
 		resp := c.s.produce(c, req)
 		if req.Acks == 0 {
@@ -189,55 +239,36 @@ func (c *conn) handleFrame(body []byte) bool {
 		// producer id the way a Kafka broker refuses a principal without
 		// IdempotentWrite permission, so an idempotent client fails fast
 		// instead of silently producing without sequence numbers.
-		resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		resp.ProducerID, resp.ProducerEpoch = -1, -1
-		return c.send(c.respond(corr, resp, time.Time{}))
+		r := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+		r.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		r.ProducerID, r.ProducerEpoch = -1, -1
+		resp = r
+	case *kmsg.MetadataRequest:
+		resp = c.s.metadata(c, req)
+	case *kmsg.FetchRequest:
+		resp = c.s.fetch(c, req)
+	case *kmsg.ListOffsetsRequest:
+		resp = c.s.listOffsets(c, req)
+	default:
+		var ok bool
+		if resp, ok = c.s.groups.handle(c, req); !ok {
+			return false
+		}
 	}
-	return false
-}
-
-func (c *conn) saslHandshake(corr int32, req *kmsg.SASLHandshakeRequest) bool {
-	if c.state != saslStart {
+	if resp == nil { // the connection ended while the request waited
 		return false
-	}
-	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)
-	resp.SupportedMechanisms = []string{"PLAIN"}
-	if req.Mechanism != "PLAIN" {
-		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
-		return c.send(c.respond(corr, resp, time.Time{}))
-	}
-	if req.Version == 0 {
-		c.state = saslAwaitRaw
-	} else {
-		c.state = saslAwaitAuthReq
 	}
 	return c.send(c.respond(corr, resp, time.Time{}))
 }
 
-// authenticate checks a SASL PLAIN token: [authzid] NUL username NUL
-// password, where the username is the project and the password is the SLS
-// AccessKey form.
-func (c *conn) authenticate(token []byte) error {
-	parts := bytes.Split(token, []byte{0})
-	var err error
-	switch {
-	case len(parts) != 3:
-		err = authFailure("malformed SASL PLAIN token")
-	case string(parts[1]) != c.s.cfg.Project:
-		err = authFailure("username must be the SLS project name; this endpoint serves a different project")
-	default:
-		c.id, err = c.s.keys.authenticate(string(parts[2]))
+// authorized returns why the connection's credential may not read or
+// write, or nil: refused at SASL time (AtProduce), or revoked or expired
+// since.
+func (c *conn) authorized() error {
+	if c.denied != nil {
+		return c.denied
 	}
-	if err != nil {
-		c.s.stats.authFailures.Add(1)
-		c.s.log.Info("slstest: authentication failed", "remote", c.nc.RemoteAddr().String(), "reason", err.Error())
-		return err
-	}
-	c.s.stats.auths.Add(1)
-	c.state = saslAuthenticated
-	c.nc.SetReadDeadline(time.Time{})
-	return nil
+	return c.s.keys.valid(c.id)
 }
 
 // respond frames a response: size, correlation id, body. None of the
@@ -261,10 +292,11 @@ func (c *conn) send(r response) bool {
 	}
 }
 
-// write writes queued responses in order, each no earlier than its due time.
+// write writes queued responses in order, each no earlier than its due
+// time. Until the client has authenticated, writes share the handshake
+// deadline; after, each write must finish within IdleTimeout: a client
+// that does not read its responses is as idle as one that sends nothing.
 func (c *conn) write() {
-	defer c.s.wg.Done()
-	defer c.s.forget(c)
 	defer c.close()
 	var timer *time.Timer
 	for r := range c.resps {
@@ -280,7 +312,11 @@ func (c *conn) write() {
 				return
 			}
 		}
+		if c.authed.Load() {
+			c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+		}
 		if _, err := c.nc.Write(r.frame); err != nil {
+			c.s.log.Debug("slstest: write failed, closing", "remote", c.remote(), "err", err)
 			return
 		}
 	}

@@ -12,30 +12,47 @@
 //	// ... log ...
 //	logs, _ := s.WaitLogs(ctx, "app", 3) // what SLS would have stored
 //
+// # What it serves
+//
 // The emulator behaves like the SLS endpoint, so code that works against it
 // meets the same rules as in production:
 //
-//   - TLS only (TLS 1.2+), with a CA and server certificate generated at start
-//     for 127.0.0.1, ::1 and localhost; TLSConfig and CACertPEM hand clients
-//     the trust root.
+//   - TLS only (TLS 1.2+), with a server certificate for 127.0.0.1, ::1,
+//     localhost and AdvertisedHost, signed by a CA generated at start or
+//     handed in (Config.CA, Server.CA: restart on the same trust root).
+//     TLSConfig and CACertPEM hand clients the trust root.
 //   - SASL PLAIN only, with SaslHandshake v0 and v1 and SaslAuthenticate v0 as
 //     a Kafka 2.1 broker offers them. The username must be the project; the
 //     password <AccessKeyId>#<AccessKeySecret>, or
 //     <AccessKeyId>#<AccessKeySecret>#<SecurityToken> for an STS key that has
 //     not expired. AddKey, AddSTSKey and RevokeKey change the key table at
 //     run time.
-//   - Authentication failures: a bad password, unknown or revoked key,
-//     expired STS key or wrong project fails SASL with
-//     SASL_AUTHENTICATION_FAILED (and a message saying which rule failed,
-//     never the secret), then the connection is closed. A connection whose key
-//     is revoked or expires after it authenticated stays open, but its produce
-//     requests are answered with TOPIC_AUTHORIZATION_FAILED: Kafka 2.1 cannot
+//   - A refused credential (wrong secret, unknown, revoked or expired key,
+//     wrong project) fails where Config.AuthFailure says: by default
+//     (AtProduce) SASL succeeds and the connection's Metadata, Produce,
+//     Fetch and ListOffsets requests are answered with
+//     TOPIC_AUTHORIZATION_FAILED and its group requests with
+//     GROUP_AUTHORIZATION_FAILED; with AtSASL, SaslAuthenticate fails with
+//     SASL_AUTHENTICATION_FAILED and a message saying which rule failed
+//     (never the secret), and the connection is closed. A key revoked or
+//     expired after its connection authenticated gets
+//     TOPIC_AUTHORIZATION_FAILED in both modes: Kafka 2.1 cannot
 //     re-authenticate, so clients must re-dial with a fresh credential.
-//   - API versions capped at Kafka 2.1 (kversion.V2_1_0). Only what the SLS
-//     endpoint serves for producers is served: ApiVersions, SaslHandshake,
-//     SaslAuthenticate, Metadata, Produce. InitProducerID is advertised and
-//     refused with CLUSTER_AUTHORIZATION_FAILED, so an idempotent client fails
-//     clearly instead of producing without sequence numbers.
+//   - Producer requests at Kafka 2.1: ApiVersions, SaslHandshake,
+//     SaslAuthenticate, Metadata, Produce (v0-v7). InitProducerID is
+//     advertised and refused with CLUSTER_AUTHORIZATION_FAILED, so an
+//     idempotent client fails clearly instead of producing without
+//     sequence numbers.
+//   - Consumer requests at Kafka 2.2: Fetch (v4-v10), ListOffsets (v0-v5),
+//     FindCoordinator, JoinGroup (v0-v4), SyncGroup, Heartbeat, LeaveGroup,
+//     OffsetCommit, OffsetFetch. A consumer reads any shard from any
+//     offset; records carry their value and timestamp as the producer sent
+//     them. Consumer groups rebalance eagerly or cooperatively (the
+//     protocol is the clients'); a logstore takes at most 15 groups, and a
+//     16th is refused with GROUP_MAX_SIZE_REACHED.
+//   - Every other request a Kafka 2.1 broker advertises (admin,
+//     transactions) is advertised too, since clients derive features from
+//     the list, and closes the connection when sent.
 //   - A logstore is a topic with N shards = N partitions, led by one broker.
 //     An unknown logstore is UNKNOWN_TOPIC_OR_PARTITION. The topic
 //     "<logstore>.json", or the record header data-parse-format: json, stores
@@ -46,8 +63,67 @@
 //     with none, gzip, snappy, lz4 or zstd. A batch over MaxBatchBytes is
 //     MESSAGE_TOO_LARGE; a batch whose records do not parse (a record length
 //     that does not match, bytes left over, a negative record count) is
-//     CORRUPT_MESSAGE. A request frame over MaxRequestBytes, or over 512 KiB
-//     before SASL authentication, closes the connection, as Kafka does.
+//     CORRUPT_MESSAGE.
+//
+// # Bad input
+//
+// The emulator is a server other processes can reach (cmd/sls-emulator),
+// so a broken or hostile client gets an error or a closed connection,
+// never a crash or unbounded memory:
+//
+//   - A produce request may decompress to MaxDecompressedBytes (32 MiB) and
+//     store MaxRecords (100,000) records, all batches together; decompression
+//     stops at the bound, a record count past it is refused before
+//     decompressing, and both are answered with MESSAGE_TOO_LARGE. At most
+//     GOMAXPROCS batches decompress at once.
+//   - Before SASL completes, a connection has 10 s from connecting, for
+//     reads and writes alike, at most 8 requests, and frames of at most
+//     512 KiB (Kafka's sasl.server.max.receive.size). After, frames are
+//     capped at MaxRequestBytes (100 MiB), and a connection that sends no
+//     request or does not read a response for IdleTimeout (10 min, Kafka's
+//     connections.max.idle.ms) is closed.
+//   - At most MaxConnections (1024) connections are open at once; further
+//     ones are closed at once, logged once and counted in Stats.
+//   - A fetch response holds at most 1 MiB of records (more only for a
+//     single record larger than that).
+//   - A client that speaks plaintext to the TLS port is logged once as a
+//     warning, naming the fix (security.protocol=SASL_SSL).
+//
+// # Documented and assumed
+//
+// SLS documents: SASL_SSL with PLAIN and the project/AccessKey credential;
+// Kafka 2.1.0 and newer for producers; consumer groups up to the Kafka 2.2
+// versions and at most 15 per logstore; a wrong AccessKey, or one without
+// write permission, answered with TopicAuthorizationException; topic =
+// logstore, shards = partitions; the value in "content", expanded for
+// <logstore>.json or the data-parse-format header; the record timestamp as
+// the log time; NetworkException and KafkaStorageException as "retry in
+// 1 s"; UnknownTopicOrPartitionException for a missing logstore; no
+// idempotent producer (the samples turn it off).
+//
+// The emulator assumes, where no SLS document says:
+//
+//   - STS credentials sent as <id>#<secret>#<token>.
+//   - LZ4, snappy and zstd accepted (the documents show gzip only).
+//   - A wrong project fails like a wrong key; AtSASL is an emulator mode,
+//     not a documented SLS behaviour.
+//   - InitProducerID refused with CLUSTER_AUTHORIZATION_FAILED.
+//   - How JSON is expanded beyond one flat object (nesting, non-objects,
+//     numbers).
+//   - Consumers read the record values as the producer sent them, not the
+//     stored fields; keys and headers are not returned.
+//   - The 16th consumer group is refused with GROUP_MAX_SIZE_REACHED; a
+//     refused key's group requests get GROUP_AUTHORIZATION_FAILED.
+//     Permissions are not modelled: every valid key may write and read
+//     (SLS asks for log:PostLogStoreLogs and log:GetCursorOrData).
+//   - A rebalance completes as soon as every member has joined (no
+//     group.initial.rebalance.delay.ms); fetch sessions are not kept
+//     (session id 0: clients send full fetches); Fetch v0-v3 (message
+//     formats v0/v1) are answered with UNSUPPORTED_FOR_MESSAGE_FORMAT.
+//   - The size, count, connection and idle bounds above are Kafka's or the
+//     emulator's; SLS's own are not documented for the Kafka endpoint.
+//
+// # Faults and tests
 //
 // Faults on demand: FailNext answers produce requests with
 // KAFKA_STORAGE_ERROR or NETWORK_EXCEPTION (SLS's "wait 1 s and retry"
@@ -55,6 +131,12 @@
 // responses (pipelining is kept), SetShards splits a logstore. Stats counts
 // what the emulator saw. Logs and WaitLogs return what it stored, in arrival
 // order, which is offset order within each shard.
+//
+// With Config.InMemory the emulator listens in memory and clients connect
+// through DialContext (net.Pipe connections): started inside a
+// testing/synctest bubble, its timeouts and STS expiry run on the bubble's
+// fake clock, so a test of a ten-minute idle timeout or of credential
+// rotation takes no real time.
 //
 // cmd/sls-emulator runs the same emulator as a process for other Kafka
 // clients (Beats, Telegraf, collectd, kcat).

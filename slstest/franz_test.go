@@ -221,7 +221,7 @@ func TestUnknownLogstore(t *testing.T) {
 }
 
 func TestAuthFailures(t *testing.T) {
-	s := slstest.New(t, slstest.Config{Project: "demo"})
+	s := slstest.New(t, slstest.Config{Project: "demo", AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
 		cl := franzClient(t, s, bl.user, bl.pass, kgo.RecordDeliveryTimeout(1500*time.Millisecond))
 		err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
@@ -236,7 +236,7 @@ func TestAuthFailures(t *testing.T) {
 // about refused logins, at debug level, name no secret or token.
 func TestAuthFailuresAreNotLogged(t *testing.T) {
 	var buf bytes.Buffer // written under the handler's lock, read after Close
-	s := slstest.New(t, slstest.Config{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	logins := badLogins(t, s)
 	for _, bl := range logins {
 		if _, resp := rawLogin(t, s, bl.user, bl.pass); resp.ErrorCode != kerr.SaslAuthenticationFailed.Code {

@@ -8,6 +8,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // failingListener fails its first fails Accept calls with EMFILE, as a
@@ -118,7 +121,7 @@ func TestCloseStopsAcceptRetries(t *testing.T) {
 func TestWaitCopiesOnlyWhenEnough(t *testing.T) {
 	st := newStore(map[string]int{"app": 1})
 	for range 100 {
-		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}})
+		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}}, []string{"x"})
 	}
 	if allocs := testing.AllocsPerRun(20, func() {
 		if logs, _ := st.logsIfAtLeast("app", 101); logs != nil {
@@ -129,5 +132,35 @@ func TestWaitCopiesOnlyWhenEnough(t *testing.T) {
 	}
 	if logs, _ := st.logsIfAtLeast("app", 100); len(logs) != 100 {
 		t.Errorf("logsIfAtLeast(100) returned %d logs, want 100", len(logs))
+	}
+}
+
+// TestPendingMemberIDsAreBounded checks that JoinGroup v4 requests that
+// never come back with the member id they were handed (KIP-394) do not
+// grow the group without bound.
+func TestPendingMemberIDsAreBounded(t *testing.T) {
+	s, err := Start(Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := newConn(s, nil)
+	req := kmsg.NewPtrJoinGroupRequest()
+	req.Version = 4
+	req.Group = "g"
+	req.ProtocolType = "consumer"
+	req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
+	co := s.groups
+	for range 3 * maxPendingMembers {
+		co.mu.Lock()
+		_, _, code := co.admit(c, co.group("g"), req, time.Minute, time.Minute)
+		pending := len(co.groups["g"].pending)
+		co.mu.Unlock()
+		if code != kerr.MemberIDRequired.Code {
+			t.Fatalf("JoinGroup v4 without a member id: code %d, want MEMBER_ID_REQUIRED", code)
+		}
+		if pending > maxPendingMembers {
+			t.Fatalf("%d member ids pending, want at most %d", pending, maxPendingMembers)
+		}
 	}
 }

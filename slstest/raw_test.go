@@ -36,14 +36,19 @@ type rawConn struct {
 	f    kmsg.RequestFormatter
 }
 
-// rawDial opens a TLS connection, without SASL.
+// rawDial opens a TLS connection, without SASL, through DialContext, so
+// that it reaches an InMemory emulator too.
 func rawDial(t *testing.T, s *slstest.Server) *rawConn {
 	t.Helper()
-	c, err := tls.Dial("tcp", s.Endpoint().String(), s.TLSConfig())
+	nc, err := s.DialContext(t.Context(), "tcp", s.Endpoint().String())
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := tls.Client(nc, s.TLSConfig())
 	t.Cleanup(func() { c.Close() })
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
 	return &rawConn{Conn: c, t: t}
 }
 
@@ -194,8 +199,13 @@ func recordBatch(numRecords int32, records ...[]byte) []byte {
 	}
 	raw := b.AppendTo(nil)
 	binary.BigEndian.PutUint32(raw[8:], uint32(len(raw)-12))
-	binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
+	fixCRC(raw)
 	return raw
+}
+
+// fixCRC sets the CRC of a v2 batch after its CRC-covered part changed.
+func fixCRC(raw []byte) {
+	binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
 }
 
 // TestMalformedRecordsAreCorrupt sends batches whose CRC is valid but

@@ -2,73 +2,24 @@ package slstest
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
 )
-
-// Config configures an emulator. The zero value is usable: project "demo",
-// one logstore "app" with 2 shards, a generated AccessKey, 127.0.0.1 on a
-// free port.
-type Config struct {
-	// Project is the SLS project; SASL usernames must equal it.
-	// Default "demo".
-	Project string
-	// Logstores maps logstore names to shard counts. Default {"app": 2}.
-	// A count below 1 means 1.
-	Logstores map[string]int
-	// Addr is the listen address. Default "127.0.0.1:0" (a free port).
-	Addr string
-	// AdvertisedHost is the host name that metadata responses tell clients
-	// to connect to, and that the server certificate is valid for in
-	// addition to 127.0.0.1, ::1 and localhost. Default: the host of the
-	// listening address (127.0.0.1 when listening on all interfaces).
-	AdvertisedHost string
-	// AccessKeyID and AccessKeySecret are the first valid AccessKey, the
-	// one Credentials returns. Default: generated at start.
-	AccessKeyID, AccessKeySecret string
-	// Latency delays every produce response, pipelined requests included.
-	// Change it at run time with SetLatency.
-	Latency time.Duration
-	// MaxBatchBytes is the largest record batch a partition accepts; a
-	// larger one is answered with MESSAGE_TOO_LARGE. Default 1048588, the
-	// Kafka broker default (message.max.bytes).
-	MaxBatchBytes int
-	// MaxRequestBytes is the largest request frame read; a client that sends
-	// a larger one is disconnected, as a Kafka broker does
-	// (socket.request.max.bytes). Default 100 MiB. Before a client has
-	// authenticated, frames are capped at 512 KiB as well, as Kafka's
-	// sasl.server.max.receive.size caps them.
-	MaxRequestBytes int
-	// Discard makes the emulator validate and acknowledge record batches
-	// (framing, CRC, sizes) without decompressing or storing them: Logs
-	// stays empty and OnLog is not called, while Stats and offsets still
-	// count records. It keeps the emulator's own cost out of benchmarks.
-	Discard bool
-	// OnLog, if set, is called for every stored log, from the goroutine
-	// serving the connection. Calls are made one at a time, in offset
-	// order within each shard, and a log is visible to Logs before its
-	// call. Fields is the callee's own copy. OnLog must not block: no
-	// other log is stored while it runs.
-	OnLog func(logstore string, l Log)
-	// Logger receives the emulator's own diagnostics (connections,
-	// authentication failures, faults). Default: discarded.
-	Logger *slog.Logger
-	// Now is the clock used for STS expiry. Default time.Now.
-	Now func() time.Time
-}
 
 // Fault is a failure the emulator serves on demand, as a produce error.
 type Fault int
@@ -96,12 +47,16 @@ func (f Fault) String() string {
 
 // Stats counts what the emulator has seen since it started.
 type Stats struct {
-	Connections      int64 // TCP connections accepted
-	Authentications  int64 // successful SASL authentications
-	AuthFailures     int64 // refused SASL authentications
+	Connections         int64 // connections served (RejectedConnections not counted)
+	OpenConnections     int64 // connections open now
+	RejectedConnections int64 // connections closed at once because MaxConnections were open
+	Authentications     int64 // credentials accepted
+	// AuthFailures counts credentials refused: at SASL, or under
+	// AtProduce, accepted by SASL and then refused on every request.
+	AuthFailures     int64
 	ProduceRequests  int64 // produce requests handled
 	Records          int64 // records stored
-	AuthorizationErr int64 // produce partitions refused with TOPIC_AUTHORIZATION_FAILED
+	AuthorizationErr int64 // topics and partitions answered TOPIC_AUTHORIZATION_FAILED (metadata, produce, fetch, list offsets)
 	FaultsServed     int64 // produce requests answered with an injected fault
 }
 
@@ -111,102 +66,95 @@ type Server struct {
 	creds   auth.Provider // the first AccessKey, for Credentials
 	ca      *authority
 	ln      net.Listener
+	mem     *memListener // the listener under ln with InMemory, else nil
 	keys    *keyring
 	store   *store
+	groups  *coordinator
 	log     *slog.Logger
 	host    string
 	port    int
 	latency atomic.Int64
 
+	decompressor kgo.Decompressor
+	decodeSlots  chan struct{} // one per batch being decompressed
+
 	onLogMu sync.Mutex // held across storing logs and calling OnLog
 
-	mu     sync.Mutex
-	conns  map[*conn]struct{}
-	faults map[string][]Fault
-	closed bool
+	plaintextSeen atomic.Bool // a plaintext client has been logged
+
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	faults  map[string][]Fault
+	closed  bool
+	atLimit bool // MaxConnections reached; logged once until it frees up
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	done      chan struct{}
 
 	stats struct {
-		connections, auths, authFailures, produces, records, authz, faults atomic.Int64
+		connections, rejected, auths, authFailures, produces, records, authz, faults atomic.Int64
 	}
 }
 
 // Start starts an emulator. Close it when done.
 func Start(cfg Config) (*Server, error) {
+	if cfg.InMemory {
+		return start(cfg, func(string) (net.Listener, error) { return newMemListener(), nil })
+	}
 	return start(cfg, func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) })
 }
 
 // start starts an emulator that serves on the listener listen returns.
 func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server, error) {
-	if cfg.Project == "" {
-		cfg.Project = "demo"
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if len(cfg.Logstores) == 0 {
-		cfg.Logstores = map[string]int{"app": 2}
-	}
-	logstores := make(map[string]int, len(cfg.Logstores))
-	for name, n := range cfg.Logstores {
-		if name == "" {
-			return nil, errors.New("slstest: empty logstore name in Config.Logstores")
-		}
-		logstores[name] = max(n, 1)
-	}
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
-	if cfg.AccessKeyID == "" {
-		cfg.AccessKeyID = "LTAI" + rand.Text()[:16]
-	}
-	if cfg.AccessKeySecret == "" {
-		cfg.AccessKeySecret = rand.Text()[:26]
-	}
-	if cfg.MaxBatchBytes <= 0 {
-		cfg.MaxBatchBytes = 1048588
-	}
-	if cfg.MaxRequestBytes <= 0 {
-		cfg.MaxRequestBytes = 100 << 20
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	decompressor, err := newDecompressor(cfg.MaxDecompressedBytes)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := listen(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("slstest: listen on %s: %w", cfg.Addr, err)
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	addr := ln.Addr().(*net.TCPAddr)
-	host := cfg.AdvertisedHost
-	if host == "" {
-		host = addr.IP.String()
-		if addr.IP.IsUnspecified() {
-			host = "127.0.0.1"
+	mem, _ := ln.(*memListener)
+	host, port := cfg.AdvertisedHost, inMemoryPort
+	if addr, ok := ln.Addr().(*net.TCPAddr); ok {
+		port = addr.Port
+		if host == "" {
+			host = addr.IP.String()
+			if addr.IP.IsUnspecified() {
+				host = "127.0.0.1"
+			}
 		}
+	} else if host == "" {
+		host = inMemoryHost
 	}
-	ca, err := newAuthority([]string{host})
+	ca, err := newAuthority(cfg.CA, []string{host})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 
 	s := &Server{
-		cfg:    cfg,
-		creds:  auth.Static(cfg.AccessKeyID, cfg.AccessKeySecret),
-		ca:     ca,
-		keys:   &keyring{keys: make(map[string]*key), now: cfg.Now},
-		store:  newStore(logstores),
-		log:    logger,
-		host:   host,
-		port:   addr.Port,
-		conns:  make(map[*conn]struct{}),
-		faults: make(map[string][]Fault),
-		done:   make(chan struct{}),
+		cfg:          cfg,
+		creds:        auth.Static(cfg.AccessKeyID, cfg.AccessKeySecret),
+		ca:           ca,
+		mem:          mem,
+		keys:         &keyring{keys: make(map[string]*key), now: cfg.Now},
+		store:        newStore(cfg.Logstores),
+		log:          cfg.Logger,
+		host:         host,
+		port:         port,
+		decompressor: decompressor,
+		decodeSlots:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		conns:        make(map[*conn]struct{}),
+		faults:       make(map[string][]Fault),
+		done:         make(chan struct{}),
 	}
+	s.groups = newCoordinator()
 	s.latency.Store(int64(cfg.Latency))
 	s.keys.add(cfg.AccessKeyID, cfg.AccessKeySecret, "", time.Time{})
 	// Only the keyring and creds keep the secret, so that printing a
@@ -215,6 +163,9 @@ func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server,
 	s.ln = tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{ca.server},
 		MinVersion:   tls.VersionTLS12,
+		// No resumption to offer: a TLS 1.3 session ticket is one more
+		// write that a client which never reads would block.
+		SessionTicketsDisabled: true,
 	})
 	s.wg.Add(1)
 	go s.accept()
@@ -269,25 +220,50 @@ func (s *Server) accept() {
 			continue
 		}
 		delay = 0
-		c := &conn{s: s, nc: nc, resps: make(chan response, 64), quit: make(chan struct{})}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
+		c := newConn(s, nc)
+		if !s.track(c) {
 			nc.Close()
-			return
+			continue
 		}
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
 		s.stats.connections.Add(1)
 		s.wg.Add(2)
-		go c.serve()
-		go c.write()
+		go func() {
+			defer s.wg.Done()
+			defer c.exit()
+			c.serve()
+		}()
+		go func() {
+			defer s.wg.Done()
+			defer c.exit()
+			c.write()
+		}()
 	}
+}
+
+// track registers a new connection, or reports false if the server is
+// closed or MaxConnections are open.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if len(s.conns) >= s.cfg.MaxConnections {
+		s.stats.rejected.Add(1)
+		if !s.atLimit {
+			s.atLimit = true
+			s.log.Warn("slstest: connection limit reached, closing new connections until one ends", "max_connections", s.cfg.MaxConnections, "remote", c.remote())
+		}
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
 }
 
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.atLimit = s.atLimit && len(s.conns) >= s.cfg.MaxConnections
 	s.mu.Unlock()
 }
 
@@ -315,9 +291,20 @@ func (s *Server) Project() string { return s.cfg.Project }
 func (s *Server) Credentials() auth.Provider { return s.creds }
 
 // TLSConfig returns a client TLS configuration that trusts the emulator's
-// generated CA. Each call returns a new config the caller may modify.
+// CA, with ServerName set to the endpoint's host. Each call returns a new
+// config the caller may modify.
 func (s *Server) TLSConfig() *tls.Config {
-	return &tls.Config{RootCAs: s.ca.pool, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: s.ca.pool, ServerName: s.host, MinVersion: tls.VersionTLS12}
+}
+
+// CA returns the emulator's certificate authority: its certificate and
+// private key. Hand it to Config.CA to start another emulator (after this
+// one is closed, say, on the same Addr) that clients configured for this
+// one still trust.
+func (s *Server) CA() tls.Certificate {
+	ca := s.ca.ca
+	ca.Certificate = [][]byte{ca.Certificate[0]}
+	return ca
 }
 
 // CACertPEM returns the emulator's CA certificate in PEM form, for clients
@@ -346,9 +333,9 @@ func (s *Server) AddSTSKey(id, secret, token string, expires time.Time) {
 	s.keys.add(id, secret, token, expires)
 }
 
-// RevokeKey disables an AccessKey. New authentications with it fail, and
-// produce requests on connections it authenticated are answered with
-// TOPIC_AUTHORIZATION_FAILED.
+// RevokeKey disables an AccessKey. New authentications with it fail where
+// Config.AuthFailure says, and the requests of connections it already
+// authenticated are answered with TOPIC_AUTHORIZATION_FAILED.
 func (s *Server) RevokeKey(id string) { s.keys.revoke(id) }
 
 // SetShards creates a logstore with n shards, or grows an existing one to n
@@ -398,14 +385,19 @@ func (s *Server) DropConnections() {
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	open := len(s.conns)
+	s.mu.Unlock()
 	return Stats{
-		Connections:      s.stats.connections.Load(),
-		Authentications:  s.stats.auths.Load(),
-		AuthFailures:     s.stats.authFailures.Load(),
-		ProduceRequests:  s.stats.produces.Load(),
-		Records:          s.stats.records.Load(),
-		AuthorizationErr: s.stats.authz.Load(),
-		FaultsServed:     s.stats.faults.Load(),
+		Connections:         s.stats.connections.Load(),
+		OpenConnections:     int64(open),
+		RejectedConnections: s.stats.rejected.Load(),
+		Authentications:     s.stats.auths.Load(),
+		AuthFailures:        s.stats.authFailures.Load(),
+		ProduceRequests:     s.stats.produces.Load(),
+		Records:             s.stats.records.Load(),
+		AuthorizationErr:    s.stats.authz.Load(),
+		FaultsServed:        s.stats.faults.Load(),
 	}
 }
 
@@ -421,6 +413,7 @@ func (s *Server) Close() error {
 		err = s.ln.Close()
 		s.DropConnections()
 		s.wg.Wait()
+		s.groups.close()
 	})
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,14 +42,28 @@ type store struct {
 }
 
 type logstore struct {
-	next []int64 // next offset per shard; len = shard count
-	logs []Log   // arrival order, which is offset order per shard
+	shards []shard
+	logs   []Log // arrival order, which is offset order per shard
+}
+
+// shard is what consumers read: the record values as producers sent them,
+// by offset.
+type shard struct {
+	start int64    // offset of recs[0]; = next in Discard mode, which keeps nothing
+	next  int64    // the next offset to assign (the high watermark)
+	recs  []stored // offsets start..next-1
+}
+
+// stored is one record as a consumer reads it back.
+type stored struct {
+	value string // as the producer sent it
+	ms    int64  // timestamp, Unix milliseconds
 }
 
 func newStore(logstores map[string]int) *store {
 	s := &store{logstores: make(map[string]*logstore), changed: make(chan struct{})}
 	for name, shards := range logstores {
-		s.logstores[name] = &logstore{next: make([]int64, shards)}
+		s.logstores[name] = &logstore{shards: make([]shard, shards)}
 	}
 	return s
 }
@@ -74,7 +89,7 @@ func (s *store) shards(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ls, ok := s.logstores[name]; ok {
-		return len(ls.next)
+		return len(ls.shards)
 	}
 	return -1
 }
@@ -99,39 +114,112 @@ func (s *store) setShards(name string, n int) {
 	defer s.mu.Unlock()
 	ls, ok := s.logstores[name]
 	if !ok {
-		s.logstores[name] = &logstore{next: make([]int64, n)}
+		s.logstores[name] = &logstore{shards: make([]shard, n)}
 		return
 	}
-	for len(ls.next) < n {
-		ls.next = append(ls.next, 0)
+	for len(ls.shards) < n {
+		ls.shards = append(ls.shards, shard{})
 	}
 }
 
 // append stores logs on one shard and returns the first offset assigned.
-func (s *store) append(name string, shard int, logs []Log) int64 {
+// values are the record values as sent, one per log.
+func (s *store) append(name string, shardID int, logs []Log, values []string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ls := s.logstores[name]
-	base := ls.next[shard]
+	sh := &ls.shards[shardID]
+	base := sh.next
 	for i := range logs {
-		logs[i].Shard = shard
+		logs[i].Shard = shardID
 		logs[i].Offset = base + int64(i)
+		sh.recs = append(sh.recs, stored{value: values[i], ms: logs[i].Time.UnixMilli()})
 	}
-	ls.next[shard] += int64(len(logs))
+	sh.next += int64(len(logs))
 	ls.logs = append(ls.logs, logs...)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.notify()
 	return base
 }
 
 // advance assigns n offsets on one shard without storing logs.
-func (s *store) advance(name string, shard, n int) int64 {
+func (s *store) advance(name string, shardID, n int) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ls := s.logstores[name]
-	base := ls.next[shard]
-	ls.next[shard] += int64(n)
+	sh := &s.logstores[name].shards[shardID]
+	base := sh.next
+	sh.next += int64(n)
+	sh.start = sh.next
+	s.notify()
 	return base
+}
+
+// notify wakes everyone waiting for a write. Called with mu held.
+func (s *store) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// offsets returns a shard's first held offset and its next offset (the
+// high watermark); ok is false if the logstore or shard does not exist.
+func (s *store) offsets(name string, shardID int) (start, next int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shardLocked(name, shardID)
+	if sh == nil {
+		return 0, 0, false
+	}
+	return sh.start, sh.next, true
+}
+
+// changes returns a channel that is closed on the next write.
+func (s *store) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// read returns the records of a shard from offset on: at least one if
+// there is one, then more while their values stay within maxBytes.
+func (s *store) read(name string, shardID int, offset int64, maxBytes int) []stored {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shardLocked(name, shardID)
+	if sh == nil || offset < sh.start || offset >= sh.next {
+		return nil
+	}
+	recs := sh.recs[offset-sh.start:]
+	n, size := 0, 0
+	for n < len(recs) && (n == 0 || size+len(recs[n].value) <= maxBytes) {
+		size += len(recs[n].value)
+		n++
+	}
+	return slices.Clone(recs[:n])
+}
+
+// offsetForTime returns the first offset of a shard whose record timestamp
+// is at or after ms, as Kafka's time index finds it, and that timestamp;
+// ok is false if no held record is that late.
+func (s *store) offsetForTime(name string, shardID int, ms int64) (offset, at int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shardLocked(name, shardID)
+	if sh == nil {
+		return 0, 0, false
+	}
+	for i, r := range sh.recs {
+		if r.ms >= ms {
+			return sh.start + int64(i), r.ms, true
+		}
+	}
+	return 0, 0, false
+}
+
+func (s *store) shardLocked(name string, shardID int) *shard {
+	ls, ok := s.logstores[name]
+	if !ok || shardID < 0 || shardID >= len(ls.shards) {
+		return nil
+	}
+	return &ls.shards[shardID]
 }
 
 // logs returns a copy of what a logstore holds, or nil if it does not exist.
@@ -179,14 +267,15 @@ func (s *store) wait(ctx context.Context, name string, n int) ([]Log, error) {
 // form a JSON object becomes one field per top-level key; nested objects and
 // arrays stay JSON text, strings are unquoted, numbers, booleans and null
 // keep their JSON spelling. A value that is not a JSON object is stored
-// whole in "content", as SLS does when parsing fails.
-func fields(value []byte, expand bool) map[string]string {
+// whole in "content", as SLS does when parsing fails. value is raw as a
+// string, which the content form shares rather than copying raw again.
+func fields(raw []byte, value string, expand bool) map[string]string {
 	if expand {
-		if m, ok := expandJSON(value); ok {
+		if m, ok := expandJSON(raw); ok {
 			return m
 		}
 	}
-	return map[string]string{"content": string(value)}
+	return map[string]string{"content": value}
 }
 
 func expandJSON(value []byte) (map[string]string, bool) {

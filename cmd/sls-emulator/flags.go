@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/slskafka/slskafka/auth"
+	"github.com/slskafka/slskafka/slstest"
 )
 
 // logstoreFlag collects -logstore name:shards flags.
@@ -77,20 +79,86 @@ func (f *keyFlag) Set(v string) error {
 	return nil
 }
 
-// parseKeys checks -key values. Its errors name the AccessKey id at most,
-// never the secret.
-func parseKeys(raw keyFlag) ([]keySpec, error) {
+// parseKeys checks id:secret values that came from where (-key, a line of
+// -key-file, $SLS_EMULATOR_KEYS). Its errors name the AccessKey id at
+// most, never the secret.
+func parseKeys(where string, raw []string) ([]keySpec, error) {
 	keys := make([]keySpec, 0, len(raw))
 	for _, v := range raw {
 		id, secret, ok := strings.Cut(v, ":")
 		if !ok || id == "" || secret == "" {
 			// Without a colon the value may be the secret alone.
-			return nil, fmt.Errorf("-key: want AccessKeyId:AccessKeySecret")
+			return nil, fmt.Errorf("%s: want AccessKeyId:AccessKeySecret", where)
 		}
 		if err := (auth.Credential{AccessKeyID: id, AccessKeySecret: secret}).Validate(); err != nil {
-			return nil, fmt.Errorf("-key %s: %w", id, err) // the id is not a secret, and tells -key flags apart
+			return nil, fmt.Errorf("%s %s: %w", where, id, err) // the id is not a secret, and tells keys apart
 		}
 		keys = append(keys, keySpec{id: id, secret: secret})
 	}
 	return keys, nil
+}
+
+// keysEnv names the environment variable that holds AccessKeys for the
+// emulator, comma-separated id:secret pairs, so that a secret need not sit
+// on the command line, where every local user can read it (ps).
+const keysEnv = "SLS_EMULATOR_KEYS"
+
+// readKeyFile reads AccessKeys from a file: one id:secret per line; blank
+// lines and lines starting with # are skipped.
+func readKeyFile(path string) ([]keySpec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-key-file: %w", err)
+	}
+	var keys []keySpec
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, err := parseKeys(fmt.Sprintf("-key-file %s line %d", path, i+1), []string{line})
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k...)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("-key-file %s holds no AccessKey; write one id:secret per line", path)
+	}
+	return keys, nil
+}
+
+// keysFromEnv reads AccessKeys from $SLS_EMULATOR_KEYS, if set.
+func keysFromEnv() ([]keySpec, error) {
+	v := strings.TrimSpace(os.Getenv(keysEnv))
+	if v == "" {
+		return nil, nil
+	}
+	var raw []string
+	for _, kv := range strings.Split(v, ",") {
+		raw = append(raw, strings.TrimSpace(kv))
+	}
+	return parseKeys("$"+keysEnv, raw)
+}
+
+// authFailureFlag is the -auth-failure flag.
+type authFailureFlag struct{ mode slstest.AuthFailure }
+
+func (f *authFailureFlag) String() string {
+	if f == nil || f.mode == slstest.AtProduce {
+		return "at-produce"
+	}
+	return "at-sasl"
+}
+
+func (f *authFailureFlag) Set(v string) error {
+	switch v {
+	case "at-produce":
+		f.mode = slstest.AtProduce
+	case "at-sasl":
+		f.mode = slstest.AtSASL
+	default:
+		return fmt.Errorf("want at-produce or at-sasl")
+	}
+	return nil
 }

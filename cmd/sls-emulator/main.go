@@ -3,10 +3,13 @@
 // not Go tests (Beats, Telegraf, collectd, Fluent Bit, kcat, …) can be tried
 // against something that behaves like Simple Log Service's Kafka endpoint:
 // SASL_SSL with mechanism PLAIN only, username = project, password =
-// <AccessKeyId>#<AccessKeySecret>, Kafka protocol capped at 2.1, no
-// idempotent producer, topics = logstores, shards = partitions, and the
-// topic <logstore>.json (or the record header data-parse-format: json)
-// expanding a JSON object one level deep into fields.
+// <AccessKeyId>#<AccessKeySecret>, Kafka protocol 2.1 for producers (2.2 for
+// consumer groups), no idempotent producer, topics = logstores, shards =
+// partitions, the topic <logstore>.json (or the record header
+// data-parse-format: json) expanding a JSON object one level deep into
+// fields, and consumers reading back what was written. Package slstest's
+// documentation lists what is served and which behaviours are assumed
+// rather than documented by SLS.
 //
 // Usage:
 //
@@ -15,34 +18,51 @@
 // With no flags it listens on 127.0.0.1:10012 (the SLS public Kafka port),
 // serves project "demo" with one logstore "app" of 2 shards, generates an
 // AccessKey and a CA, writes the CA certificate to
-// $TMPDIR/sls-emulator-ca.pem and prints the settings a client needs,
+// <user cache dir>/sls-emulator/ca.pem ($XDG_CACHE_HOME or ~/.cache on
+// Linux, ~/Library/Caches on macOS) and prints the settings a client needs,
 // including a kcat command line that can be pasted as is:
 //
 //	sls-emulator -print
 //	echo '{"level":"info","msg":"hello"}' | kcat -b 127.0.0.1:10012 \
 //	    -X security.protocol=sasl_ssl -X sasl.mechanisms=PLAIN \
 //	    -X sasl.username=demo -X sasl.password='LTAI…#…' \
-//	    -X ssl.ca.location=/tmp/sls-emulator-ca.pem -P -t app.json
+//	    -X ssl.ca.location=$HOME/.cache/sls-emulator/ca.pem -P -t app.json
 //
 // Flags:
 //
-//	-listen addr        listen address (default 127.0.0.1:10012; port 0 picks a free port)
-//	-advertise host     host name clients are told to connect to and the
-//	                    certificate is valid for (default: the listen host;
-//	                    127.0.0.1 when listening on all interfaces, so set it
-//	                    when clients run elsewhere, e.g. in containers)
-//	-project name       SLS project, the SASL username (default demo)
-//	-logstore name:N    a logstore with N shards; repeatable (default app:2)
-//	-key id:secret      a valid AccessKey; repeatable; the first is printed
-//	                    as the password (default: generated)
-//	-ca-file path       where to write the CA certificate PEM
-//	-latency d          delay every produce response by d (e.g. 200ms)
-//	-print              print every stored log as one JSON line
-//	-v                  print the emulator's diagnostics at debug level
+//	-listen addr         listen address (default 127.0.0.1:10012; port 0 picks a free port)
+//	-advertise host      host name clients are told to connect to and the
+//	                     certificate is valid for (default: the listen host;
+//	                     127.0.0.1 when listening on all interfaces, so set it
+//	                     when clients run elsewhere, e.g. in containers)
+//	-project name        SLS project, the SASL username (default demo)
+//	-logstore name:N     a logstore with N shards; repeatable (default app:2)
+//	-key id:secret       a valid AccessKey; repeatable; the first key is
+//	                     printed as the password (default: generated)
+//	-key-file path       valid AccessKeys, one id:secret per line; blank
+//	                     lines and # comments are skipped
+//	-auth-failure mode   where a refused AccessKey fails: at-produce (default;
+//	                     SASL passes, requests get TOPIC_AUTHORIZATION_FAILED,
+//	                     as SLS documents) or at-sasl
+//	-ca-file path        where to write the CA certificate PEM
+//	-ca-key path         keep the CA across runs: load the CA certificate and
+//	                     private key from path, or generate them and save them
+//	                     there (mode 0600)
+//	-latency d           delay every produce response by d (e.g. 200ms)
+//	-max-connections n   close connections beyond n open at once (default 1024)
+//	-idle-timeout d      close authenticated connections idle for d (default 10m)
+//	-print               print every stored log as one JSON line
+//	-v                   print the emulator's diagnostics at debug level
 //
-// The CA is generated at every start, so clients that read it from -ca-file
-// must be restarted with the emulator. Two emulators started with the same
-// -ca-file overwrite each other's CA; give each its own path.
+// Keys can also come from the environment: SLS_EMULATOR_KEYS holds
+// comma-separated id:secret pairs. -key-file and SLS_EMULATOR_KEYS keep the
+// secret off the command line, where other local users can read it. Keys
+// from -key come first, then -key-file, then SLS_EMULATOR_KEYS.
+//
+// Without -ca-key the CA is generated at every start, so clients that read
+// it from -ca-file must be restarted with the emulator. Two emulators
+// started with the same -ca-file overwrite each other's CA; give each its
+// own path.
 //
 // The process stops on SIGINT or SIGTERM and exits 0; a second signal while
 // it stops (a printed log still waiting for a full pipe, say) ends it at

@@ -10,13 +10,16 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -123,6 +126,15 @@ func (e *emulator) stop(t *testing.T) {
 // produce produces recs with the printed settings and password pass.
 func produce(t *testing.T, settings map[string]string, pass string, recs ...*kgo.Record) error {
 	t.Helper()
+	cl := client(t, settings, pass, kgo.RecordDeliveryTimeout(10*time.Second))
+	defer cl.Close()
+	return cl.ProduceSync(t.Context(), recs...).FirstErr()
+}
+
+// client builds a producer client with the printed settings and password
+// pass.
+func client(t *testing.T, settings map[string]string, pass string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
 	pem, err := os.ReadFile(settings["ca"])
 	if err != nil {
 		t.Fatal(err)
@@ -131,20 +143,18 @@ func produce(t *testing.T, settings map[string]string, pass string, recs ...*kgo
 	if !roots.AppendCertsFromPEM(pem) {
 		t.Fatalf("CA file %s holds no certificate", settings["ca"])
 	}
-	cl, err := kgo.NewClient(
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(settings["bootstrap"]),
 		kgo.DialTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}),
 		kgo.SASL(plain.Auth{User: settings["username"], Pass: pass}.AsMechanism()),
 		kgo.MaxVersions(kversion.V2_1_0()),
 		kgo.DisableIdempotentWrite(),
 		kgo.RequiredAcks(kgo.LeaderAck()),
-		kgo.RecordDeliveryTimeout(10*time.Second),
-	)
+	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	return cl.ProduceSync(t.Context(), recs...).FirstErr()
+	return cl
 }
 
 // TestRunServesPrintsAndStops starts the command on a free port, connects
@@ -226,6 +236,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-key", "id:se#cret"},
 		{"-key", "id:se cret"},
 		{"-latency", "-1s"},
+		{"-auth-failure", "later"},
+		{"-max-connections", "0"},
+		{"-idle-timeout", "0s"},
 		{"-project", ""},
 		{"extra"},
 		{"-nosuchflag"},
@@ -296,5 +309,167 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestAuthFailureFlag checks both places a wrong key can fail: after a
+// successful SASL login with TOPIC_AUTHORIZATION_FAILED (the default, as
+// SLS documents), or at SASL.
+func TestAuthFailureFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want error
+	}{
+		{nil, kerr.TopicAuthorizationFailed},
+		{[]string{"-auth-failure", "at-produce"}, kerr.TopicAuthorizationFailed},
+		{[]string{"-auth-failure", "at-sasl"}, kerr.SaslAuthenticationFailed},
+	} {
+		e := startRun(t, tc.args...)
+		id, _, _ := strings.Cut(e.settings["password"], "#")
+		// franz-go retries a failed SASL login until the delivery
+		// timeout.
+		cl := client(t, e.settings, id+"#wrong-secret", kgo.RecordDeliveryTimeout(time.Second))
+		err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
+		cl.Close()
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%v: produce with a wrong secret = %v, want %v", tc.args, err, tc.want)
+		}
+		e.stop(t)
+	}
+}
+
+// TestCAKeyKeepsTheCA checks that -ca-key saves the CA on the first run,
+// privately, and that a second run with it serves a certificate that a
+// client trusting the first run's CA file accepts.
+func TestCAKeyKeepsTheCA(t *testing.T) {
+	dir := t.TempDir()
+	caKey := filepath.Join(dir, "ca-key.pem")
+	first := startRun(t, "-ca-key", caKey)
+	pem1, err := os.ReadFile(first.settings["ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.stop(t)
+	if fi, err := os.Stat(caKey); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("-ca-key file: %v, mode %v; want it written with mode 0600", err, fi.Mode())
+	}
+
+	second := startRun(t, "-ca-key", caKey, "-key", "LTAIkeep:keepsecret")
+	pem2, err := os.ReadFile(second.settings["ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pem1, pem2) {
+		t.Error("the second run wrote another CA certificate")
+	}
+	// The second run's CA file is a different path; trust the first's.
+	settings := maps.Clone(second.settings)
+	caFile := filepath.Join(dir, "first-ca.pem")
+	if err := os.WriteFile(caFile, pem1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settings["ca"] = caFile
+	if err := produce(t, settings, "LTAIkeep#keepsecret", &kgo.Record{Topic: "app", Value: []byte("x")}); err != nil {
+		t.Errorf("a client trusting the first run's CA: %v", err)
+	}
+	second.stop(t)
+
+	if err := os.WriteFile(caKey, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-ca-key", caKey, "-ca-file", filepath.Join(dir, "x.pem")}, io.Discard); err == nil || !strings.Contains(err.Error(), "-ca-key") {
+		t.Errorf("run with a broken -ca-key file = %v, want an error naming -ca-key", err)
+	}
+}
+
+// TestDefaultCAFileIsPerUser checks that the CA certificate goes to the
+// user's cache directory, in a directory only the user may write, not to a
+// fixed name in /tmp that another local user could take first.
+func TestDefaultCAFileIsPerUser(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("XDG_CACHE_HOME sets os.UserCacheDir on Linux only")
+	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	e := startRun(t, "-ca-file", "") // empty: the default
+	want := filepath.Join(cache, "sls-emulator", "ca.pem")
+	if e.settings["ca"] != want {
+		t.Errorf("ca = %q, want %q", e.settings["ca"], want)
+	}
+	if fi, err := os.Stat(filepath.Dir(want)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("CA directory: %v, mode %v; want 0700", err, fi.Mode())
+	}
+	if err := produce(t, e.settings, e.settings["password"], &kgo.Record{Topic: "app", Value: []byte("x")}); err != nil {
+		t.Error(err)
+	}
+	e.stop(t)
+}
+
+// TestKeysFromFileAndEnvironment checks that AccessKeys can come from
+// -key-file and $SLS_EMULATOR_KEYS, off the command line, after -key.
+func TestKeysFromFileAndEnvironment(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keyFile, []byte("# emulator keys\n\nLTAIfile1:filesecret1\n  LTAIfile2:filesecret2  \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(keysEnv, "LTAIenv1:envsecret1, LTAIenv2:envsecret2")
+	e := startRun(t, "-key-file", keyFile)
+	if e.settings["password"] != "LTAIfile1#filesecret1" {
+		t.Errorf("password = %q, want the file's first key", e.settings["password"])
+	}
+	for _, pass := range []string{"LTAIfile2#filesecret2", "LTAIenv1#envsecret1", "LTAIenv2#envsecret2"} {
+		if err := produce(t, e.settings, pass, &kgo.Record{Topic: "app", Value: []byte("x")}); err != nil {
+			t.Errorf("produce with %s: %v", pass[:8], err)
+		}
+	}
+	e.stop(t)
+
+	e = startRun(t, "-key", "LTAIflag:flagsecret", "-key-file", keyFile)
+	if e.settings["password"] != "LTAIflag#flagsecret" {
+		t.Errorf("password = %q, want the -key flag's", e.settings["password"])
+	}
+	e.stop(t)
+}
+
+// TestKeySourcesRejectBadKeys checks that a bad key in -key-file or
+// $SLS_EMULATOR_KEYS is a usage error that names where it came from and
+// its id at most, never its secret.
+func TestKeySourcesRejectBadKeys(t *testing.T) {
+	var buf bytes.Buffer
+	stderr = &buf
+	t.Cleanup(func() { stderr = os.Stderr })
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, file, env, want string
+	}{
+		{name: "file line without id", file: "LTAIok:oksecret\nSECRETalone\n", want: "line 2"},
+		{name: "file secret with #", file: "LTAIbad:SECRET#hash\n", want: "LTAIbad"},
+		{name: "empty file", file: "# nothing\n", want: "holds no AccessKey"},
+		{name: "env without colon", env: "SECRETalone", want: keysEnv},
+		{name: "env secret with space", env: "LTAIenv:SECRET with space", want: "LTAIenv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(keysEnv, tc.env)
+			args := []string{"-listen", "127.0.0.1:0", "-ca-file", filepath.Join(dir, "ca.pem")}
+			if tc.file != "" {
+				path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-key-file", path)
+			}
+			buf.Reset()
+			err := run(context.Background(), args, io.Discard)
+			var u usageError
+			if !errors.As(err, &u) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v, want a usage error naming %q", err, tc.want)
+			}
+			if out := buf.String() + err.Error(); strings.Contains(out, "SECRET") {
+				t.Errorf("the error output shows the secret: %s", out)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"-key-file", filepath.Join(dir, "missing")}, io.Discard); err == nil {
+		t.Error("a missing -key-file was accepted")
 	}
 }

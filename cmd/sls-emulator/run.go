@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -20,15 +22,19 @@ import (
 
 // options are the parsed command line.
 type options struct {
-	listen    string
-	advertise string
-	project   string
-	logstores logstoreFlag
-	keys      []keySpec
-	caFile    string
-	latency   time.Duration
-	print     bool
-	verbose   bool
+	listen      string
+	advertise   string
+	project     string
+	logstores   logstoreFlag
+	keys        []keySpec
+	authFailure authFailureFlag
+	caFile      string
+	caKey       string
+	latency     time.Duration
+	maxConns    int
+	idle        time.Duration
+	print       bool
+	verbose     bool
 }
 
 // usageError marks a mistake on the command line. shown is set when the
@@ -43,15 +49,21 @@ func (e usageError) Unwrap() error { return e.error }
 func parseFlags(args []string) (options, error) {
 	var o options
 	var keys keyFlag
+	var keyFile string
 	fs := flag.NewFlagSet("sls-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:10012", "listen `address`; port 0 picks a free port")
 	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host; 127.0.0.1 when listening on all interfaces)")
 	fs.StringVar(&o.project, "project", "demo", "SLS project `name`, the SASL username")
 	fs.Var(&o.logstores, "logstore", "logstore as `name:shards`; repeatable (default app:2)")
-	fs.Var(&keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated)")
-	fs.StringVar(&o.caFile, "ca-file", filepath.Join(os.TempDir(), "sls-emulator-ca.pem"), "`path` to write the generated CA certificate (PEM) to")
+	fs.Var(&keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated; see also -key-file and $"+keysEnv+")")
+	fs.StringVar(&keyFile, "key-file", "", "read valid AccessKeys from `path`, one id:secret per line (# comments)")
+	fs.Var(&o.authFailure, "auth-failure", "where a refused AccessKey fails: `at-produce` (SASL passes, requests get TOPIC_AUTHORIZATION_FAILED, as SLS documents) or at-sasl")
+	fs.StringVar(&o.caFile, "ca-file", "", "`path` to write the CA certificate (PEM) to (default <user cache dir>/sls-emulator/ca.pem)")
+	fs.StringVar(&o.caKey, "ca-key", "", "keep the CA across runs: load the CA certificate and key (PEM) from `path`, or generate and save them there")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every produce response by `duration`")
+	fs.IntVar(&o.maxConns, "max-connections", 1024, "close connections beyond `n` open at once")
+	fs.DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "close an authenticated connection idle for `duration`")
 	fs.BoolVar(&o.print, "print", false, "print every stored log as one JSON line")
 	fs.BoolVar(&o.verbose, "v", false, "print the emulator's diagnostics at debug level")
 	fs.Usage = func() {
@@ -65,9 +77,21 @@ func parseFlags(args []string) (options, error) {
 		return o, usageError{error: err, shown: true}
 	}
 	var err error
-	if o.keys, err = parseKeys(keys); err != nil {
+	if o.keys, err = parseKeys("-key", keys); err != nil {
 		return o, usageError{error: err}
 	}
+	if keyFile != "" {
+		fileKeys, err := readKeyFile(keyFile)
+		if err != nil {
+			return o, usageError{error: err}
+		}
+		o.keys = append(o.keys, fileKeys...)
+	}
+	envKeys, err := keysFromEnv()
+	if err != nil {
+		return o, usageError{error: err}
+	}
+	o.keys = append(o.keys, envKeys...)
 	if fs.NArg() > 0 {
 		return o, usageError{error: fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
 	}
@@ -76,6 +100,19 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.latency < 0 {
 		return o, usageError{error: fmt.Errorf("-latency must not be negative")}
+	}
+	if o.maxConns < 1 {
+		return o, usageError{error: fmt.Errorf("-max-connections must be at least 1")}
+	}
+	if o.idle <= 0 {
+		return o, usageError{error: fmt.Errorf("-idle-timeout must be positive")}
+	}
+	if o.caFile == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return o, usageError{error: fmt.Errorf("no user cache directory for the CA file (%w); give -ca-file", err)}
+		}
+		o.caFile = filepath.Join(dir, "sls-emulator", "ca.pem")
 	}
 	if len(o.logstores) == 0 {
 		o.logstores = logstoreFlag{{name: "app", shards: 2}}
@@ -101,8 +138,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Logstores:      make(map[string]int, len(o.logstores)),
 		Addr:           o.listen,
 		AdvertisedHost: o.advertise,
+		AuthFailure:    o.authFailure.mode,
 		Latency:        o.latency,
+		MaxConnections: o.maxConns,
+		IdleTimeout:    o.idle,
 		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	saveCA := false
+	if o.caKey != "" {
+		ca, err := loadCA(o.caKey)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			saveCA = true
+		case err != nil:
+			return err
+		default:
+			cfg.CA = &ca
+		}
 	}
 	for _, ls := range o.logstores {
 		cfg.Logstores[ls.name] = ls.shards
@@ -125,7 +177,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		s.AddKey(k.id, k.secret)
 	}
 
-	err = writeFileAtomic(o.caFile, s.CACertPEM())
+	if saveCA {
+		err = saveCAKey(o.caKey, s.CA())
+	}
+	if err == nil {
+		err = writeFileAtomic(o.caFile, s.CACertPEM(), 0o644)
+	}
 	if err == nil {
 		err = printSettings(stdout, s, o)
 	}
@@ -212,17 +269,21 @@ func shellQuote(s string) string {
 
 // writeFileAtomic writes data to path through a temporary file and a
 // rename, so that a client reading the CA while the emulator starts never
-// sees half a certificate.
-func writeFileAtomic(path string, data []byte) error {
+// sees half a certificate. Missing directories are created for the user
+// alone.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".sls-emulator-ca-*")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, ".sls-emulator-*")
 	if err != nil {
-		return fmt.Errorf("write CA certificate: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
-		err = f.Chmod(0o644)
+		err = f.Chmod(perm)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -232,7 +293,7 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write CA certificate to %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -4,11 +4,14 @@
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
 // Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
-// ships to real SLS (producer.ConfigFromEnv reads them); otherwise to the
-// embedded emulator.
+// ships to real SLS (producer.ConfigFromEnv reads all but SLS_LOGSTORE);
+// otherwise to the embedded emulator.
 //
 //	go run ./examples/http                       # serve, send itself 5 requests, stop
 //	go run ./examples/http -requests 0 -addr 127.0.0.1:8080   # serve until Ctrl-C
+//
+// This file stands alone: copied into a module of your own that requires
+// github.com/slskafka/slskafka, it builds and runs as it is.
 package main
 
 import (
@@ -32,7 +35,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/producer/slogsls"
 	"github.com/slskafka/slskafka/slstest"
@@ -51,17 +53,15 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, addr string, requests int) error {
-	// SLS from the environment, or the embedded emulator. target.Setup is
-	// producer.ConfigFromEnv plus the logstore from SLS_LOGSTORE when
-	// SLS_PROJECT is set, and the embedded emulator when it is not; a program
-	// of your own calls producer.ConfigFromEnv.
-	tg, err := target.Setup(out, slstest.Config{Logstores: map[string]int{"access": 2}})
+	// SLS from the environment, or the embedded emulator.
+	cfg, logstore, emulator, err := target(out)
 	if err != nil {
 		return err
 	}
-	defer tg.Close()
-	logstore, emulator := tg.Logstore, tg.Emulator
-	p, err := producer.New(tg.Config)
+	if emulator != nil {
+		defer emulator.Close()
+	}
+	p, err := producer.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -136,6 +136,39 @@ func run(ctx context.Context, out io.Writer, addr string, requests int) error {
 	}
 	fmt.Fprintf(out, "shipped %d logs to logstore %q, %d failed\n", st.Delivered, logstore, st.Failed)
 	return nil
+}
+
+// logstoreEnv names the logstore to write to when shipping to real SLS.
+// producer.ConfigFromEnv reads the other SLS_* variables; a producer serves
+// every logstore of its project, so the logstore is the program's choice.
+const logstoreEnv = "SLS_LOGSTORE"
+
+// target says where to ship. With SLS_PROJECT set it is real SLS:
+// producer.ConfigFromEnv and the logstore named by SLS_LOGSTORE (a service
+// of your own needs only this branch). Without it, it starts an SLS emulator
+// in this process (package slstest), which the caller closes, and says so on
+// w.
+func target(w io.Writer) (cfg producer.Config, logstore string, emulator *slstest.Server, err error) {
+	if os.Getenv(producer.EnvProject) != "" {
+		cfg, err = producer.ConfigFromEnv()
+		logstore = os.Getenv(logstoreEnv)
+		if logstore == "" {
+			err = errors.Join(err, fmt.Errorf("%s is not set: name the logstore to write to, or unset %s to ship to the embedded emulator", logstoreEnv, producer.EnvProject))
+		}
+		return cfg, logstore, nil, err
+	}
+	emulator, err = slstest.Start(slstest.Config{Logstores: map[string]int{"access": 2}})
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	fmt.Fprintf(w, "no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+	cfg = producer.Config{
+		Project:     emulator.Project(),
+		Endpoint:    emulator.Endpoint(),
+		Credentials: emulator.Credentials(),
+		TLS:         emulator.TLSConfig(), // trusts the emulator's own CA
+	}
+	return cfg, "access", emulator, nil
 }
 
 // accessLog logs one line per request, after it is served.

@@ -4,10 +4,13 @@
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
 // Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
-// ships to real SLS (producer.ConfigFromEnv reads them). Without them it
-// starts the embedded SLS emulator:
+// ships to real SLS (producer.ConfigFromEnv reads all but SLS_LOGSTORE).
+// Without them it starts the embedded SLS emulator:
 //
 //	go run ./examples/otel
+//
+// This file stands alone: copied into a module of your own that requires
+// github.com/slskafka/slskafka, it builds and runs as it is.
 package main
 
 import (
@@ -25,7 +28,6 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -44,20 +46,17 @@ func main() {
 const missingLogstore = "no-such-logstore"
 
 func run(ctx context.Context, w io.Writer) error {
-	// 1. Configuration. target.Setup is producer.ConfigFromEnv plus the
-	// logstore from SLS_LOGSTORE when SLS_PROJECT is set, and the embedded
-	// emulator when it is not; a program of your own calls
-	// producer.ConfigFromEnv.
-	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 2}})
+	// 1. Configuration: real SLS from the environment, or the embedded
+	// emulator.
+	cfg, logstore, emulator, err := target(w)
 	if err != nil {
 		return err
 	}
-	defer tg.Close()
-	cfg, logstore := tg.Config, tg.Logstore
-	if tg.Emulator != nil {
+	if emulator != nil {
+		defer emulator.Close()
 		// One storage error, which SLS asks clients to retry after a second:
 		// it shows up as a partition retry, not as a failure.
-		tg.Emulator.FailNext(logstore, slstest.StorageError, 1)
+		emulator.FailNext(logstore, slstest.StorageError, 1)
 	}
 
 	// 2. A MeterProvider. In production the exporter would be OTLP
@@ -138,6 +137,39 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	return p.Close(shutdownCtx)
+}
+
+// logstoreEnv names the logstore to write to when shipping to real SLS.
+// producer.ConfigFromEnv reads the other SLS_* variables; a producer serves
+// every logstore of its project, so the logstore is the program's choice.
+const logstoreEnv = "SLS_LOGSTORE"
+
+// target says where to ship. With SLS_PROJECT set it is real SLS:
+// producer.ConfigFromEnv and the logstore named by SLS_LOGSTORE (a service
+// of your own needs only this branch). Without it, it starts an SLS emulator
+// in this process (package slstest), which the caller closes, and says so on
+// w.
+func target(w io.Writer) (cfg producer.Config, logstore string, emulator *slstest.Server, err error) {
+	if os.Getenv(producer.EnvProject) != "" {
+		cfg, err = producer.ConfigFromEnv()
+		logstore = os.Getenv(logstoreEnv)
+		if logstore == "" {
+			err = errors.Join(err, fmt.Errorf("%s is not set: name the logstore to write to, or unset %s to ship to the embedded emulator", logstoreEnv, producer.EnvProject))
+		}
+		return cfg, logstore, nil, err
+	}
+	emulator, err = slstest.Start(slstest.Config{Logstores: map[string]int{"app": 2}})
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	fmt.Fprintf(w, "no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+	cfg = producer.Config{
+		Project:     emulator.Project(),
+		Endpoint:    emulator.Endpoint(),
+		Credentials: emulator.Credentials(),
+		TLS:         emulator.TLSConfig(), // trusts the emulator's own CA
+	}
+	return cfg, "app", emulator, nil
 }
 
 // summarize wraps an exporter so that each export is followed by a table of

@@ -9,11 +9,15 @@
 // several times while it streams:
 //
 //	go run ./examples/sts
+//
+// This file stands alone: copied into a module of your own that requires
+// github.com/slskafka/slskafka, it builds and runs as it is.
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +28,6 @@ import (
 	"time"
 
 	"github.com/slskafka/slskafka/auth"
-	"github.com/slskafka/slskafka/examples/internal/target"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -55,15 +58,14 @@ const tokenPrefix = "demo-token-"
 // run streams records to SLS for d, or until ctx ends, then closes the
 // producer and prints what happened.
 func run(ctx context.Context, w io.Writer, d time.Duration) error {
-	// target.Setup is producer.ConfigFromEnv plus the logstore from
-	// SLS_LOGSTORE when SLS_PROJECT is set, and the embedded emulator when it
-	// is not; a program of your own calls producer.ConfigFromEnv.
-	tg, err := target.Setup(w, slstest.Config{Logstores: map[string]int{"app": 2}})
+	// Real SLS from the environment, or the embedded emulator.
+	cfg, logstore, emulator, err := target(w)
 	if err != nil {
 		return err
 	}
-	defer tg.Close()
-	cfg, logstore, emulator := tg.Config, tg.Logstore, tg.Emulator
+	if emulator != nil {
+		defer emulator.Close()
+	}
 	var issued atomic.Int64 // keys the demo STS service issued
 	if emulator == nil {
 		// ConfigFromEnv takes the credentials from auth.Default, the chain
@@ -179,6 +181,39 @@ loop:
 		return fmt.Errorf("the credential rotated %d times in %v, want 2 or more", st.CredentialRotations, d)
 	}
 	return nil
+}
+
+// logstoreEnv names the logstore to write to when shipping to real SLS.
+// producer.ConfigFromEnv reads the other SLS_* variables; a producer serves
+// every logstore of its project, so the logstore is the program's choice.
+const logstoreEnv = "SLS_LOGSTORE"
+
+// target says where to ship. With SLS_PROJECT set it is real SLS:
+// producer.ConfigFromEnv and the logstore named by SLS_LOGSTORE (a service
+// of your own needs only this branch). Without it, it starts an SLS emulator
+// in this process (package slstest), which the caller closes, and says so on
+// w.
+func target(w io.Writer) (cfg producer.Config, logstore string, emulator *slstest.Server, err error) {
+	if os.Getenv(producer.EnvProject) != "" {
+		cfg, err = producer.ConfigFromEnv()
+		logstore = os.Getenv(logstoreEnv)
+		if logstore == "" {
+			err = errors.Join(err, fmt.Errorf("%s is not set: name the logstore to write to, or unset %s to ship to the embedded emulator", logstoreEnv, producer.EnvProject))
+		}
+		return cfg, logstore, nil, err
+	}
+	emulator, err = slstest.Start(slstest.Config{Logstores: map[string]int{"app": 2}})
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	fmt.Fprintf(w, "no %s in the environment: shipping to the embedded SLS emulator at %s\n\n", producer.EnvProject, emulator.Endpoint())
+	cfg = producer.Config{
+		Project:     emulator.Project(),
+		Endpoint:    emulator.Endpoint(),
+		Credentials: emulator.Credentials(),
+		TLS:         emulator.TLSConfig(), // trusts the emulator's own CA
+	}
+	return cfg, "app", emulator, nil
 }
 
 // stsService returns a Provider that plays an STS service (AssumeRole): every

@@ -1,16 +1,25 @@
-// Package kconn dials the TLS connections the Kafka client uses and retires
-// each one before the credential that authenticated it expires.
+// Package kconn dials the TLS connections the Kafka client uses, for the
+// three things franz-go's hooks and options cannot do:
 //
-// SLS speaks Kafka 2.1, which has no SASL re-authentication, so a connection
-// lives as long as the key that opened it. A Conn tracks its request and
-// response frames; once its retire time passes it lets the requests already
-// in flight complete, then refuses the next write with an error the Kafka
-// client retries on a fresh connection, which authenticates with the current
-// credential. Nothing in flight is cut, so nothing is lost or duplicated by
-// a rotation.
+//   - Retire a connection before the credential that authenticated it
+//     expires. SLS speaks Kafka 2.1, which has no SASL re-authentication, so
+//     a connection lives as long as the key that opened it. Once a Conn's
+//     retire time passes it lets the requests in flight complete, then
+//     refuses the next write with an error the Kafka client retries on a
+//     fresh connection, which authenticates with the current credential.
+//     Nothing in flight is cut, so nothing is lost or duplicated.
+//   - Hold back metadata responses after a retriable partition error. SLS
+//     asks clients to wait a second after NetworkException and
+//     KafkaStorageException; franz-go retries such a partition after its
+//     next metadata update, which it spaces from the previous update, not
+//     from the error (see Dialer.PartitionBackoff).
+//   - Keep a ledger of the partitions each produce request carried and of
+//     what became of it (Ledger), so that a record failed by the client can
+//     be told apart: never sent, or sent and perhaps stored.
 //
-// The same frame tracking spots a failed SaslAuthenticate, which the Kafka
-// client would otherwise only retry until its delivery timeout.
+// Both need the request and response frames, which no hook shows.
+// Everything a hook does say is left to the hooks: dial, credential and SASL
+// failures reach kgo.HookBrokerConnect, response arrival kgo.HookBrokerRead.
 package kconn
 
 import (
@@ -42,9 +51,6 @@ type Dialer struct {
 	// RetireAt returns when a connection dialed now must stop taking new
 	// requests; the zero time means never. It is called once per dial.
 	RetireAt func(ctx context.Context) (time.Time, error)
-	// OnAuthFailure is called when the broker answers SaslAuthenticate
-	// with an error. The message is the broker's.
-	OnAuthFailure func(err error)
 	// OnRetire is called each time a connection is retired.
 	OnRetire func()
 	// DrainTimeout bounds how long a retiring connection waits for its
@@ -61,28 +67,10 @@ type Dialer struct {
 	// OnPartitionError is called for each retriable partition error seen
 	// in a produce response.
 	OnPartitionError func(err error)
-	// Clock, if set, is the time LastResponse counts from.
-	Clock time.Time
+	// Ledger, if set, records what produce requests carried.
+	Ledger *Ledger
 
-	holdUntil    atomic.Int64 // unix nanos before which metadata responses wait
-	lastResponse atomic.Int64 // see LastResponse
-}
-
-// LastResponse returns when the latest response frame was read, on any
-// connection, as time since Clock. It never goes back, and it is updated
-// before the Kafka client can act on the response, so a record's promise
-// sees at least the time its acknowledgement arrived: a clock read per
-// response instead of one per acknowledged record.
-func (d *Dialer) LastResponse() time.Duration { return time.Duration(d.lastResponse.Load()) }
-
-func (d *Dialer) noteResponse() {
-	now := int64(time.Since(d.Clock))
-	for {
-		cur := d.lastResponse.Load()
-		if now <= cur || d.lastResponse.CompareAndSwap(cur, now) {
-			return
-		}
-	}
+	holdUntil atomic.Int64 // unix nanos before which metadata responses wait
 }
 
 // hold delays metadata responses until t.
@@ -175,7 +163,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 		c.drain()
 		return 0, ErrRetired
 	}
-	c.inflight += c.w.frames(b)
+	// Registered before the bytes leave: the response can arrive as soon
+	// as they do.
+	c.inflight += c.w.frames(b, c.d.Ledger)
 	c.mu.Unlock()
 	return c.Conn.Write(b)
 }
@@ -207,30 +197,20 @@ func (c *Conn) drain() {
 	c.Close()
 }
 
-// Read reads response frames, counting them, watching SASL results and
-// produce errors, and holding back metadata responses after a retriable
+// Read reads response frames, counting them, settling produce requests in
+// the ledger and holding back metadata responses after a retriable
 // partition error (see Dialer.PartitionBackoff).
 func (c *Conn) Read(b []byte) (int, error) {
 	c.holdMetadata()
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()
-		done, authErr, partErrs := c.r.feed(b[:n], &c.w)
+		done, produced := c.r.feed(b[:n], &c.w)
 		c.mu.Unlock()
-		if len(partErrs) > 0 {
-			if c.d.PartitionBackoff > 0 {
-				c.d.hold(time.Now().Add(c.d.PartitionBackoff))
-			}
-			if c.d.OnPartitionError != nil {
-				for _, e := range partErrs {
-					c.d.OnPartitionError(e)
-				}
-			}
+		for _, pr := range produced {
+			c.produceResponse(pr)
 		}
 		if done > 0 {
-			if !c.d.Clock.IsZero() {
-				c.d.noteResponse()
-			}
 			c.mu.Lock()
 			c.inflight -= done
 			closeNow := c.retired && c.inflight <= 0
@@ -242,11 +222,43 @@ func (c *Conn) Read(b []byte) (int, error) {
 				defer c.Close()
 			}
 		}
-		if authErr != nil && c.d.OnAuthFailure != nil {
-			c.d.OnAuthFailure(authErr)
-		}
 	}
 	return n, err
+}
+
+// produceResponse settles a produce request in the ledger and reports its
+// retriable partition errors.
+func (c *Conn) produceResponse(pr producedResponse) {
+	resp := kmsg.NewPtrProduceResponse()
+	resp.SetVersion(pr.req.version)
+	if len(pr.body) < 4 || resp.ReadFrom(pr.body[4:]) != nil {
+		resp = nil
+	}
+	if c.d.Ledger != nil && pr.req.written != nil {
+		c.d.Ledger.answer(pr.req.written, resp)
+	}
+	if resp == nil {
+		return
+	}
+	var errs []error
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && kerr.IsRetriable(err) {
+				errs = append(errs, fmt.Errorf("%s[%d]: %w", t.Topic, p.Partition, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return
+	}
+	if c.d.PartitionBackoff > 0 {
+		c.d.hold(time.Now().Add(c.d.PartitionBackoff))
+	}
+	if c.d.OnPartitionError != nil {
+		for _, e := range errs {
+			c.d.OnPartitionError(e)
+		}
+	}
 }
 
 // holdMetadata waits, before a metadata response is read, until the
@@ -277,7 +289,8 @@ func (c *Conn) holdMetadata() {
 	}
 }
 
-// Close closes the connection and stops its retire timer.
+// Close closes the connection and stops its retire timer. Produce requests
+// still waiting for their responses are settled in the ledger as lost.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -290,31 +303,53 @@ func (c *Conn) Close() error {
 	}
 	close(c.changed)
 	c.changed = make(chan struct{})
+	lost := c.w.pending
+	c.w.pending = nil
+	if c.r.remain > 0 || c.r.nsize > 0 {
+		lost = append(lost, c.r.cur) // its response was cut short
+	}
 	c.mu.Unlock()
+	if l := c.d.Ledger; l != nil {
+		for _, s := range lost {
+			if s.written != nil {
+				l.lose(s.written)
+			}
+		}
+	}
 	return c.Conn.Close()
 }
 
 // sent is a request whose response has not been read yet.
-type sent struct{ key, version int16 }
+type sent struct {
+	key, version int16
+	written      *written // a produce request in the ledger
+}
 
 // writeTracker splits the written byte stream into Kafka request frames and
 // remembers the key and version of each request awaiting its response.
 type writeTracker struct {
 	hdr     [8]byte // size(4) key(2) version(2) of the frame being written
 	nhdr    int
-	remain  int // body bytes of the current frame still to come
+	remain  int    // body bytes of the current frame still to come
+	start   []byte // the current frame from its size prefix, when it began in this write
 	pending []sent
 }
 
-// frames consumes written bytes and returns how many frames started in them.
-func (w *writeTracker) frames(b []byte) int {
+// frames consumes bytes about to be written and returns how many frames
+// started in them. Produce requests are registered in ledger (if not nil),
+// with their partitions when the whole frame is in b.
+func (w *writeTracker) frames(b []byte, ledger *Ledger) int {
 	started := 0
 	for len(b) > 0 {
 		if w.nhdr < 4 {
+			if w.nhdr == 0 {
+				w.start = b
+			}
 			k := copy(w.hdr[w.nhdr:4], b)
 			w.nhdr += k
 			b = b[k:]
 			if w.nhdr < 4 {
+				w.start = nil
 				break
 			}
 			w.remain = int(binary.BigEndian.Uint32(w.hdr[:4]))
@@ -329,9 +364,11 @@ func (w *writeTracker) frames(b []byte) int {
 		if w.nhdr < len(w.hdr) {
 			w.nhdr += copy(w.hdr[w.nhdr:], b[:n])
 			if w.nhdr == len(w.hdr) {
-				w.pending[len(w.pending)-1] = sent{
-					key:     int16(binary.BigEndian.Uint16(w.hdr[4:])),
-					version: int16(binary.BigEndian.Uint16(w.hdr[6:])),
+				s := &w.pending[len(w.pending)-1]
+				s.key = int16(binary.BigEndian.Uint16(w.hdr[4:]))
+				s.version = int16(binary.BigEndian.Uint16(w.hdr[6:]))
+				if s.key == produceKey && ledger != nil {
+					s.written = ledger.write(w.whole(), s.version)
 				}
 			}
 		}
@@ -339,16 +376,26 @@ func (w *writeTracker) frames(b []byte) int {
 		b = b[n:]
 		if w.remain == 0 {
 			w.nhdr = 0
+			w.start = nil
 		}
 	}
 	return started
 }
 
+// whole returns the current frame after its size prefix if it is entirely
+// in the bytes being written, else nil.
+func (w *writeTracker) whole() []byte {
+	size := int(binary.BigEndian.Uint32(w.hdr[:4]))
+	if w.start == nil || len(w.start) < 4+size {
+		return nil
+	}
+	return w.start[4 : 4+size]
+}
+
 // Request keys the trackers look into.
 const (
-	produceKey          = 0
-	metadataKey         = 3
-	saslAuthenticateKey = 36
+	produceKey  = 0
+	metadataKey = 3
 )
 
 // readTracker splits the read byte stream into response frames.
@@ -356,22 +403,23 @@ type readTracker struct {
 	size   [4]byte
 	nsize  int
 	remain int
-	body   []byte // collected only for SaslAuthenticate and Produce responses
+	body   []byte // collected only for produce responses
 	cur    sent
+}
+
+// producedResponse is a complete produce response and its request.
+type producedResponse struct {
+	req  sent
+	body []byte
 }
 
 func (r *readTracker) atFrameStart() bool { return r.remain == 0 && r.nsize == 0 }
 
-// keep reports whether a response's body is decoded.
-func keep(key int16) bool { return key == saslAuthenticateKey || key == produceKey }
-
-// feed consumes read bytes. It returns how many response frames completed,
-// the error of a failed SaslAuthenticate, and the retriable partition errors
-// of produce responses.
-func (r *readTracker) feed(b []byte, w *writeTracker) (int, error, []error) {
+// feed consumes read bytes. It returns how many response frames completed
+// and the produce responses among them.
+func (r *readTracker) feed(b []byte, w *writeTracker) (int, []producedResponse) {
 	done := 0
-	var authErr error
-	var partErrs []error
+	var produced []producedResponse
 	for len(b) > 0 {
 		if r.remain == 0 {
 			k := copy(r.size[r.nsize:], b)
@@ -394,65 +442,18 @@ func (r *readTracker) feed(b []byte, w *writeTracker) (int, error, []error) {
 			}
 		}
 		n := min(r.remain, len(b))
-		if keep(r.cur.key) {
+		if r.cur.key == produceKey {
 			r.body = append(r.body, b[:n]...)
 		}
 		r.remain -= n
 		b = b[n:]
 		if r.remain == 0 {
 			done++
-			switch r.cur.key {
-			case saslAuthenticateKey:
-				if err := saslResult(r.body, r.cur.version); err != nil {
-					authErr = err
-				}
-			case produceKey:
-				partErrs = append(partErrs, produceErrors(r.body, r.cur.version)...)
+			if r.cur.key == produceKey {
+				produced = append(produced, producedResponse{r.cur, append([]byte(nil), r.body...)})
 			}
+			r.cur = sent{key: -1}
 		}
 	}
-	return done, authErr, partErrs
-}
-
-// produceErrors decodes a produce response body (after the correlation id)
-// and returns its retriable partition errors.
-func produceErrors(frame []byte, version int16) []error {
-	if len(frame) < 4 {
-		return nil
-	}
-	resp := kmsg.NewPtrProduceResponse()
-	resp.SetVersion(version)
-	if err := resp.ReadFrom(frame[4:]); err != nil {
-		return nil
-	}
-	var out []error
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && kerr.IsRetriable(err) {
-				out = append(out, fmt.Errorf("%s[%d]: %w", t.Topic, p.Partition, err))
-			}
-		}
-	}
-	return out
-}
-
-// saslResult decodes a SaslAuthenticate response body (after the
-// correlation id) and returns its error, if any.
-func saslResult(frame []byte, version int16) error {
-	if len(frame) < 4 {
-		return nil
-	}
-	resp := kmsg.NewPtrSASLAuthenticateResponse()
-	resp.SetVersion(version)
-	if err := resp.ReadFrom(frame[4:]); err != nil {
-		return nil
-	}
-	err := kerr.ErrorForCode(resp.ErrorCode)
-	if err == nil {
-		return nil
-	}
-	if resp.ErrorMessage != nil && *resp.ErrorMessage != "" {
-		return fmt.Errorf("%w: %s", err, *resp.ErrorMessage)
-	}
-	return err
+	return done, produced
 }

@@ -2,7 +2,6 @@ package kconn
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -33,6 +32,41 @@ func response(body []byte) []byte {
 	return b
 }
 
+// produceRequest is a v7 produce request frame carrying a batch for each
+// partition of topic.
+func produceRequest(topic string, partitions ...int32) []byte {
+	req := kmsg.NewProduceRequest()
+	req.SetVersion(7)
+	req.Acks = 1
+	t := kmsg.NewProduceRequestTopic()
+	t.Topic = topic
+	for _, p := range partitions {
+		pt := kmsg.NewProduceRequestTopicPartition()
+		pt.Partition = p
+		pt.Records = make([]byte, 100)
+		t.Partitions = append(t.Partitions, pt)
+	}
+	req.Topics = append(req.Topics, t)
+	return request(0, 7, req.AppendTo(nil))
+}
+
+// produceResponse is a v7 produce response frame with an error code per
+// partition of topic.
+func produceResponse(topic string, codes map[int32]int16) []byte {
+	resp := kmsg.NewProduceResponse()
+	resp.SetVersion(7)
+	t := kmsg.NewProduceResponseTopic()
+	t.Topic = topic
+	for p, code := range codes {
+		pt := kmsg.NewProduceResponseTopicPartition()
+		pt.Partition = p
+		pt.ErrorCode = code
+		t.Partitions = append(t.Partitions, pt)
+	}
+	resp.Topics = append(resp.Topics, t)
+	return response(resp.AppendTo(nil))
+}
+
 // feedInPieces splits b at random points, as TCP may.
 func feedInPieces(r *rand.Rand, b []byte, fn func([]byte)) {
 	for len(b) > 0 {
@@ -43,75 +77,147 @@ func feedInPieces(r *rand.Rand, b []byte, fn func([]byte)) {
 }
 
 func TestTrackersCountFramesAcrossArbitrarySplits(t *testing.T) {
-	failed := kmsg.NewPtrSASLAuthenticateResponse()
-	failed.ErrorCode = kerr.SaslAuthenticationFailed.Code
-	msg := "bad key"
-	failed.ErrorMessage = &msg
-
 	var reqs, resps []byte
 	reqs = append(reqs, request(18, 2, nil)...)
 	resps = append(resps, response([]byte{0, 0})...)
-	reqs = append(reqs, request(36, 0, []byte("\x00demo\x00id#secret"))...)
-	resps = append(resps, response(failed.AppendTo(nil))...)
 	for range 50 {
-		reqs = append(reqs, request(0, 7, make([]byte, 300))...)
-		resps = append(resps, response(make([]byte, 40))...)
+		reqs = append(reqs, produceRequest("app", 0, 1)...)
+		resps = append(resps, produceResponse("app", map[int32]int16{0: 0, 1: kerr.KafkaStorageError.Code})...)
 	}
 	for seed := range uint64(50) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		var w writeTracker
 		var rt readTracker
-		started, done := 0, 0
-		var authErrs []error
-		feedInPieces(r, reqs, func(b []byte) { started += w.frames(b) })
+		l := &Ledger{}
+		started, done, produced := 0, 0, 0
+		feedInPieces(r, reqs, func(b []byte) { started += w.frames(b, l) })
 		feedInPieces(r, resps, func(b []byte) {
-			n, err, _ := rt.feed(b, &w)
+			n, pr := rt.feed(b, &w)
 			done += n
-			if err != nil {
-				authErrs = append(authErrs, err)
+			for _, p := range pr {
+				if p.req.written == nil {
+					t.Fatalf("seed %d: a produce response without its request in the ledger", seed)
+				}
+				l.answer(p.req.written, nil)
 			}
+			produced += len(pr)
 		})
-		if started != 52 || done != 52 {
-			t.Fatalf("seed %d: started %d, done %d, want 52 each", seed, started, done)
-		}
-		if len(authErrs) != 1 || !errors.Is(authErrs[0], kerr.SaslAuthenticationFailed) {
-			t.Fatalf("seed %d: auth errors = %v, want one SASL_AUTHENTICATION_FAILED", seed, authErrs)
+		if started != 51 || done != 51 || produced != 50 {
+			t.Fatalf("seed %d: started %d, done %d, produce responses %d; want 51, 51, 50", seed, started, done, produced)
 		}
 		if len(w.pending) != 0 {
 			t.Fatalf("seed %d: %d requests still pending", seed, len(w.pending))
 		}
+		if l.WriteSeq() != 50 {
+			t.Fatalf("seed %d: ledger saw %d produce requests, want 50", seed, l.WriteSeq())
+		}
 	}
 }
 
-// LastResponse moves to the arrival of each response frame, before the
-// client can read it, and never goes back.
-func TestLastResponse(t *testing.T) {
+func TestProduceRequestPartitions(t *testing.T) {
+	frame := produceRequest("app.json", 3, 0)
+	got := produceRequestPartitions(frame[4:], 7)
+	want := []TopicPartition{{"app.json", 3}, {"app.json", 0}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("partitions = %v, want %v", got, want)
+	}
+	if got := produceRequestPartitions(frame[4:len(frame)-10], 7); got != nil {
+		t.Errorf("a truncated request gave partitions %v, want nil (unknown)", got)
+	}
+}
+
+// The ledger says a record may be stored only if a request for its
+// partition was written after the record was handed over and that request
+// is unanswered, lost, or (while closing) answered with success.
+func TestLedgerMaybeStored(t *testing.T) {
+	app0, app1, other := TopicPartition{"app", 0}, TopicPartition{"app", 1}, TopicPartition{"app", 2}
+	l := &Ledger{}
+	before := l.WriteSeq()
+	frame := produceRequest("app", 0, 1)
+	w := l.write(frame[4:], 7)
+	after := l.WriteSeq()
+	for _, c := range []struct {
+		name string
+		tp   TopicPartition
+		seq  uint64
+		want bool
+	}{
+		{"in flight", app0, before, true},
+		{"handed over after the write", app0, after, false},
+		{"a partition the request did not carry", other, before, false},
+	} {
+		if got := l.MaybeStored(c.tp, c.seq, false); got != c.want {
+			t.Errorf("%s: MaybeStored = %v, want %v", c.name, got, c.want)
+		}
+	}
+	resp := kmsg.NewPtrProduceResponse()
+	resp.SetVersion(7)
+	rt := kmsg.NewProduceResponseTopic()
+	rt.Topic = "app"
+	ok := kmsg.NewProduceResponseTopicPartition()
+	ok.Partition = 0
+	bad := kmsg.NewProduceResponseTopicPartition()
+	bad.Partition = 1
+	bad.ErrorCode = kerr.NetworkException.Code
+	rt.Partitions = append(rt.Partitions, ok, bad)
+	resp.Topics = append(resp.Topics, rt)
+	l.answer(w, resp)
+	if l.MaybeStored(app0, before, false) || l.MaybeStored(app1, before, false) {
+		t.Error("after the answer, a record not acknowledged may still be stored")
+	}
+	if !l.MaybeStored(app0, before, true) {
+		t.Error("closing: a success answer may not have been handled; want maybe stored")
+	}
+	if l.MaybeStored(app1, before, true) {
+		t.Error("closing: an error answer means not stored")
+	}
+	w2 := l.write(frame[4:], 7)
+	l.lose(w2)
+	if !l.MaybeStored(app1, before, false) {
+		t.Error("a request lost with its connection may have been stored")
+	}
+	if l.MaybeStored(app1, l.WriteSeq(), false) {
+		t.Error("a record handed over after the lost request cannot be in it")
+	}
+	l.write(nil, 7) // a frame split over writes: every partition
+	if !l.MaybeStored(other, after+1, false) {
+		t.Error("a request whose partitions are unknown counts for every partition")
+	}
+}
+
+// A produce request whose response never comes because the connection
+// closes is lost; one answered is settled.
+func TestConnSettlesLedger(t *testing.T) {
 	client, server := net.Pipe()
-	d := &Dialer{Clock: time.Now()}
-	c := newConn(client, time.Time{}, d)
-	defer c.Close()
+	l := &Ledger{}
+	c := newConn(client, time.Time{}, &Dialer{Ledger: l})
 	defer server.Close()
-	req := request(0, 7, make([]byte, 10))
+	tp := TopicPartition{"app", 0}
+	req := produceRequest("app", 0)
 	go func() {
 		io.ReadFull(server, make([]byte, len(req)))
-		server.Write(response(make([]byte, 4)))
+		server.Write(produceResponse("app", map[int32]int16{0: 0}))
+		io.ReadFull(server, make([]byte, len(req)))
 	}()
-	if d.LastResponse() != 0 {
-		t.Fatalf("LastResponse before any response = %v", d.LastResponse())
-	}
-	sent := time.Since(d.Clock)
 	if _, err := c.Write(req); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.ReadFull(c, make([]byte, len(response(make([]byte, 4))))); err != nil {
+	if !l.MaybeStored(tp, 0, false) {
+		t.Fatal("written, unanswered: want maybe stored")
+	}
+	resp := produceResponse("app", map[int32]int16{0: 0})
+	if _, err := io.ReadFull(c, make([]byte, len(resp))); err != nil {
 		t.Fatal(err)
 	}
-	if got, now := d.LastResponse(), time.Since(d.Clock); got < sent || got > now {
-		t.Errorf("LastResponse = %v, want between the request (%v) and now (%v)", got, sent, now)
+	if l.MaybeStored(tp, 0, false) {
+		t.Fatal("answered: want settled")
 	}
-	d.lastResponse.Store(int64(time.Hour)) // a later response on another connection
-	d.noteResponse()
-	if got := d.LastResponse(); got != time.Hour {
-		t.Errorf("LastResponse went back to %v", got)
+	mark := l.WriteSeq()
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if !l.MaybeStored(tp, mark, false) {
+		t.Error("written, then the connection closed: want maybe stored")
 	}
 }

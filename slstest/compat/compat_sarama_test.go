@@ -143,7 +143,7 @@ func TestSaramaAsyncProducer(t *testing.T) {
 }
 
 func TestSaramaAuthFailures(t *testing.T) {
-	s := slstest.New(t, slstest.Config{})
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
 		p, err := sarama.NewSyncProducer([]string{s.Endpoint().String()}, saramaConfig(s, bl.user, bl.pass, sarama.SASLHandshakeV1))
 		if err == nil {
@@ -161,7 +161,7 @@ func TestSaramaAuthFailures(t *testing.T) {
 // so a refused login can only be signalled by closing the connection, as
 // Kafka does; the client then sees the connection end, not a reason.
 func TestSaramaHandshakeV0WrongSecretFails(t *testing.T) {
-	s := slstest.New(t, slstest.Config{})
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	c, _ := s.Credentials().Credential(t.Context())
 	p, err := sarama.NewSyncProducer([]string{s.Endpoint().String()}, saramaConfig(s, s.Project(), c.AccessKeyID+"#wrong-secret", sarama.SASLHandshakeV0))
 	if err == nil {

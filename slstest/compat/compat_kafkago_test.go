@@ -84,7 +84,7 @@ func TestKafkaGoWriter(t *testing.T) {
 }
 
 func TestKafkaGoAuthFailures(t *testing.T) {
-	s := slstest.New(t, slstest.Config{})
+	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
 		w := kafkaGoWriter(t, s, bl.user, bl.pass, true)
 		err := w.WriteMessages(kafkaGoCtx(t), kafka.Message{Topic: "app", Value: []byte("x")})

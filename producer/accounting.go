@@ -1,0 +1,294 @@
+package producer
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/slskafka/slskafka/endpoint"
+)
+
+// Stats is a snapshot of the producer's counters since New. At any quiet
+// moment Accepted = Delivered + Failed + Unconfirmed + BufferedRecords.
+type Stats struct {
+	// Accepted counts records Log and LogSync accepted.
+	Accepted int64
+	// Delivered counts records SLS acknowledged.
+	Delivered int64
+	// Failed counts accepted records known not to be stored: SLS refused
+	// them, or they were never sent. Each was reported to OnError.
+	Failed int64
+	// Unconfirmed counts accepted records that were sent but never
+	// acknowledged (the connection ended, the deadline passed, Close
+	// gave up while the acknowledgement was due): SLS may have stored
+	// them. Each was reported to OnError with Failure.Unconfirmed set.
+	Unconfirmed int64
+	// Dropped counts records refused with ErrBufferFull.
+	Dropped int64
+	// TooLarge counts records refused with ErrRecordTooLarge.
+	TooLarge int64
+	// BufferedRecords and BufferedBytes are what is accepted and not yet
+	// acknowledged or failed; BufferedBytes counts encoded bytes, while
+	// MaxBufferedBytes bounds the memory they hold.
+	BufferedRecords, BufferedBytes int64
+	// AuthFailures counts connections whose credential SLS refused.
+	AuthFailures int64
+	// CredentialFailures counts failed credential fetches.
+	CredentialFailures int64
+	// ConnectionsRetired counts connections replaced because their
+	// credential was about to expire (or MaxConnectionAge passed).
+	ConnectionsRetired int64
+	// CredentialRotations counts connections that authenticated with a
+	// different credential than the connection before them.
+	CredentialRotations int64
+	// PartitionRetries counts retriable partition errors SLS answered
+	// (NetworkException, KafkaStorageException), each retried after
+	// RetryBackoff.
+	PartitionRetries int64
+	// MaxDeliveryLatency is the longest time from Log to acknowledgement.
+	MaxDeliveryLatency time.Duration
+}
+
+// accounting keeps what happened to records, per logstore, and reports
+// failures.
+type accounting struct {
+	project   string
+	format    Format
+	topics    sync.Map                      // logstore name -> *logstoreState, for validated logstores
+	lastTopic atomic.Pointer[logstoreState] // the last one looked up
+	reports   *reporter
+	attrs     attribute.KeyValue // sls.project
+
+	authFailures, credentialFailures, retired atomic.Int64
+	partitionRetries, rotations               atomic.Int64
+	maxLatency                                atomic.Int64
+}
+
+// logstoreState is what the producer keeps per logstore it has seen.
+type logstoreState struct {
+	name  string
+	topic string
+	attrs attribute.Set
+	rec   []metric.RecordOption // attrs, prebuilt for the histogram
+
+	// The counters sit on cache lines of their own: the promise reads the
+	// fields above on every delivery, and callers' and promise's writes
+	// on one line made every record move it between cores twice.
+	_ [64]byte
+	// Counted by Log's callers.
+	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
+	_                                             [64]byte
+	// Counted by the promise; finished is delivered plus failed (both
+	// kinds).
+	delivered, finished, finishedBytes atomic.Int64
+	// failures by kind (kinds index) and whether they were unconfirmed.
+	failures [len(kinds)][2]atomic.Int64
+}
+
+func (a *accounting) init(cfg Config, d *diag) {
+	a.project, a.format = cfg.Project, cfg.Format
+	a.attrs = attribute.String("sls.project", cfg.Project)
+	a.reports = newReporter(cfg.OnError, d)
+}
+
+// logstore returns the state of a logstore, validating the name the first
+// time it is seen.
+func (a *accounting) logstore(name string) (*logstoreState, error) {
+	if ls := a.lastTopic.Load(); ls != nil && ls.name == name {
+		return ls, nil // most producers log to one logstore
+	}
+	if v, ok := a.topics.Load(name); ok {
+		ls := v.(*logstoreState)
+		a.lastTopic.Store(ls)
+		return ls, nil
+	}
+	if err := endpoint.ValidateLogstore(name); err != nil {
+		return nil, fmt.Errorf("producer: %w", err)
+	}
+	topic := name
+	if a.format == Expanded {
+		topic += ".json"
+	}
+	v, _ := a.topics.LoadOrStore(name, a.newLogstoreState(name, topic))
+	return v.(*logstoreState), nil
+}
+
+// newLogstoreState prepares the per-logstore counters and attributes.
+func (a *accounting) newLogstoreState(logstore, topic string) *logstoreState {
+	ls := &logstoreState{name: logstore, topic: topic}
+	ls.attrs = attribute.NewSet(a.attrs, attribute.String("sls.logstore", logstore))
+	ls.rec = []metric.RecordOption{metric.WithAttributeSet(ls.attrs)}
+	return ls
+}
+
+// each calls f for every logstore seen.
+func (a *accounting) each(f func(*logstoreState)) {
+	a.topics.Range(func(_, v any) bool {
+		f(v.(*logstoreState))
+		return true
+	})
+}
+
+// failed counts and reports a record that will not be delivered.
+func (a *accounting) failed(ls *logstoreState, e *Error) {
+	u := 0
+	if e.Unconfirmed {
+		u = 1
+	}
+	ls.failures[kindIndex(e.Kind)][u].Add(1)
+	a.reports.add(ls.name, e)
+}
+
+func (a *accounting) observeLatency(d time.Duration) { storeMax(&a.maxLatency, int64(d)) }
+
+// close reports what is pending and stops the report timer.
+func (a *accounting) close() { a.reports.close() }
+
+// storeMax raises v to at least n.
+func storeMax(v *atomic.Int64, n int64) {
+	for {
+		cur := v.Load()
+		if n <= cur || v.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// Stats returns the current counters.
+func (p *Producer) Stats() Stats {
+	if p == nil {
+		return Stats{}
+	}
+	a := &p.acct
+	// Finished records are read before accepted ones so that the
+	// buffered counts are never negative.
+	var st Stats
+	var finished, finishedBytes, acceptedBytes int64
+	a.each(func(ls *logstoreState) {
+		finishedBytes += ls.finishedBytes.Load()
+		finished += ls.finished.Load()
+		st.Delivered += ls.delivered.Load()
+		st.Dropped += ls.bufferFull.Load()
+		st.TooLarge += ls.tooLarge.Load()
+		for k := range ls.failures {
+			st.Failed += ls.failures[k][0].Load()
+			st.Unconfirmed += ls.failures[k][1].Load()
+		}
+	})
+	a.each(func(ls *logstoreState) {
+		st.Accepted += ls.accepted.Load()
+		acceptedBytes += ls.acceptedBytes.Load()
+	})
+	st.BufferedRecords = st.Accepted - finished
+	st.BufferedBytes = acceptedBytes - finishedBytes
+	st.AuthFailures = a.authFailures.Load()
+	st.CredentialFailures = a.credentialFailures.Load()
+	st.ConnectionsRetired = a.retired.Load()
+	st.PartitionRetries = a.partitionRetries.Load()
+	st.CredentialRotations = a.rotations.Load()
+	st.MaxDeliveryLatency = time.Duration(a.maxLatency.Load())
+	return st
+}
+
+// coalesce is how long failures are gathered before they are reported, so
+// that a failed batch of a thousand records is one report, not a thousand.
+const coalesce = 100 * time.Millisecond
+
+// reporter gathers delivery failures by logstore, kind and whether they
+// are unconfirmed, and reports them to OnError (or the logger) at most
+// every coalesce interval.
+type reporter struct {
+	onError func(Failure)
+	diag    *diag
+
+	mu      sync.Mutex
+	pending map[failureKey]*Failure
+	order   []failureKey
+	timer   *time.Timer
+	seq     int64 // failures added so far
+	last    error // the latest failure
+	closed  bool
+
+	reportMu sync.Mutex // serializes OnError calls
+}
+
+type failureKey struct {
+	logstore    string
+	kind        error
+	unconfirmed bool
+}
+
+func newReporter(onError func(Failure), d *diag) *reporter {
+	return &reporter{onError: onError, diag: d, pending: make(map[failureKey]*Failure)}
+}
+
+func (r *reporter) add(logstore string, e *Error) {
+	key := failureKey{logstore, e.Kind, e.Unconfirmed}
+	r.mu.Lock()
+	r.seq++
+	r.last = e
+	if f, ok := r.pending[key]; ok {
+		f.Records++
+		f.Err = e // the latest says most about now
+	} else {
+		r.pending[key] = &Failure{Logstore: logstore, Records: 1, Err: e, Unconfirmed: e.Unconfirmed}
+		r.order = append(r.order, key)
+	}
+	if r.timer == nil && !r.closed {
+		r.timer = time.AfterFunc(coalesce, r.report)
+	}
+	r.mu.Unlock()
+}
+
+// report delivers what is pending now.
+func (r *reporter) report() {
+	r.reportMu.Lock()
+	defer r.reportMu.Unlock()
+	r.mu.Lock()
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	out := make([]Failure, 0, len(r.order))
+	for _, k := range r.order {
+		out = append(out, *r.pending[k])
+	}
+	clear(r.pending)
+	r.order = r.order[:0]
+	r.mu.Unlock()
+	for _, f := range out {
+		if r.onError != nil {
+			r.onError(f)
+		} else if f.Unconfirmed {
+			r.diag.error("records sent but not acknowledged: SLS may have stored them", "logstore", f.Logstore, "records", f.Records, "err", f.Err)
+		} else {
+			r.diag.error("records not delivered", "logstore", f.Logstore, "records", f.Records, "err", f.Err)
+		}
+	}
+}
+
+// mark returns the failure count so far, for since.
+func (r *reporter) mark() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
+}
+
+// since returns how many failures happened after mark, and the latest.
+func (r *reporter) since(mark int64) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq - mark, r.last
+}
+
+// close reports what is pending and stops the timer.
+func (r *reporter) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.report()
+}

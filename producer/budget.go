@@ -1,0 +1,368 @@
+package producer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/slskafka/slskafka/internal/record"
+)
+
+// budget owns the memory that accepted records hold until they are
+// finished (acknowledged or failed), and bounds it by MaxBufferedBytes.
+//
+// A record holds two things: its encoded bytes and its pending (the
+// kgo.Record franz-go holds plus the producer's bookkeeping). Both are
+// carved from blocks rather than allocated one by one: bytes are encoded
+// one after another into chunks of up to 64 KiB, pendings are taken from
+// slabs. A producer holds tens of thousands of records while franz-go
+// lingers and waits for acknowledgements; records written one after the
+// other into a chunk are prefetched, where buffers from a pool were
+// scattered over megabytes and every encode wrote cold cache lines; and a
+// slab makes the pending free of a heap allocation per record.
+//
+// A block is charged to the semaphore whole when it is opened and refunded
+// when it is retired and its last record is finished, then reused. One slow
+// record keeps its whole block in use (a stalled shard holds every Nth
+// record of every block), so charging blocks, not records, is what makes
+// MaxBufferedBytes bound the memory records hold whatever their pattern. A
+// slab is charged for the pendings and for what franz-go and the hand-off
+// queue hold per record (recordOverhead), so that small records are not
+// cheaper than they are.
+//
+// Reuse is safe because nothing reads a record after its promise: franz-go
+// (v1.22) reads a value only while the record sits in its batch, takes
+// records out of the batch before promising them and reads nothing after
+// the promise (finishRecordPromise); the producer gives franz-go the
+// record's deadline context, which is never reused, not the pending.
+// TestChunkReuseKeepsRecordsIntact checks every byte delivered. Re-check on
+// a franz-go upgrade.
+type budget struct {
+	sem    *semaphore.Weighted
+	max    int64
+	policy FullPolicy
+	// closing is done when Close starts: it wakes loggers waiting for
+	// space, since a closing producer accepts nothing.
+	closing context.Context
+
+	arenas    []arena
+	chunkSize int   // 0: no blocks, every record has its own array and pending
+	minFree   int   // a chunk with less room than this is retired
+	slabLen   int   // pendings per slab
+	slabBytes int64 // what a slab is charged
+	chunks    sync.Pool
+	slabs     sync.Pool
+}
+
+const (
+	maxChunk = 64 << 10
+	// Below this chunk size (MaxBufferedBytes under 64 KiB) every record
+	// gets its own array and pending, charged one by one, as does the
+	// array of a record over half a chunk.
+	minChunk = 4 << 10
+	// franzPerRecord is what franz-go and the hand-off queue hold per
+	// record on top of the pending: a 32-byte promisedRec in its batch
+	// slice and an 8-byte pointer in the queue, each in a slice grown by
+	// doubling, and a share of the batch headers.
+	franzPerRecord = 96
+	// recordOverhead is what a record costs the budget besides its bytes.
+	recordOverhead = int64(unsafe.Sizeof(pending{})) + franzPerRecord
+)
+
+// errFull and errWaitClosed are the budget's refusals; the producer turns
+// them into ErrBufferFull and ErrClosed for the logstore concerned.
+var (
+	errFull       = errors.New("buffer full")
+	errWaitClosed = errors.New("closed while waiting for buffer space")
+)
+
+// block counts the unfinished records placed in a chunk or slab. refs is
+// the number of records finished, negated, until the arena retires the
+// block and adds the number it placed: it reaches zero exactly once, when
+// the block is both retired and empty.
+type block struct{ refs atomic.Int64 }
+
+type chunk struct {
+	block
+	buf []byte // the chunk's memory: len 0, cap the chunk size
+}
+
+type slab struct {
+	block
+	recs []pending
+}
+
+// arena is where records are being placed: the free tail of the current
+// chunk and the next pending of the current slab. Callers hold mu while they
+// encode; a producer has up to one arena per P so that concurrent callers
+// rarely wait for each other.
+type arena struct {
+	mu     sync.Mutex
+	free   []byte // the unused tail of chunk; len 0
+	chunk  *chunk
+	inChk  int64 // records placed in chunk
+	slab   *slab
+	inSlab int // pendings taken from slab
+	_      [64]byte
+}
+
+func newBudget(maxBytes int, policy FullPolicy, closing context.Context) *budget {
+	b := &budget{sem: semaphore.NewWeighted(int64(maxBytes)), max: int64(maxBytes), policy: policy, closing: closing}
+	size := min(maxChunk, maxBytes/16)
+	if size < minChunk {
+		return b
+	}
+	b.chunkSize, b.minFree = size, size/32
+	b.slabLen = max(16, min(256, size/256))
+	b.slabBytes = int64(b.slabLen) * recordOverhead
+	// The blocks being filled stay charged; at most a quarter of the
+	// buffer goes to them, however many CPUs there are.
+	per := int64(size) + b.slabBytes
+	n := max(1, min(int64(runtime.GOMAXPROCS(0)), int64(maxBytes)/(4*per)))
+	b.arenas = make([]arena, n)
+	return b
+}
+
+// lock returns an arena, locked: the first free one, or else a random one
+// to wait for.
+func (b *budget) lock() *arena {
+	for i := range b.arenas {
+		if b.arenas[i].mu.TryLock() {
+			return &b.arenas[i]
+		}
+	}
+	a := &b.arenas[rand.IntN(len(b.arenas))]
+	a.mu.Lock()
+	return a
+}
+
+// take places a record: it encodes static and fields and returns a zeroed
+// pending whose rec.Value holds the bytes, charged to the budget. It
+// refuses a record whose encoding is over maxRecord with a *tooLargeError,
+// and applies the buffer-full policy.
+func (b *budget) take(ctx context.Context, maxRecord int, static *record.Static, fields []Field) (*pending, error) {
+	if b.chunkSize == 0 {
+		return b.own(ctx, maxRecord, record.AppendObject(make([]byte, 0, 512), static, fields))
+	}
+	a := b.lock()
+	defer a.mu.Unlock()
+	if cap(a.free) < b.minFree {
+		if err := b.openChunk(ctx, a, b.minFree); err != nil {
+			return nil, err
+		}
+	}
+	v := record.AppendObject(a.free, static, fields)
+	if cap(v) != cap(a.free) && len(v) <= b.chunkSize/2 && len(v) <= maxRecord {
+		// It outgrew the chunk's tail but fits a chunk: start a new one
+		// rather than give every such record its own array while this
+		// chunk stays open.
+		if err := b.openChunk(ctx, a, len(v)); err != nil {
+			return nil, err
+		}
+		v = append(a.free, v...) // openChunk left room for it
+	}
+	if cap(v) != cap(a.free) || len(v) > maxRecord {
+		// Written past the chunk's tail into an array of its own (what
+		// went into the tail is not kept): over half a chunk, it gets a
+		// pending of its own too. The arena is not needed while it waits.
+		a.mu.Unlock()
+		defer a.mu.Lock()
+		// The blocks being filled stay charged until they are retired;
+		// a record up to MaxRecordBytes may need their share.
+		return b.own(ctx, maxRecord, v, b.retireAll)
+	}
+	a.free = v[len(v):]
+	a.inChk++
+	ck := a.chunk
+	v = v[:len(v):len(v)]
+	if a.slab == nil || a.inSlab == len(a.slab.recs) {
+		if err := b.openSlab(ctx, a); err != nil {
+			b.unplace(ck)
+			return nil, err
+		}
+	}
+	pd := &a.slab.recs[a.inSlab]
+	a.inSlab++
+	*pd = pending{chunk: ck, slab: a.slab}
+	pd.rec.Value = v
+	return pd, nil
+}
+
+// own charges a record with an array and a pending of its own: when there
+// are no blocks, or it is over half a chunk. If there is no room, it calls
+// each of before and tries again before applying the policy.
+func (b *budget) own(ctx context.Context, maxRecord int, v []byte, before ...func()) (*pending, error) {
+	if len(v) > maxRecord {
+		return nil, &tooLargeError{size: len(v), limit: maxRecord}
+	}
+	if cap(v)-len(v) > len(v)/8 {
+		v = bytes.Clone(v) // charge about what it holds, not the slack append left
+	}
+	n := b.ownCharge(v)
+	if !b.sem.TryAcquire(n) {
+		for _, f := range before {
+			f()
+		}
+		if err := b.reserve(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	pd := &pending{}
+	pd.rec.Value = v
+	return pd, nil
+}
+
+// ownCharge is what a record with an array and pending of its own is
+// charged: its bytes and overhead, or the whole buffer if that is more (a
+// record of MaxRecordBytes = MaxBufferedBytes still fits, alone).
+func (b *budget) ownCharge(v []byte) int64 { return min(int64(len(v))+recordOverhead, b.max) }
+
+// openChunk gives a a new chunk once the buffer has room for it, unless
+// another caller gave it one with at least need bytes free meanwhile. It
+// retires the full chunk first, so that its reservation comes back as soon
+// as its records finish, and waits for room without holding a.
+func (b *budget) openChunk(ctx context.Context, a *arena, need int) error {
+	size := int64(b.chunkSize)
+	b.retireChunk(a)
+	if !b.sem.TryAcquire(size) {
+		a.mu.Unlock()
+		err := b.wait(ctx, size)
+		a.mu.Lock()
+		if err != nil {
+			return err
+		}
+		if cap(a.free) >= need { // another caller opened one
+			b.sem.Release(size)
+			return nil
+		}
+		b.retireChunk(a) // another caller's, already too full
+	}
+	a.chunk, _ = b.chunks.Get().(*chunk)
+	if a.chunk == nil {
+		a.chunk = &chunk{buf: make([]byte, 0, size)}
+	}
+	a.free = a.chunk.buf
+	return nil
+}
+
+// openSlab gives a a new slab, as openChunk a chunk.
+func (b *budget) openSlab(ctx context.Context, a *arena) error {
+	b.retireSlab(a)
+	if !b.sem.TryAcquire(b.slabBytes) {
+		a.mu.Unlock()
+		err := b.wait(ctx, b.slabBytes)
+		a.mu.Lock()
+		if err != nil {
+			return err
+		}
+		if a.slab != nil && a.inSlab < len(a.slab.recs) { // another caller opened one
+			b.sem.Release(b.slabBytes)
+			return nil
+		}
+		b.retireSlab(a)
+	}
+	a.slab, _ = b.slabs.Get().(*slab)
+	if a.slab == nil {
+		a.slab = &slab{recs: make([]pending, b.slabLen)}
+	}
+	return nil
+}
+
+// retireChunk and retireSlab close a's blocks to new records; their
+// reservations are refunded when their last record is finished.
+func (b *budget) retireChunk(a *arena) {
+	if a.chunk != nil && a.chunk.refs.Add(a.inChk) == 0 {
+		b.recycleChunk(a.chunk)
+	}
+	a.chunk, a.free, a.inChk = nil, nil, 0
+}
+
+func (b *budget) retireSlab(a *arena) {
+	if a.slab != nil && a.slab.refs.Add(int64(a.inSlab)) == 0 {
+		b.recycleSlab(a.slab)
+	}
+	a.slab, a.inSlab = nil, 0
+}
+
+// retireAll retires every arena's blocks.
+func (b *budget) retireAll() {
+	for i := range b.arenas {
+		a := &b.arenas[i]
+		a.mu.Lock()
+		b.retireChunk(a)
+		b.retireSlab(a)
+		a.mu.Unlock()
+	}
+}
+
+// give refunds what a finished record held. pd must not be used after.
+func (b *budget) give(pd *pending) {
+	sl := pd.slab
+	if sl == nil { // array and pending of its own
+		b.sem.Release(b.ownCharge(pd.rec.Value))
+		return
+	}
+	b.unplace(pd.chunk)
+	if sl.refs.Add(-1) == 0 {
+		b.recycleSlab(sl)
+	}
+}
+
+// unplace refunds a record's share of its chunk.
+func (b *budget) unplace(ck *chunk) {
+	if ck.refs.Add(-1) == 0 {
+		b.recycleChunk(ck)
+	}
+}
+
+func (b *budget) recycleChunk(ck *chunk) {
+	b.sem.Release(int64(b.chunkSize))
+	b.chunks.Put(ck)
+}
+
+func (b *budget) recycleSlab(sl *slab) {
+	b.sem.Release(b.slabBytes)
+	b.slabs.Put(sl)
+}
+
+// reserve takes n bytes, applying the buffer-full policy.
+func (b *budget) reserve(ctx context.Context, n int64) error {
+	if b.sem.TryAcquire(n) {
+		return nil
+	}
+	return b.wait(ctx, n)
+}
+
+// wait applies the buffer-full policy: Drop refuses at once, Block waits
+// until there is room, ctx ends or Close starts.
+func (b *budget) wait(ctx context.Context, n int64) error {
+	if b.policy == Drop {
+		return errFull
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(b.closing, cancel)
+	defer stop()
+	if err := b.sem.Acquire(wctx, n); err != nil {
+		if b.closing.Err() != nil {
+			return errWaitClosed
+		}
+		return ctx.Err()
+	}
+	return nil
+}
+
+// tooLargeError is an encoded record over MaxRecordBytes.
+type tooLargeError struct{ size, limit int }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("encoded record is %d bytes, limit is %d", e.size, e.limit)
+}

@@ -1,0 +1,174 @@
+package producer
+
+import (
+	"crypto/sha256"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/slskafka/slskafka/auth"
+)
+
+// connState is what the producer learns from its connections: the last
+// transport error (for the messages of records that time out), when the
+// last response arrived (for delivery latency), which credential
+// authenticated last (for counting rotations), and who waits to hear about
+// connection failures (Ping).
+type connState struct {
+	born         time.Time // the clock records' acceptance times count from
+	lastErr      atomic.Pointer[error]
+	lastResponse atomic.Int64 // since born
+	lastCred     atomic.Pointer[[sha256.Size]byte]
+
+	mu       sync.Mutex
+	watchers map[*func(kind, err error)]struct{}
+	up       chan struct{} // nil while up; closed when the endpoint is back
+}
+
+// upSignal returns nil while the endpoint is up; while it is down (the last
+// connection attempt failed), a channel closed when it is back.
+func (c *connState) upSignal() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up
+}
+
+func (c *connState) isDown() bool { return c.upSignal() != nil }
+
+func (c *connState) markDown() {
+	c.mu.Lock()
+	if c.up == nil {
+		c.up = make(chan struct{})
+	}
+	c.mu.Unlock()
+}
+
+func (c *connState) markUp() {
+	c.mu.Lock()
+	if c.up != nil {
+		close(c.up)
+		c.up = nil
+	}
+	c.mu.Unlock()
+}
+
+func (c *connState) noteError(err error) { c.lastErr.Store(&err) }
+
+func (c *connState) lastError() error {
+	if e := c.lastErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// lastResponseAt returns when the latest response arrived, as time since
+// born. It is read once per response rather than once per acknowledged
+// record, and is set before franz-go handles the response, so a record's
+// promise sees at least the time its acknowledgement arrived.
+func (c *connState) lastResponseAt() time.Duration { return time.Duration(c.lastResponse.Load()) }
+
+// watch calls f for every connection failure until the returned func is
+// called.
+func (c *connState) watch(f func(kind, err error)) (stop func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watchers == nil {
+		c.watchers = make(map[*func(kind, err error)]struct{})
+	}
+	c.watchers[&f] = struct{}{}
+	return func() {
+		c.mu.Lock()
+		delete(c.watchers, &f)
+		c.mu.Unlock()
+	}
+}
+
+func (c *connState) notify(kind, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for f := range c.watchers {
+		(*f)(kind, err)
+	}
+}
+
+// noteCredential counts rotations: a connection authenticating with another
+// credential than the previous one.
+func (p *Producer) noteCredential(cred auth.Credential) {
+	// A digest, not the token: the producer keeps no secret of its own.
+	id := sha256.Sum256([]byte(cred.AccessKeyID + "#" + cred.SecurityToken))
+	if prev := p.conn.lastCred.Swap(&id); prev != nil && *prev != id {
+		p.acct.rotations.Add(1)
+	}
+}
+
+// hooks are the producer's franz-go hooks.
+type hooks struct{ p *Producer }
+
+// OnBrokerConnect sees every connection attempt: the dial, the TLS
+// handshake, the credential fetch and SASL.
+func (h hooks) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		h.p.connectFailed(err)
+	} else {
+		h.p.conn.markUp()
+	}
+}
+
+// OnBrokerRead fires when a response has been read, before franz-go
+// handles it.
+func (h hooks) OnBrokerRead(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
+	if err == nil {
+		storeMax(&h.p.conn.lastResponse, int64(time.Since(h.p.conn.born)))
+		h.p.conn.markUp()
+	}
+}
+
+// deadlinePassed runs when a deadline window ends. While the endpoint is
+// down, franz-go keeps records waiting for a metadata update it retries on
+// its own schedule, seconds after their deadline; failing everything it
+// holds (the records whose deadline has not passed come back to the queue,
+// where they are held until the endpoint is back, see run) makes each fail
+// on time. While the endpoint is up, franz-go's own checks are prompt: a
+// request carries the context of its oldest record.
+func (p *Producer) deadlinePassed() {
+	if p.conn.isDown() && p.handoff.inFranz.Load() > 0 && !p.life.closed.Load() {
+		p.cl.UnsafeAbortBufferedRecords()
+	}
+}
+
+// connectFailed reports a failed connection attempt once per cause, and
+// fails every buffered record at once when the cause will not go away by
+// retrying: a refused or unobtainable credential, an untrusted certificate.
+// Kafka clients otherwise retry those until the delivery timeout.
+func (p *Producer) connectFailed(err error) {
+	if isContextErr(err) || p.life.closed.Load() {
+		return // a cancelled request, or the client closing
+	}
+	p.conn.noteError(err)
+	kind := classify(err)
+	p.conn.notify(kind, err)
+	ep := p.cfg.Endpoint.String()
+	var credErr *errCredential
+	switch {
+	case errors.As(err, &credErr):
+		p.diag.warn("credential", "cannot get a credential; failing buffered records", "project", p.cfg.Project, "err", err)
+		p.deadlines.failAll(err)
+	case kind == ErrAuth:
+		p.acct.authFailures.Add(1)
+		p.diag.warn("auth", "SLS refused the credential; failing buffered records", "project", p.cfg.Project, "endpoint", ep, "err", err)
+		p.deadlines.failAll(err)
+	case kind == ErrTLS:
+		p.diag.warn("tls", "TLS handshake with the SLS endpoint failed; failing buffered records", "endpoint", ep, "err", err)
+		p.deadlines.failAll(err)
+	case kind == ErrUnreachable:
+		p.conn.markDown()
+		p.diag.warn("unreachable", "cannot reach the SLS endpoint; retrying", "endpoint", ep, "err", err)
+	default:
+		p.conn.markDown()
+		p.diag.warn("connect", "connecting to the SLS endpoint failed; retrying", "endpoint", ep, "err", err)
+	}
+}

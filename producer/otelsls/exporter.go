@@ -1,0 +1,176 @@
+package otelsls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/slskafka/slskafka/endpoint"
+	"github.com/slskafka/slskafka/producer"
+)
+
+// DefaultTimeout bounds an Export whose context has no earlier deadline. It
+// is the BatchProcessor's default export timeout.
+const DefaultTimeout = 30 * time.Second
+
+// Options configure an Exporter. The zero value (or nil) selects the
+// defaults.
+type Options struct {
+	// Timeout bounds one Export call, when its context has no earlier
+	// deadline (a SimpleProcessor passes the caller's context, which often
+	// has none). Default DefaultTimeout; a negative value means no bound
+	// beyond the context's.
+	Timeout time.Duration
+}
+
+// Exporter ships log records to an SLS logstore through a producer. It
+// implements sdklog.Exporter; create it with New.
+type Exporter struct {
+	p        *producer.Producer
+	logstore string
+	timeout  time.Duration
+
+	// res is the last resource seen and its rendered fields: every record
+	// of a LoggerProvider points to the same resource.
+	res atomic.Pointer[resourceFields]
+
+	mu     sync.Mutex
+	shut   bool          // Shutdown has been called
+	active int           // Exports running
+	idle   chan struct{} // closed when active drops to 0 after Shutdown
+}
+
+var _ sdklog.Exporter = (*Exporter)(nil)
+
+// New returns an exporter that ships records to logstore through p. opts
+// may be nil. Closing p is the caller's job, after the LoggerProvider has
+// shut down.
+func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error) {
+	if p == nil {
+		return nil, errors.New("otelsls: nil *producer.Producer: create one with producer.New")
+	}
+	if err := endpoint.ValidateLogstore(logstore); err != nil {
+		return nil, fmt.Errorf("otelsls: %w", err)
+	}
+	e := &Exporter{p: p, logstore: logstore, timeout: DefaultTimeout}
+	if opts != nil && opts.Timeout != 0 {
+		e.timeout = opts.Timeout
+	}
+	return e, nil
+}
+
+// Export hands each record to the producer; see the package documentation.
+// It returns an error wrapping the producer's if some records were not
+// accepted (the context ended while the buffer was full, the producer is
+// closed, a record is too large), and sdklog.ErrExporterShutdown after
+// Shutdown.
+func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
+	if !e.begin() {
+		return sdklog.ErrExporterShutdown
+	}
+	defer e.end()
+	if len(records) == 0 {
+		return nil
+	}
+	if e.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.timeout)
+		defer cancel()
+	}
+
+	s := getState()
+	defer putState(s)
+	var (
+		refused int
+		first   error
+	)
+	for i := range records {
+		r := &records[i]
+		err := e.p.Log(ctx, e.logstore, s.render(r, e.resource(r)))
+		s.reset()
+		if err == nil {
+			continue
+		}
+		refused++
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) {
+			// The rest would be refused for the same reason.
+			refused += len(records) - i - 1
+			break
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("otelsls: %d of %d records not accepted: %w", refused, len(records), first)
+	}
+	return nil
+}
+
+// ForceFlush waits until every record exported before it is acknowledged
+// by SLS (producer.Producer.Flush), or ctx ends. After Shutdown it does
+// nothing.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	e.mu.Lock()
+	shut := e.shut
+	e.mu.Unlock()
+	if shut {
+		return nil
+	}
+	return e.flush(ctx)
+}
+
+// Shutdown makes later Exports fail with sdklog.ErrExporterShutdown, waits
+// for those running, and flushes, all bounded by ctx. It does not close the
+// producer. Later calls do nothing and return nil.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	if e.shut {
+		e.mu.Unlock()
+		return nil
+	}
+	e.shut = true
+	e.idle = make(chan struct{})
+	if e.active == 0 {
+		close(e.idle)
+	}
+	idle := e.idle
+	e.mu.Unlock()
+
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		return fmt.Errorf("otelsls: shutdown: exports still running: %w", ctx.Err())
+	}
+	return e.flush(ctx)
+}
+
+// flush returns the producer's error as it is: it says what failed.
+func (e *Exporter) flush(ctx context.Context) error { return e.p.Flush(ctx) }
+
+// begin counts an Export in, unless the exporter is shut down.
+func (e *Exporter) begin() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.shut {
+		return false
+	}
+	e.active++
+	return true
+}
+
+// end counts an Export out, and tells a waiting Shutdown when it was the
+// last one.
+func (e *Exporter) end() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.active--
+	if e.shut && e.active == 0 {
+		close(e.idle)
+	}
+}

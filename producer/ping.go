@@ -1,0 +1,95 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/slskafka/slskafka/endpoint"
+)
+
+// Ping checks that the endpoint is reachable, the credential is accepted and
+// the logstore exists. It returns an *Error wrapping ErrUnreachable,
+// ErrAuth, ErrTLS or ErrLogstoreNotFound with a hint. A connection failure
+// that retrying will not mend (an unresolvable host, a refused connection, a
+// refused credential) ends it at once, not when ctx ends.
+func (p *Producer) Ping(ctx context.Context, logstore string) error {
+	if p == nil {
+		return errNilProducer
+	}
+	if ctx == nil {
+		return errNilContext
+	}
+	if p.life.closed.Load() {
+		return p.refused(ErrClosed, logstore, nil)
+	}
+	if err := endpoint.ValidateLogstore(logstore); err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	ctx, span := p.tel.span(ctx, "slskafka.ping")
+	defer span.End()
+	pctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := p.conn.watch(func(kind, err error) {
+		switch kind {
+		case ErrUnreachable, ErrAuth, ErrTLS:
+			cancel(err)
+		}
+	})
+	defer stop()
+
+	req := kmsg.NewPtrMetadataRequest()
+	t := kmsg.NewMetadataRequestTopic()
+	t.Topic = kmsg.StringPtr(logstore)
+	req.Topics = append(req.Topics, t)
+	resp, err := req.RequestWith(pctx, p.cl)
+	if err != nil {
+		if ctx.Err() == nil {
+			if cause := context.Cause(pctx); cause != nil {
+				err = cause // what ended the ping early
+			}
+		}
+		kind := classify(err)
+		if ctx.Err() != nil {
+			// No verdict before ctx ended: say what the last attempt
+			// met, if anything.
+			last := p.conn.lastError()
+			kind = ErrUnreachable
+			if k := classify(last); last != nil && (k == ErrAuth || k == ErrTLS) {
+				kind = k
+			}
+			err = &pingTimeout{ctx: ctx.Err(), endpoint: p.cfg.Endpoint.String(), last: last}
+		}
+		return p.refused(kind, logstore, err)
+	}
+	for _, rt := range resp.Topics {
+		if err := kerr.ErrorForCode(rt.ErrorCode); err != nil {
+			return p.refused(classify(err), logstore, err)
+		}
+	}
+	return nil
+}
+
+// pingTimeout is the cause of a Ping whose context ended without an answer.
+type pingTimeout struct {
+	ctx      error
+	endpoint string
+	last     error
+}
+
+func (e *pingTimeout) Error() string {
+	msg := "no answer from " + e.endpoint + " before the context ended (" + e.ctx.Error() + ")"
+	if e.last != nil {
+		msg += "; last error: " + e.last.Error()
+	}
+	return msg
+}
+
+func (e *pingTimeout) Unwrap() []error {
+	if e.last != nil {
+		return []error{e.ctx, e.last}
+	}
+	return []error{e.ctx}
+}
