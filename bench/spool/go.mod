@@ -3,9 +3,10 @@ module github.com/slskafka/slskafka/bench/spool
 go 1.26.0
 
 require (
-	github.com/slskafka/slskafka v0.0.0
+	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
 	github.com/tidwall/wal v1.2.1
 	go.etcd.io/bbolt v1.5.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
@@ -39,4 +40,5 @@ require (
 	gopkg.in/ini.v1 v1.67.0 // indirect
 )
 
+// The SDK in this repository.
 replace github.com/slskafka/slskafka => ../..
