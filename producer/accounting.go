@@ -35,7 +35,9 @@ type Stats struct {
 	// acknowledged or failed; BufferedBytes counts encoded bytes, while
 	// MaxBufferedBytes bounds the memory they hold.
 	BufferedRecords, BufferedBytes int64
-	// AuthFailures counts connections whose credential SLS refused.
+	// AuthFailures counts refusals of the credential: at SASL, or on a
+	// metadata or produce request (TOPIC_AUTHORIZATION_FAILED, how SLS
+	// documents a wrong AccessKey or one without write permission).
 	AuthFailures int64
 	// CredentialFailures counts failed credential fetches.
 	CredentialFailures int64

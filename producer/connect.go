@@ -140,6 +140,14 @@ func (p *Producer) deadlinePassed() {
 	}
 }
 
+// authRefused counts and reports a refused credential: at SASL, or (where
+// SLS documents it) on a metadata or produce request answered
+// TOPIC_AUTHORIZATION_FAILED.
+func (p *Producer) authRefused(err error) {
+	p.acct.authFailures.Add(1)
+	p.diag.warn("auth", "SLS refused the credential; failing buffered records", "project", p.cfg.Project, "endpoint", p.cfg.Endpoint.String(), "err", err)
+}
+
 // connectFailed reports a failed connection attempt once per cause, and
 // fails every buffered record at once when the cause will not go away by
 // retrying: a refused or unobtainable credential, an untrusted certificate.
@@ -158,8 +166,7 @@ func (p *Producer) connectFailed(err error) {
 		p.diag.warn("credential", "cannot get a credential; failing buffered records", "project", p.cfg.Project, "err", err)
 		p.deadlines.failAll(err)
 	case kind == ErrAuth:
-		p.acct.authFailures.Add(1)
-		p.diag.warn("auth", "SLS refused the credential; failing buffered records", "project", p.cfg.Project, "endpoint", ep, "err", err)
+		p.authRefused(err)
 		p.deadlines.failAll(err)
 	case kind == ErrTLS:
 		p.diag.warn("tls", "TLS handshake with the SLS endpoint failed; failing buffered records", "endpoint", ep, "err", err)

@@ -156,9 +156,10 @@ func TestStoredRecordsAreNeverCountedFailed(t *testing.T) {
 		})
 		<-done
 	}
-	// Wait until the emulator has stored what franz-go sent.
+	// Wait until every record is accepted and the emulator has stored
+	// what franz-go sent.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(s.Logs("app")) < 20 && time.Now().Before(deadline) {
+	for (p.Stats().Accepted < n+1 || len(s.Logs("app")) < 20) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond) // polling an outside observer; no event to wait on
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

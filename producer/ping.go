@@ -66,7 +66,11 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 	}
 	for _, rt := range resp.Topics {
 		if err := kerr.ErrorForCode(rt.ErrorCode); err != nil {
-			return p.refused(classify(err), logstore, err)
+			kind := classify(err)
+			if kind == ErrAuth {
+				p.authRefused(err)
+			}
+			return p.refused(kind, logstore, err)
 		}
 	}
 	return nil

@@ -326,6 +326,9 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 	}
 	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: cause, Unconfirmed: pd.unsure}
 	p.lastFailure.Store(e)
+	if kind == ErrAuth && errors.Is(cause, kerr.TopicAuthorizationFailed) {
+		p.authRefused(cause) // where SLS documents a refused key: after SASL passed
+	}
 	return e
 }
 
