@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -155,6 +156,17 @@ type Config struct {
 	// observable after Close, with their final values, so that the
 	// provider's last export includes them.
 	MeterProvider metric.MeterProvider
+	// Hooks are franz-go hooks added to the Kafka client, such as the
+	// client's own metrics (connections, bytes, batches) from franz-go's
+	// kotel plugin:
+	//
+	//	cfg.Hooks = kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(mp)))).Hooks()
+	//
+	// They are opt-in so that a producer's users do not get kotel's test
+	// dependencies (testify, the OpenTelemetry SDK) in their go.sum. Not
+	// kotel's tracer: it replaces Record.Context, which the producer
+	// relies on, and a span per log line costs more than the line.
+	Hooks []kgo.Hook
 	// TracerProvider is used for trace context. Default: the
 	// OpenTelemetry global.
 	TracerProvider trace.TracerProvider

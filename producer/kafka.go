@@ -11,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/plugin/kotel"
 	"github.com/twmb/franz-go/plugin/kslog"
 
 	"github.com/slskafka/slskafka/auth"
@@ -163,12 +162,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// A missing logstore fails fast instead of after minutes of retries.
 		kgo.UnknownTopicRetries(1),
 		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.life.closed, p.diag}),
-		// franz-go's own metrics (connections, bytes, batches). Its
-		// per-record tracer is not used: it replaces Record.Context,
-		// which the producer relies on, and a span per log line costs
-		// more than the line; trace ids go into the log fields instead
-		// (slogsls, zapsls).
-		kgo.WithHooks(append(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(p.cfg.MeterProvider)))).Hooks(), hooks{p})...),
+		kgo.WithHooks(append([]kgo.Hook{hooks{p}}, c.Hooks...)...),
 	}
 }
 

@@ -39,7 +39,8 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 // (Stats.Unconfirmed), false for records known not to be stored
 // (Stats.Failed). slskafka.drop.reason is buffer_full or
 // record_too_large. The Kafka client's own metrics (connections, bytes,
-// batches) come from franz-go's kotel plugin under messaging.kafka.*.
+// batches) come from franz-go's kotel plugin under messaging.kafka.*, when
+// its hooks are added (Config.Hooks).
 const (
 	MetricRecordsAccepted     = "slskafka.producer.records.accepted"
 	MetricRecordsDelivered    = "slskafka.producer.records.delivered"

@@ -3,6 +3,7 @@ package producer_test
 import (
 	"context"
 	"errors"
+	"github.com/twmb/franz-go/plugin/kotel"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	fl := newFailures()
 	p := newProducer(t, s, func(c *producer.Config) {
 		c.MeterProvider = mp
+		c.Hooks = kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(mp)))).Hooks()
 		c.OnError = fl.on
 		c.MaxRecordBytes = 500
 	})

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/twmb/franz-go/plugin/kotel"
 	"io"
 	"os"
 	"os/signal"
@@ -91,8 +92,10 @@ func run(ctx context.Context, w io.Writer) error {
 	// Alert on records.failed and records.dropped; watch buffer.usage
 	// against MaxBufferedBytes. The Kafka client underneath (franz-go)
 	// reports through the same provider with its kotel plugin, under
-	// messaging.kafka.* (connects, write bytes, produce records, ...).
+	// messaging.kafka.* (connects, write bytes, produce records, ...),
+	// once its hooks are added.
 	cfg.MeterProvider = mp
+	cfg.Hooks = kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(mp)))).Hooks()
 	// Failures are counted in the metrics either way; OnError is where the
 	// application hears about them as they happen.
 	cfg.OnError = func(f producer.Failure) {

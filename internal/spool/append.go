@@ -1,0 +1,161 @@
+package spool
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Record is what the spool keeps of a log record.
+type Record struct {
+	Topic string    // the Kafka topic: the logstore, or "<logstore>.json"
+	Time  time.Time // kept to the nanosecond, without location or monotonic reading
+	Value []byte
+}
+
+// Append writes r to the spool for a caller that keeps r in memory and
+// sends it itself: Next does not hand it out. When Append returns, r is
+// in the page cache, so it survives the process dying; Options.Sync
+// bounds what a power loss takes. The caller must Ack the returned ID
+// once r is delivered (or is never to be delivered), or Release it to
+// let Next hand r out again. ErrFull: MaxBytes is reached (see Space).
+func (s *Spool) Append(r Record) (ID, error) { return s.append(r, markHeld) }
+
+// Spill writes r to the spool for Next to hand out later, oldest first:
+// for a record that does not fit in memory. It persists r as Append does.
+func (s *Spool) Spill(r Record) error {
+	_, err := s.append(r, markWaiting)
+	return err
+}
+
+func (s *Spool) append(r Record, mark uint32) (ID, error) {
+	size := recordSize(r.Topic, r.Value)
+	n := padded(size)
+	if len(r.Topic) > maxTopic || n > s.opts.SegmentBytes-segHeader {
+		return 0, fmt.Errorf("%w: a record of %d bytes (topic %d) does not fit in a segment of %d bytes: raise SegmentBytes",
+			ErrTooLarge, size, len(r.Topic), s.opts.SegmentBytes)
+	}
+	var nanos int64 // the zero Time, which UnixNano cannot represent
+	if !r.Time.IsZero() {
+		nanos = r.Time.UnixNano()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, ErrClosed
+	}
+	seg := s.active
+	if seg == nil || seg.w+n > int64(len(seg.data)) {
+		var err error
+		if seg, err = s.roll(n); err != nil {
+			s.mu.Unlock()
+			return 0, err
+		}
+	}
+	off := seg.w
+	if err := writeRecord(seg.data[off:off+n], r.Topic, nanos, r.Value, mark); err != nil {
+		// The mapping is broken (see fault.go): records go to a new
+		// segment from now on.
+		sealSafely(seg)
+		s.active = nil
+		s.mu.Unlock()
+		return 0, err
+	}
+	seg.w = off + n
+	seg.count++
+	s.appended++
+	s.appBytes += n
+	if mark == markWaiting {
+		s.waiting.Add(1)
+	}
+	seg.end.Store(off + n)          // publishes the record to Next and the syncer
+	prefault := seg.needsPrefault() // under mu: seg may be reclaimed once it is not active
+	s.mu.Unlock()
+	if prefault {
+		s.kickBackground()
+	}
+	return makeID(seg.seq, off), nil
+}
+
+// writeRecord encodes a record into b, a zeroed slice of its padded size
+// in a mapping.
+func writeRecord(b []byte, topic string, nanos int64, value []byte, mark uint32) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			err = faultError(r)
+		}
+	}()
+	putRecord(b, kindRecord, topic, nanos, value)
+	le.PutUint32(b[4:], mark)
+	return nil
+}
+
+// roll makes a segment with room for n bytes active: the prepared next
+// one, or one it creates. It may release mu while a segment is created,
+// so another appender may have rolled meanwhile. The caller holds mu.
+func (s *Spool) roll(n int64) (*segment, error) {
+	for {
+		if s.closed {
+			return nil, ErrClosed
+		}
+		if a := s.active; a != nil && a.w+n <= int64(len(a.data)) {
+			return a, nil
+		}
+		if s.next != nil {
+			if s.active != nil && s.active.seal() {
+				s.kickBackground()
+			}
+			s.active, s.next = s.next, nil
+			s.kickBackground() // prepare the one after
+			continue
+		}
+		if s.creating {
+			s.created.Wait()
+			continue
+		}
+		if err := s.prepareLocked(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// prepareLocked creates the next segment if the disk budget allows. It
+// releases mu while the file is created and preallocated, which can take
+// a while on a busy disk. The caller holds mu, and no segment is being
+// created.
+func (s *Spool) prepareLocked() error {
+	size := s.opts.SegmentBytes
+	if s.disk+size > s.opts.MaxBytes {
+		return fmt.Errorf("%w: %d of MaxBytes %d bytes hold records not yet acknowledged", ErrFull, s.disk, s.opts.MaxBytes)
+	}
+	if s.nextSeq > maxSeq {
+		return fmt.Errorf("spool: segment numbers exhausted in %s: drain the spool and delete its segments", s.opts.Dir)
+	}
+	seq := s.nextSeq
+	s.nextSeq++
+	s.creating = true
+	s.disk += size
+	s.mu.Unlock()
+	seg, err := createSegment(s.opts.Dir, seq, size)
+	s.mu.Lock()
+	s.creating = false
+	s.created.Broadcast()
+	if err != nil {
+		s.disk -= size
+		return err
+	}
+	s.addSegment(seg)
+	s.dirDirty.Store(true)
+	s.next = seg
+	return nil
+}
+
+// sealSafely seals a segment whose mapping may be broken.
+func sealSafely(seg *segment) {
+	protect(func() error {
+		seg.seal()
+		return nil
+	})
+}

@@ -1,0 +1,161 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Two goroutines work behind the appenders. The janitor prepares the next
+// segment ahead of need, so that an Append rarely creates one, and deletes
+// segments whose records are all acknowledged. The syncer writes mapped
+// pages to disk every Options.Sync. They are apart so that a sync slow on a
+// busy disk delays neither: an Append never waits for a sync, and holds no
+// lock a sync holds. A segment's syncMu keeps the syncer and reclaim from
+// touching one at the same time.
+func (s *Spool) startBackground() {
+	s.bg.Go(s.janitor)
+	if s.opts.Sync > 0 {
+		s.bg.Go(s.syncer)
+	}
+	s.kickBackground()
+}
+
+func (s *Spool) janitor() {
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		}
+		s.prefault()
+		s.prepare()
+		s.reclaim()
+	}
+}
+
+// prefault faults in pages ahead of the appender in the active segment
+// and the first ones of the prepared next segment.
+func (s *Spool) prefault() {
+	s.mu.Lock()
+	active, next := s.active, s.next
+	s.mu.Unlock()
+	for _, seg := range []*segment{active, next} {
+		if seg != nil {
+			seg.prefault()
+		}
+	}
+}
+
+func (s *Spool) syncer() {
+	t := time.NewTicker(s.opts.Sync)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.syncAll(); err != nil && s.syncErrs.Add(1) == 1 {
+				s.opts.Logger.Warn("spool: cannot write records to disk; they are in the page cache and survive the process, not a power loss", "err", err)
+			}
+		}
+	}
+}
+
+// syncAll writes to disk the directory if segments were created, the
+// part of each segment appended since its last sync, and all of a
+// segment once after it is sealed (its header changed).
+func (s *Spool) syncAll() error {
+	var errs []error
+	if s.dirDirty.Swap(false) {
+		if err := syncDir(s.opts.Dir); err != nil {
+			s.dirDirty.Store(true)
+			errs = append(errs, err)
+		}
+	}
+	for _, seg := range *s.tab.Load() {
+		if err := seg.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("spool: sync %s: %w", seg.path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (seg *segment) sync() error {
+	seg.syncMu.Lock()
+	defer seg.syncMu.Unlock()
+	if seg.gone || seg.final {
+		return nil
+	}
+	sealed := seg.sealed.Load() // before end: a sealed segment's end is final
+	end, from := seg.end.Load(), seg.synced
+	if sealed {
+		from = 0
+	} else if end <= from {
+		return nil
+	}
+	if err := protect(func() error { return syncRange(seg.data, from, end) }); err != nil {
+		return err
+	}
+	seg.synced, seg.final = end, sealed
+	return nil
+}
+
+// reclaim deletes sealed segments whose records are all acknowledged.
+func (s *Spool) reclaim() {
+	var gone []*segment
+	for _, seg := range *s.tab.Load() {
+		if seg.reclaimable() {
+			gone = append(gone, seg)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	s.removeSegments(gone)
+	// Wait out Acks and Next calls that looked a segment up before it left
+	// the table; later ones do not find it.
+	s.ackMu.Lock()
+	s.rmu.Lock()
+	for _, seg := range gone {
+		if s.cur.seg == seg {
+			s.cur = cursor{seq: seg.seq + 1}
+		}
+	}
+	s.rmu.Unlock()
+	s.ackMu.Unlock()
+	var freed int64
+	for _, seg := range gone {
+		freed += int64(len(seg.data))
+		seg.syncMu.Lock() // a sync of it finishes first
+		seg.gone = true
+		if err := seg.release(true); err != nil {
+			s.opts.Logger.Warn("spool: cannot delete a segment whose records are all delivered", "segment", seg.path, "err", err)
+		}
+		seg.syncMu.Unlock()
+	}
+	s.mu.Lock()
+	s.disk -= freed
+	if !s.closed {
+		close(s.space)
+		s.space = make(chan struct{})
+	}
+	s.mu.Unlock()
+}
+
+// prepare creates the next segment ahead of need.
+func (s *Spool) prepare() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.next != nil || s.creating {
+		return
+	}
+	// Full, or a disk error, which the Append that needs the segment
+	// meets again and returns.
+	if s.prepareLocked() == nil {
+		next := s.next
+		s.mu.Unlock()
+		next.prefault()
+		s.mu.Lock()
+	}
+}

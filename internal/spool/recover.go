@@ -1,0 +1,226 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+)
+
+// What Open does with damaged data. Every record carries a CRC-32C, so a
+// record that a crash tore (the process or the machine died mid-write),
+// that a full disk cut short, or that the disk garbled later, is found:
+//   - after the last whole record of a segment, damaged bytes are cut;
+//   - damage with whole records after it (a page the disk lost in the
+//     middle of a segment after a power loss, say) is skipped: Open looks
+//     for the next whole record at every 8-byte boundary and keeps every
+//     record from there on. The records within the damaged range are lost;
+//     a damaged record never hides the good ones behind it;
+//   - a segment that cannot be read at all (an I/O error) is renamed to
+//     <name>.unreadable and left for an operator.
+// One warning, when Open returns, says how many bytes each case took, and
+// Stats.Damaged counts them. Damaged ranges are overwritten with a skip
+// record (and a cut tail is put behind the segment's recorded end), so the
+// next Open does not report them again.
+
+// scanResult is what checking one segment found.
+type scanResult struct {
+	live, liveBytes int64 // records not acknowledged
+	end             int64 // after the last whole record
+	cut             int64 // damaged bytes after the last whole record
+	skipped         int64 // damaged bytes with whole records after them
+	ranges          int   // how many such ranges
+	keptAfter       int64 // whole records after a damaged range
+	header          bool  // the segment header was damaged and rewritten
+}
+
+// recoverAll maps the segments a previous Spool left, in order, checks
+// every record, deletes the segments with nothing left to deliver, makes
+// the rest wait for Next, and warns once about damaged data.
+func (s *Spool) recoverAll() error {
+	dir := s.opts.Dir
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("spool: read directory: %w", err)
+	}
+	var seqs []uint64
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, segSuffix+".tmp") {
+			// A segment being created when the process died: no records.
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("spool: %w", err)
+			}
+			continue
+		}
+		if seq, ok := parseSegName(name); ok && e.Type().IsRegular() {
+			seqs = append(seqs, seq)
+		}
+	}
+	slices.Sort(seqs)
+	var notes []string
+	for _, seq := range seqs {
+		s.nextSeq = max(s.nextSeq, seq+1)
+		path := filepath.Join(dir, segName(seq))
+		seg, err := openSegment(path, seq)
+		if errors.Is(err, errBadSize) {
+			notes = append(notes, fmt.Sprintf("%s has an impossible size and was renamed to %s.unreadable", path, path))
+			if err := os.Rename(path, path+".unreadable"); err != nil {
+				return fmt.Errorf("spool: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var res scanResult
+		err = protect(func() error {
+			res = scanSegment(seg)
+			return nil
+		})
+		if err != nil {
+			seg.release(false)
+			notes = append(notes, fmt.Sprintf("%s could not be read (%v) and was renamed to %s.unreadable; its records are not delivered", path, err, path))
+			if err := os.Rename(path, path+".unreadable"); err != nil {
+				return fmt.Errorf("spool: %w", err)
+			}
+			continue
+		}
+		notes = append(notes, res.notes(path)...)
+		s.damaged += res.cut + res.skipped
+		if res.live == 0 {
+			if err := seg.release(true); err != nil {
+				return fmt.Errorf("spool: delete a delivered segment: %w", err)
+			}
+			continue
+		}
+		seg.w, seg.count = res.end, res.live
+		seg.end.Store(res.end)
+		seg.refs.Store(res.live)
+		seg.sealed.Store(true)
+		s.addSegment(seg)
+		s.disk += int64(len(seg.data))
+		s.appended += res.live
+		s.appBytes += res.liveBytes
+		s.waiting.Add(res.live)
+		s.recovered += res.live
+	}
+	if len(notes) > 0 {
+		s.opts.Logger.Warn("spool: damaged data found when opening; whole records are kept and will be delivered, damaged bytes are discarded",
+			"dir", dir, "discarded_bytes", s.damaged, "detail", strings.Join(notes, "; "))
+	}
+	return nil
+}
+
+func (r scanResult) notes(path string) []string {
+	var notes []string
+	if r.header {
+		notes = append(notes, fmt.Sprintf("%s: rewrote a damaged segment header", path))
+	}
+	if r.skipped > 0 {
+		notes = append(notes, fmt.Sprintf("%s: skipped %d damaged bytes in %d places; the %d whole records after them are kept", path, r.skipped, r.ranges, r.keptAfter))
+	}
+	if r.cut > 0 {
+		notes = append(notes, fmt.Sprintf("%s: cut %d bytes after the last whole record (a write that did not finish: a crash, a power loss or a full disk)", path, r.cut))
+	}
+	return notes
+}
+
+// scanSegment checks every record of seg, repairs what is damaged (see
+// above) and resets the marks of records not acknowledged to waiting. A
+// memory fault (an unreadable page) panics; the caller recovers it.
+func scanSegment(seg *segment) scanResult {
+	data := seg.data
+	var r scanResult
+	if !segHeaderOK(data, seg.seq) {
+		r.header = true
+		clear(data[:segHeader])
+		putSegHeader(data, seg.seq, int64(len(data)))
+	}
+	limit := sealedEnd(data)
+	if limit == 0 {
+		limit = int64(len(data))
+	}
+	off, damaged := int64(segHeader), false
+	r.end = off
+	for off < limit {
+		size, kind, ok := parseRecord(data, off, limit)
+		if !ok {
+			next := resync(data, off+align, limit)
+			if next < 0 {
+				r.cut = lastNonZero(data, off, limit) - off
+				break
+			}
+			r.skipped += next - off
+			r.ranges++
+			markSkipped(data, off, next)
+			off, damaged = next, true
+			continue
+		}
+		if kind == kindRecord {
+			if damaged {
+				r.keptAfter++
+			}
+			h := data[off:]
+			if mark := le.Uint32(h[4:]); mark != ackMark(le.Uint32(h)) {
+				r.live++
+				r.liveBytes += padded(size)
+				if mark != markWaiting {
+					atomic.StoreUint32(markAt(h), markWaiting)
+				}
+			}
+		}
+		off += padded(size)
+		r.end = off
+	}
+	if sealedEnd(data) != r.end {
+		putSealedEnd(data, r.end)
+	}
+	return r
+}
+
+// resync returns the offset of the next whole record from from on, or -1.
+func resync(data []byte, from, limit int64) int64 {
+	for off := from; off+recHeader <= limit; off += align {
+		if k := le.Uint16(data[off+12:]); k != kindRecord && k != kindSkip {
+			continue // cheap test first: most offsets are not a header
+		}
+		if _, _, ok := parseRecord(data, off, limit); ok {
+			return off
+		}
+	}
+	return -1
+}
+
+// markSkipped overwrites the damaged range [from, to) with a skip record,
+// marked acknowledged, so that later scans and Next pass over it.
+func markSkipped(data []byte, from, to int64) {
+	b := data[from:to]
+	if len(b) < recHeader {
+		clear(b) // Next steps over zeros 8 bytes at a time
+		return
+	}
+	le.PutUint32(b[8:], uint32(len(b)))
+	le.PutUint16(b[12:], kindSkip)
+	le.PutUint16(b[14:], 0)
+	le.PutUint64(b[16:], 0)
+	crc := crcOf(b[8:])
+	le.PutUint32(b[0:], crc)
+	le.PutUint32(b[4:], ackMark(crc))
+}
+
+// lastNonZero returns the offset after the last non-zero byte in
+// [from, to), or from.
+func lastNonZero(data []byte, from, to int64) int64 {
+	for to > from && data[to-1] == 0 {
+		if to-from >= 8 && to%8 == 0 && le.Uint64(data[to-8:]) == 0 {
+			to -= 8
+			continue
+		}
+		to--
+	}
+	return to
+}
