@@ -54,7 +54,7 @@ type Producer struct {
 	conn      connState  // what connections report; connect.go
 	tel       telemetry
 	diag      *diag
-	spool     *spooler // nil without Config.SpoolDir; spool.go
+	spool     *spooler                 // nil without Config.SpoolDir; spool.go
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
 	// lastFailure is the error of the last record that failed (failure).
 	lastFailure atomic.Pointer[Error]
