@@ -13,7 +13,8 @@ import (
 )
 
 // Stats is a snapshot of the producer's counters since New. At any quiet
-// moment Accepted = Delivered + Failed + Unconfirmed + BufferedRecords.
+// moment Accepted + Recovered = Delivered + Failed + Unconfirmed +
+// BufferedRecords.
 type Stats struct {
 	// Accepted counts records Log and LogSync accepted.
 	Accepted int64
@@ -31,10 +32,18 @@ type Stats struct {
 	Dropped int64
 	// TooLarge counts records refused with ErrRecordTooLarge.
 	TooLarge int64
-	// BufferedRecords and BufferedBytes are what is accepted and not yet
-	// acknowledged or failed; BufferedBytes counts encoded bytes, while
-	// MaxBufferedBytes bounds the memory they hold.
+	// BufferedRecords counts the records accepted (or recovered) and not
+	// yet acknowledged or failed, in memory or in the spool; after Close,
+	// those a spool keeps for the next producer. BufferedBytes counts the
+	// encoded bytes of those in memory (MaxBufferedBytes bounds the memory
+	// they hold, bookkeeping included).
 	BufferedRecords, BufferedBytes int64
+	// SpooledRecords and SpooledBytes are the records on disk not yet
+	// acknowledged, and the disk they take (with a spool).
+	SpooledRecords, SpooledBytes int64
+	// Recovered counts the records New found in the spool, left by a
+	// previous producer on the directory.
+	Recovered int64
 	// AuthFailures counts refusals of the credential: at SASL, or on a
 	// metadata or produce request (TOPIC_AUTHORIZATION_FAILED, how SLS
 	// documents a wrong AccessKey or one without write permission).
@@ -65,6 +74,8 @@ type accounting struct {
 	reports   *reporter
 	attrs     attribute.KeyValue // sls.project
 
+	recovered int64 // records found in the spool at New
+
 	authFailures, credentialFailures, retired atomic.Int64
 	partitionRetries, rotations               atomic.Int64
 	maxLatency                                atomic.Int64
@@ -85,7 +96,8 @@ type logstoreState struct {
 	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
 	_                                             [64]byte
 	// Counted by the promise; finished is delivered plus failed (both
-	// kinds).
+	// kinds). acceptedBytes and finishedBytes count bytes coming into and
+	// leaving memory (a spooled record may come and go more than once).
 	delivered, finished, finishedBytes atomic.Int64
 	// failures by kind (kinds index) and whether they were unconfirmed.
 	failures [len(kinds)][2]atomic.Int64
@@ -185,7 +197,8 @@ func (p *Producer) Stats() Stats {
 		st.Accepted += ls.accepted.Load()
 		acceptedBytes += ls.acceptedBytes.Load()
 	})
-	st.BufferedRecords = st.Accepted - finished
+	st.Recovered = a.recovered
+	st.BufferedRecords = st.Accepted + st.Recovered - finished
 	st.BufferedBytes = acceptedBytes - finishedBytes
 	st.AuthFailures = a.authFailures.Load()
 	st.CredentialFailures = a.credentialFailures.Load()
@@ -193,6 +206,10 @@ func (p *Producer) Stats() Stats {
 	st.PartitionRetries = a.partitionRetries.Load()
 	st.CredentialRotations = a.rotations.Load()
 	st.MaxDeliveryLatency = time.Duration(a.maxLatency.Load())
+	if p.spool != nil {
+		ss := p.spool.s.Stats()
+		st.SpooledRecords, st.SpooledBytes = ss.Records, ss.Bytes
+	}
 	return st
 }
 

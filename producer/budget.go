@@ -46,9 +46,8 @@ import (
 // TestChunkReuseKeepsRecordsIntact checks every byte delivered. Re-check on
 // a franz-go upgrade.
 type budget struct {
-	sem    *semaphore.Weighted
-	max    int64
-	policy FullPolicy
+	sem *semaphore.Weighted
+	max int64
 	// closing is done when Close starts: it wakes loggers waiting for
 	// space, since a closing producer accepts nothing.
 	closing context.Context
@@ -114,8 +113,8 @@ type arena struct {
 	_      [64]byte
 }
 
-func newBudget(maxBytes int, policy FullPolicy, closing context.Context) *budget {
-	b := &budget{sem: semaphore.NewWeighted(int64(maxBytes)), max: int64(maxBytes), policy: policy, closing: closing}
+func newBudget(maxBytes int, closing context.Context) *budget {
+	b := &budget{sem: semaphore.NewWeighted(int64(maxBytes)), max: int64(maxBytes), closing: closing}
 	size := min(maxChunk, maxBytes/16)
 	if size < minChunk {
 		return b
@@ -144,27 +143,46 @@ func (b *budget) lock() *arena {
 	return a
 }
 
-// take places a record: it encodes static and fields and returns a zeroed
-// pending whose rec.Value holds the bytes, charged to the budget. It
-// refuses a record whose encoding is over maxRecord with a *tooLargeError,
-// and applies the buffer-full policy.
-func (b *budget) take(ctx context.Context, maxRecord int, static *record.Static, fields []Field) (*pending, error) {
+// claim is a record to place: fields to encode after the static ones, or
+// bytes encoded already (raw, from the spool), and what to do when the
+// buffer is full.
+type claim struct {
+	static    *record.Static
+	fields    []Field
+	raw       []byte
+	maxRecord int
+	policy    FullPolicy
+}
+
+func (c *claim) appendTo(dst []byte) []byte {
+	if c.raw != nil {
+		return append(dst, c.raw...)
+	}
+	return record.AppendObject(dst, c.static, c.fields)
+}
+
+// take places a record: it encodes c and returns a zeroed pending whose
+// rec.Value holds the bytes, charged to the budget. It refuses a record
+// whose encoding is over c.maxRecord with a *tooLargeError, and applies
+// c.policy when the buffer is full.
+func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
+	maxRecord, policy := c.maxRecord, c.policy
 	if b.chunkSize == 0 {
-		return b.own(ctx, maxRecord, record.AppendObject(make([]byte, 0, 512), static, fields))
+		return b.own(ctx, policy, maxRecord, c.appendTo(make([]byte, 0, 512)))
 	}
 	a := b.lock()
 	defer a.mu.Unlock()
 	if cap(a.free) < b.minFree {
-		if err := b.openChunk(ctx, a, b.minFree); err != nil {
+		if err := b.openChunk(ctx, policy, a, b.minFree); err != nil {
 			return nil, err
 		}
 	}
-	v := record.AppendObject(a.free, static, fields)
+	v := c.appendTo(a.free)
 	if cap(v) != cap(a.free) && len(v) <= b.chunkSize/2 && len(v) <= maxRecord {
 		// It outgrew the chunk's tail but fits a chunk: start a new one
 		// rather than give every such record its own array while this
 		// chunk stays open.
-		if err := b.openChunk(ctx, a, len(v)); err != nil {
+		if err := b.openChunk(ctx, policy, a, len(v)); err != nil {
 			return nil, err
 		}
 		v = append(a.free, v...) // openChunk left room for it
@@ -177,14 +195,14 @@ func (b *budget) take(ctx context.Context, maxRecord int, static *record.Static,
 		defer a.mu.Lock()
 		// The blocks being filled stay charged until they are retired;
 		// a record up to MaxRecordBytes may need their share.
-		return b.own(ctx, maxRecord, v, b.retireAll)
+		return b.own(ctx, policy, maxRecord, v, b.retireAll)
 	}
 	a.free = v[len(v):]
 	a.inChk++
 	ck := a.chunk
 	v = v[:len(v):len(v)]
 	if a.slab == nil || a.inSlab == len(a.slab.recs) {
-		if err := b.openSlab(ctx, a); err != nil {
+		if err := b.openSlab(ctx, policy, a); err != nil {
 			b.unplace(ck)
 			return nil, err
 		}
@@ -199,7 +217,7 @@ func (b *budget) take(ctx context.Context, maxRecord int, static *record.Static,
 // own charges a record with an array and a pending of its own: when there
 // are no blocks, or it is over half a chunk. If there is no room, it calls
 // each of before and tries again before applying the policy.
-func (b *budget) own(ctx context.Context, maxRecord int, v []byte, before ...func()) (*pending, error) {
+func (b *budget) own(ctx context.Context, policy FullPolicy, maxRecord int, v []byte, before ...func()) (*pending, error) {
 	if len(v) > maxRecord {
 		return nil, &tooLargeError{size: len(v), limit: maxRecord}
 	}
@@ -211,7 +229,7 @@ func (b *budget) own(ctx context.Context, maxRecord int, v []byte, before ...fun
 		for _, f := range before {
 			f()
 		}
-		if err := b.reserve(ctx, n); err != nil {
+		if err := b.reserve(ctx, policy, n); err != nil {
 			return nil, err
 		}
 	}
@@ -229,12 +247,12 @@ func (b *budget) ownCharge(v []byte) int64 { return min(int64(len(v))+recordOver
 // another caller gave it one with at least need bytes free meanwhile. It
 // retires the full chunk first, so that its reservation comes back as soon
 // as its records finish, and waits for room without holding a.
-func (b *budget) openChunk(ctx context.Context, a *arena, need int) error {
+func (b *budget) openChunk(ctx context.Context, policy FullPolicy, a *arena, need int) error {
 	size := int64(b.chunkSize)
 	b.retireChunk(a)
 	if !b.sem.TryAcquire(size) {
 		a.mu.Unlock()
-		err := b.wait(ctx, size)
+		err := b.wait(ctx, policy, size)
 		a.mu.Lock()
 		if err != nil {
 			return err
@@ -254,11 +272,11 @@ func (b *budget) openChunk(ctx context.Context, a *arena, need int) error {
 }
 
 // openSlab gives a a new slab, as openChunk a chunk.
-func (b *budget) openSlab(ctx context.Context, a *arena) error {
+func (b *budget) openSlab(ctx context.Context, policy FullPolicy, a *arena) error {
 	b.retireSlab(a)
 	if !b.sem.TryAcquire(b.slabBytes) {
 		a.mu.Unlock()
-		err := b.wait(ctx, b.slabBytes)
+		err := b.wait(ctx, policy, b.slabBytes)
 		a.mu.Lock()
 		if err != nil {
 			return err
@@ -334,17 +352,17 @@ func (b *budget) recycleSlab(sl *slab) {
 }
 
 // reserve takes n bytes, applying the buffer-full policy.
-func (b *budget) reserve(ctx context.Context, n int64) error {
+func (b *budget) reserve(ctx context.Context, policy FullPolicy, n int64) error {
 	if b.sem.TryAcquire(n) {
 		return nil
 	}
-	return b.wait(ctx, n)
+	return b.wait(ctx, policy, n)
 }
 
 // wait applies the buffer-full policy: Drop refuses at once, Block waits
 // until there is room, ctx ends or Close starts.
-func (b *budget) wait(ctx context.Context, n int64) error {
-	if b.policy == Drop {
+func (b *budget) wait(ctx context.Context, policy FullPolicy, n int64) error {
+	if policy == Drop {
 		return errFull
 	}
 	wctx, cancel := context.WithCancel(ctx)

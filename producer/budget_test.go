@@ -12,11 +12,21 @@ import (
 	"github.com/slskafka/slskafka/internal/record"
 )
 
-func newTestBudget(t *testing.T, maxBytes int, policy FullPolicy) *budget {
+// testBudget is a budget with the policy its records are placed with.
+type testBudget struct {
+	*budget
+	policy FullPolicy
+}
+
+func newTestBudget(t *testing.T, maxBytes int, policy FullPolicy) testBudget {
 	t.Helper()
 	closing, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
-	return newBudget(maxBytes, policy, closing)
+	return testBudget{newBudget(maxBytes, closing), policy}
+}
+
+func (b testBudget) takeRec(ctx context.Context, maxRecord int, f []Field) (*pending, error) {
+	return b.take(ctx, &claim{static: noStatic, fields: f, maxRecord: maxRecord, policy: b.policy})
 }
 
 var noStatic = record.NewStatic(nil)
@@ -37,7 +47,7 @@ func TestBudgetBoundsMemory(t *testing.T) {
 		ctx := context.Background()
 		fill := func() (stalled []*pending) {
 			for i := 0; ; i++ {
-				pd, err := b.take(ctx, max, noStatic, fields(strings.Repeat("x", size)))
+				pd, err := b.takeRec(ctx, max, fields(strings.Repeat("x", size)))
 				if errors.Is(err, errFull) {
 					return stalled
 				}
@@ -84,7 +94,7 @@ func TestBudgetLargeRecord(t *testing.T) {
 	b := newTestBudget(t, 1<<20, Drop)
 	big := fields(strings.Repeat("y", 3*b.chunkSize))
 	for i := range 20 { // refunded: a buffer's worth, one at a time
-		pd, err := b.take(context.Background(), 1<<20, noStatic, big)
+		pd, err := b.takeRec(context.Background(), 1<<20, big)
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
@@ -112,7 +122,7 @@ func TestBudgetManyCPUsSmallBuffer(t *testing.T) {
 				for j := range i {
 					b.arenas[j].mu.Lock()
 				}
-				pd, err := b.take(ctx, 1<<20, noStatic, r)
+				pd, err := b.takeRec(ctx, 1<<20, r)
 				for j := range i {
 					b.arenas[j].mu.Unlock()
 				}
@@ -123,7 +133,7 @@ func TestBudgetManyCPUsSmallBuffer(t *testing.T) {
 			}
 			for n := range 10000 {
 				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				pd, err := b.take(cctx, 1<<20, noStatic, r)
+				pd, err := b.takeRec(cctx, 1<<20, r)
 				cancel()
 				if err != nil {
 					t.Fatalf("after %d records with nothing in flight: %v", n, err)
@@ -140,14 +150,14 @@ func TestBudgetLargestRecordFits(t *testing.T) {
 	const max = 1 << 20
 	b := newTestBudget(t, max, Block)
 	ctx := context.Background()
-	small, err := b.take(ctx, max, noStatic, fields("hi"))
+	small, err := b.takeRec(ctx, max, fields("hi"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.give(small) // delivered; its blocks stay open
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	pd, err := b.take(cctx, max, noStatic, fields(strings.Repeat("y", max-20)))
+	pd, err := b.takeRec(cctx, max, fields(strings.Repeat("y", max-20)))
 	if err != nil {
 		t.Fatalf("a record of MaxRecordBytes (%d) with nothing in flight: %v", max, err)
 	}
@@ -162,7 +172,7 @@ func TestBudgetMidSizeRecords(t *testing.T) {
 	r := fields(strings.Repeat("m", 10<<10))
 	var own int
 	for range 100 {
-		pd, err := b.take(context.Background(), 1<<20, noStatic, r)
+		pd, err := b.takeRec(context.Background(), 1<<20, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +199,7 @@ func TestBudgetWithoutBlocks(t *testing.T) {
 	}
 	var held []*pending
 	for {
-		pd, err := b.take(context.Background(), max, noStatic, fields("hello"))
+		pd, err := b.takeRec(context.Background(), max, fields("hello"))
 		if errors.Is(err, errFull) {
 			break
 		}
@@ -204,7 +214,7 @@ func TestBudgetWithoutBlocks(t *testing.T) {
 	for _, pd := range held {
 		b.give(pd)
 	}
-	if _, err := b.take(context.Background(), max, noStatic, fields("hello")); err != nil {
+	if _, err := b.takeRec(context.Background(), max, fields("hello")); err != nil {
 		t.Errorf("after every record was given back: %v", err)
 	}
 }
@@ -213,7 +223,7 @@ func TestBudgetWithoutBlocks(t *testing.T) {
 func TestBudgetRefusesOversizeRecord(t *testing.T) {
 	for _, max := range []int{32 << 10, 1 << 20} {
 		b := newTestBudget(t, max, Drop)
-		_, err := b.take(context.Background(), 1000, noStatic, fields(strings.Repeat("z", 2000)))
+		_, err := b.takeRec(context.Background(), 1000, fields(strings.Repeat("z", 2000)))
 		var tl *tooLargeError
 		if !errors.As(err, &tl) || tl.limit != 1000 {
 			t.Fatalf("buffer %d: oversize record: %v, want a tooLargeError", max, err)
@@ -224,19 +234,19 @@ func TestBudgetRefusesOversizeRecord(t *testing.T) {
 // Block waits for space until its context ends, or until Close starts.
 func TestBudgetBlockWaitsForContextOrClose(t *testing.T) {
 	closing, stop := context.WithCancel(context.Background())
-	b := newBudget(32<<10, Block, closing)
-	held, err := b.take(context.Background(), 32<<10, noStatic, fields(strings.Repeat("a", 32<<10-20)))
+	b := testBudget{newBudget(32<<10, closing), Block}
+	held, err := b.takeRec(context.Background(), 32<<10, fields(strings.Repeat("a", 32<<10-20)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := b.take(ctx, 32<<10, noStatic, fields("b")); !errors.Is(err, context.Canceled) {
+	if _, err := b.takeRec(ctx, 32<<10, fields("b")); !errors.Is(err, context.Canceled) {
 		t.Errorf("full buffer, cancelled context: %v", err)
 	}
 	done := make(chan error)
 	go func() {
-		_, err := b.take(context.Background(), 32<<10, noStatic, fields("c"))
+		_, err := b.takeRec(context.Background(), 32<<10, fields("c"))
 		done <- err
 	}()
 	stop()

@@ -85,7 +85,11 @@ func (p *Producer) Flush(ctx context.Context) error {
 	ctx, span := p.tel.span(ctx, "slskafka.flush")
 	defer span.End()
 	mark := p.acct.reports.mark()
-	err := p.waitFlushed(ctx, p.flushes.seal())
+	var released int64
+	if p.spool != nil {
+		released = p.spool.released.Load()
+	}
+	err := p.flushAll(ctx)
 	p.acct.reports.report()
 	if err != nil {
 		return fmt.Errorf("producer: flush: %w", err)
@@ -93,7 +97,21 @@ func (p *Producer) Flush(ctx context.Context) error {
 	if n, last := p.acct.reports.since(mark); n > 0 {
 		return fmt.Errorf("producer: flush: %d records failed: %w", n, last)
 	}
+	if p.spool != nil {
+		if n := p.spool.released.Load() - released; n > 0 {
+			return fmt.Errorf("producer: flush: %d records were not acknowledged within DeliveryTimeout and wait in the spool (%s) to be sent again: %w", n, p.spool.dir, ErrDeliveryTimeout)
+		}
+	}
 	return nil
+}
+
+// flushAll waits until every record accepted before the call has finished,
+// or ctx ends.
+func (p *Producer) flushAll(ctx context.Context) error {
+	if p.spool != nil {
+		return p.flushSpool(ctx)
+	}
+	return p.waitFlushed(ctx, p.flushes.seal())
 }
 
 // waitFlushed waits until done is closed or ctx ends. Meanwhile franz-go
@@ -171,11 +189,15 @@ func (p *Producer) close(ctx context.Context) error {
 	p.life.mu.Unlock() // every hand-over in progress is queued
 
 	mark := p.acct.reports.mark()
-	all := p.flushes.seal()
-	waitErr := p.waitFlushed(ctx, all)
+	waitErr := p.flushAll(ctx)
 	if waitErr != nil {
 		p.life.gaveUp.Store(newCloseError(waitErr, p.conn.lastError()))
 	}
+	if p.spool != nil {
+		p.spool.stop() // what waits on disk stays there
+		<-p.spool.done
+	}
+	all := p.flushes.seal()
 	before := p.Stats()
 	p.handoff.stop()
 	p.cl.Close() // fails what franz-go holds; unblocks run's Produce
@@ -183,16 +205,21 @@ func (p *Producer) close(ctx context.Context) error {
 	<-all // every promise has run: nothing unreported
 	p.deadlines.close()
 	p.acct.close()
+	p.closeSpool()
 	// The metrics callback stays registered: the final counts must reach
 	// the provider's last export, which usually comes after Close.
 
 	if waitErr != nil {
 		after := p.Stats()
-		return &closeResult{
+		r := &closeResult{
 			given:  before.BufferedRecords,
 			unconf: after.Unconfirmed - before.Unconfirmed,
 			err:    waitErr,
 		}
+		if p.spool != nil {
+			r.kept, r.dir = after.BufferedRecords, p.spool.dir
+		}
+		return r
 	}
 	if n, last := p.acct.reports.since(mark); n > 0 {
 		return fmt.Errorf("producer: close: %d records failed while delivering what was buffered: %w", n, last)
@@ -203,12 +230,27 @@ func (p *Producer) close(ctx context.Context) error {
 // closeResult is Close's error when its context ended first. It wraps
 // ErrClosed and the context's error.
 type closeResult struct {
-	given, unconf int64
-	err           error
+	given, unconf, kept int64
+	dir                 string // the spool's, if any
+	err                 error
 }
 
 func (e *closeResult) Error() string {
+	if e.dir != "" {
+		return fmt.Sprintf("producer: close: %d records not delivered are kept in the spool (%s) for the next producer on it: %v", e.kept, e.dir, e.err)
+	}
 	return fmt.Sprintf("producer: close: gave up on %d buffered records (%d of them sent and unacknowledged: SLS may have stored those): %v", e.given, e.unconf, e.err)
+}
+
+// closeSpool closes the spool, if any: what is not acknowledged stays on
+// disk.
+func (p *Producer) closeSpool() {
+	if p.spool == nil {
+		return
+	}
+	if err := p.spool.s.Close(); err != nil {
+		p.diag.warn("spool", "closing the spool failed", "dir", p.spool.dir, "err", err)
+	}
 }
 
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }

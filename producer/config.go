@@ -33,6 +33,8 @@ const (
 	// Cloud default chain does not report it).
 	DefaultSTSConnectionAge = time.Minute
 	DefaultMaxInflight      = 5
+	DefaultMaxSpoolBytes    = 1 << 30
+	DefaultSpoolSync        = time.Second
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
 	// connection must live long enough to authenticate and deliver.
 	MinConnectionAge = 5 * time.Second
@@ -96,10 +98,32 @@ type Config struct {
 	// holds at most a quarter of the buffer). Stats and metrics report the
 	// encoded bytes. Default 64 MiB.
 	MaxBufferedBytes int
-	// OnBufferFull says what Log does when the buffer is full: Block (the
-	// default) waits for space until its context is done; Drop returns
-	// ErrBufferFull at once.
+	// OnBufferFull says what Log does when the buffer is full (with a
+	// spool: when the spool is full): Block (the default) waits for space
+	// until its context is done; Drop returns ErrBufferFull at once.
 	OnBufferFull FullPolicy
+
+	// SpoolDir, if set, keeps every accepted record on disk too, in this
+	// directory, until SLS acknowledges it: a record for which Log
+	// returned nil survives the process dying (SIGKILL, a crash, an OOM
+	// kill), and the next producer opened on the directory delivers it (at
+	// least once: those that were in flight may be stored twice). During
+	// an outage, records beyond MaxBufferedBytes go to disk instead of
+	// blocking or being dropped, and wait there, oldest first, for as long
+	// as MaxSpoolBytes lasts: with a spool a record does not fail for its
+	// DeliveryTimeout, it goes back to disk. One producer per directory;
+	// the directory is created 0700, its files 0600, and it holds log
+	// content only. A lost disk loses the spool; a power loss, what came in
+	// the last SpoolSync. Unix only. Default "": no spool.
+	SpoolDir string
+	// MaxSpoolBytes bounds the disk the spool takes. Default 1 GiB.
+	MaxSpoolBytes int64
+	// SpoolSync is how often spooled records are written to disk: what a
+	// power loss or a kernel crash can take. (A process dying takes
+	// nothing: the records are in the page cache as soon as Log returns.)
+	// Default 1 s; negative: never, the kernel writes back on its own
+	// schedule.
+	SpoolSync time.Duration
 
 	// DeliveryTimeout is how long after Log accepted it a record may wait
 	// for its acknowledgement, retries included, before it fails with
@@ -297,6 +321,9 @@ func (c Config) normalize() (Config, error) {
 	if c.MaxConnectionAge > 0 && c.MaxConnectionAge < MinConnectionAge {
 		errs = append(errs, fmt.Errorf("MaxConnectionAge must be 0 (no limit) or at least %v, got %v: a connection must live long enough to authenticate and deliver", MinConnectionAge, c.MaxConnectionAge))
 	}
+	if c.MaxSpoolBytes < 0 {
+		errs = append(errs, fmt.Errorf("MaxSpoolBytes must not be negative, got %d", c.MaxSpoolBytes))
+	}
 	if c.MaxInflight < 0 {
 		errs = append(errs, fmt.Errorf("MaxInflight must not be negative, got %d", c.MaxInflight))
 	}
@@ -327,6 +354,12 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.RotateBefore == 0 {
 		c.RotateBefore = DefaultRotateBefore
+	}
+	if c.MaxSpoolBytes == 0 {
+		c.MaxSpoolBytes = DefaultMaxSpoolBytes
+	}
+	if c.SpoolSync == 0 {
+		c.SpoolSync = DefaultSpoolSync
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight

@@ -18,6 +18,7 @@ import (
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/internal/kconn"
 	"github.com/slskafka/slskafka/internal/record"
+	"github.com/slskafka/slskafka/internal/spool"
 )
 
 // Record is one log record.
@@ -53,6 +54,7 @@ type Producer struct {
 	conn      connState  // what connections report; connect.go
 	tel       telemetry
 	diag      *diag
+	spool     *spooler                 // nil without Config.SpoolDir; spool.go
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
 	// lastFailure is the error of the last record that failed (failure).
 	lastFailure atomic.Pointer[Error]
@@ -76,6 +78,7 @@ type pending struct {
 	done     chan error    // LogSync only
 	accepted time.Duration // since connState.born
 	sent     uint64        // kconn.Ledger's write sequence when last handed over
+	spoolID  spool.ID      // where it is on disk; 0 without a spool
 	unsure   bool          // a request that may have stored it was sent
 }
 
@@ -134,7 +137,7 @@ func New(cfg Config) (*Producer, error) {
 	}
 	p.life.init()
 	p.conn.born = time.Now()
-	p.budget = newBudget(cfg.MaxBufferedBytes, cfg.OnBufferFull, p.life.closing)
+	p.budget = newBudget(cfg.MaxBufferedBytes, p.life.closing)
 	p.promised = p.promise
 	static := make([]record.Field, len(cfg.StaticFields))
 	for i, f := range cfg.StaticFields {
@@ -143,15 +146,26 @@ func New(cfg Config) (*Producer, error) {
 	p.static = record.NewStatic(static)
 	p.deadlines = newDeadlines(cfg.DeliveryTimeout, p.conn.lastError, p.deadlinePassed)
 	p.acct.init(cfg, p.diag)
+	if cfg.SpoolDir != "" {
+		if p.spool, err = openSpool(cfg); err != nil {
+			return nil, err
+		}
+		p.acct.recovered = p.spool.s.Stats().Recovered
+	}
 	if err := p.initTelemetry(); err != nil {
+		p.closeSpool()
 		return nil, fmt.Errorf("producer: register metrics: %w", err)
 	}
 	p.cl, err = kgo.NewClient(p.clientOpts(tlsCfg)...)
 	if err != nil {
 		p.tel.reg.Unregister()
+		p.closeSpool()
 		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
 	}
 	go p.run()
+	if p.spool != nil {
+		go p.feed()
+	}
 	return p, nil
 }
 
@@ -215,14 +229,31 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if p.life.closed.Load() {
 		return p.refused(ErrClosed, logstore, nil)
 	}
-	pd, err := p.budget.take(ctx, p.cfg.MaxRecordBytes, p.static, r.Fields)
-	if err != nil {
-		return p.notTaken(ctx, ls, err)
-	}
 	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
 		ts = now
+	}
+	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
+	spilling := p.spool != nil && done == nil // LogSync waits in memory
+	if spilling {
+		if p.spool.s.Waiting() > 0 {
+			return p.spill(ctx, ls, r, ts) // behind the records waiting on disk
+		}
+		c.policy = Drop // memory full: to disk instead
+	}
+	pd, err := p.budget.take(ctx, &c)
+	if err != nil {
+		if spilling && errors.Is(err, errFull) {
+			return p.spill(ctx, ls, r, ts)
+		}
+		return p.notTaken(ctx, ls, err)
+	}
+	if p.spool != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil {
+			p.budget.give(pd)
+			return err
+		}
 	}
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = ls.topic
@@ -300,6 +331,12 @@ func (p *Producer) failed(pd *pending, err error) {
 	if own == nil && !closing && transient(err) && p.handoff.pushFront(pd) {
 		return
 	}
+	if p.spool != nil {
+		if keep, cause := p.keepOnDisk(pd, err, own, gaveUp || closing && isContextErr(err)); keep {
+			p.unload(pd, cause)
+			return
+		}
+	}
 	var e *Error
 	switch {
 	case own != nil && (gaveUp || transient(err)):
@@ -312,6 +349,28 @@ func (p *Producer) failed(pd *pending, err error) {
 	}
 	p.acct.failed(pd.ls, e)
 	p.finish(pd, e)
+}
+
+// keepOnDisk says whether a spooled record that was not delivered stays on
+// disk rather than failing, and why: Close gave up on it (it waits for the
+// next producer on the directory), or its deadline passed for a cause
+// that may mend (the feeder sends it again). A refused credential or
+// certificate, and SLS refusing the record, are final as without a spool.
+func (p *Producer) keepOnDisk(pd *pending, err, own error, gaveUp bool) (bool, error) {
+	switch {
+	case gaveUp:
+		if own != nil {
+			return true, context.Cause(pd.win.ctx)
+		}
+		return true, p.life.gaveUpCause()
+	case own != nil && transient(err):
+		cause := context.Cause(pd.win.ctx)
+		if k := classify(cause); k == ErrAuth || k == ErrTLS {
+			return false, nil
+		}
+		return true, cause
+	}
+	return false, nil
 }
 
 // failure returns the error of a record that failed with cause, of kind (or
@@ -372,5 +431,8 @@ func (p *Producer) finish(pd *pending, err *Error) {
 		}
 	}
 	pd.flush.leave()
+	if pd.spoolID != 0 {
+		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
+	}
 	p.budget.give(pd)
 }

@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(emulatorChildEnv) != "" {
 		runEmulatorChild()
 	}
+	if os.Getenv(spoolChildEnv) != "" {
+		runSpoolChild()
+	}
 	goleak.VerifyTestMain(m)
 }
 

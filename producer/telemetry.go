@@ -32,6 +32,8 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	slskafka.producer.auth.failures          counter              {failure}  sls.project
 //	slskafka.producer.connections.retired    counter              {connection} sls.project
 //	slskafka.producer.partition.retries      counter              {retry}    sls.project
+//	slskafka.producer.spool.records          updowncounter        {record}   sls.project
+//	slskafka.producer.spool.usage            updowncounter        By         sls.project
 //
 // error.type is one of auth, logstore_not_found, record_too_large, closed,
 // delivery_timeout, tls, unreachable, rejected. slskafka.unconfirmed is true
@@ -54,6 +56,8 @@ const (
 	MetricAuthFailures        = "slskafka.producer.auth.failures"
 	MetricConnectionsRetired  = "slskafka.producer.connections.retired"
 	MetricPartitionRetries    = "slskafka.producer.partition.retries"
+	MetricSpoolRecords        = "slskafka.producer.spool.records"
+	MetricSpoolUsage          = "slskafka.producer.spool.usage"
 )
 
 // errorType names a sentinel for the error.type attribute.
@@ -116,6 +120,8 @@ func (p *Producer) initTelemetry() error {
 	authFails := counter(MetricAuthFailures, "{failure}", "Connections whose credential SLS refused.")
 	retired := counter(MetricConnectionsRetired, "{connection}", "Connections retired before their credential expired.")
 	partRetries := counter(MetricPartitionRetries, "{retry}", "Retriable partition errors (NetworkException, KafkaStorageException) retried after RetryBackoff.")
+	spoolRecords := updown(MetricSpoolRecords, "{record}", "Records in the disk spool not yet acknowledged (with Config.SpoolDir).")
+	spoolUsage := updown(MetricSpoolUsage, "By", "Bytes the records in the disk spool take (with Config.SpoolDir).")
 	var err error
 	t.duration, err = m.Float64Histogram(MetricDeliveryDuration, metric.WithUnit("s"),
 		metric.WithDescription("Time from Log to acknowledgement by SLS."),
@@ -153,8 +159,12 @@ func (p *Producer) initTelemetry() error {
 		o.ObserveInt64(authFails, a.authFailures.Load(), projectOnly)
 		o.ObserveInt64(retired, a.retired.Load(), projectOnly)
 		o.ObserveInt64(partRetries, a.partitionRetries.Load(), projectOnly)
+		if p.spool != nil {
+			o.ObserveInt64(spoolRecords, st.SpooledRecords, projectOnly)
+			o.ObserveInt64(spoolUsage, st.SpooledBytes, projectOnly)
+		}
 		return nil
-	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries)
+	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage)
 	return err
 }
 

@@ -139,3 +139,29 @@ func (h *idHeap) Pop() any {
 }
 func (h *idHeap) push(id ID) { heap.Push(h, id) }
 func (h *idHeap) pop() ID    { return heap.Pop(h).(ID) }
+
+// End returns the position after the last record appended or spilled: any
+// record appended later has a larger ID.
+func (s *Spool) End() ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active == nil {
+		return makeID(s.nextSeq, 0)
+	}
+	return makeID(s.active.seq, s.active.w)
+}
+
+// WaitingBefore reports whether a record with an ID below end may still
+// wait for Next: a released one, or one the cursor has not reached. It
+// errs towards true.
+func (s *Spool) WaitingBefore(end ID) bool {
+	if s.waiting.Load() == 0 {
+		return false
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if len(s.released) > 0 && s.released[0] < end {
+		return true
+	}
+	return makeID(s.cur.seq, s.cur.off) < end
+}

@@ -358,3 +358,32 @@ func TestOptionsAreChecked(t *testing.T) {
 		t.Fatalf("defaults: %+v, %v", o, err)
 	}
 }
+
+// End and WaitingBefore say whether Next has handed out everything
+// appended up to a point.
+func TestWaitingBefore(t *testing.T) {
+	s := open(t, small(t, t.TempDir()))
+	if err := s.Spill(Record{Topic: "app", Value: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	end := s.End()
+	if !s.WaitingBefore(end) {
+		t.Fatal("a spilled record before end is not reported waiting")
+	}
+	if err := s.Spill(Record{Topic: "app", Value: []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := s.Next(nil)
+	if err != nil || !ok || string(e.Value) != "a" {
+		t.Fatalf("Next = %q, %v, %v", e.Value, ok, err)
+	}
+	if s.WaitingBefore(end) {
+		t.Error("after Next handed out the only record before end, it is still reported waiting")
+	}
+	if err := s.Release(e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !s.WaitingBefore(end) {
+		t.Error("a released record before end is not reported waiting")
+	}
+}

@@ -1,0 +1,266 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slskafka/slskafka/internal/spool"
+)
+
+// spooler is the producer's side of the disk spool (Config.SpoolDir). With
+// a spool, every record Log accepts is on disk, in the page cache, before
+// Log returns, and leaves it only once SLS acknowledged it or refused it
+// for good. Log puts a record in memory and on disk (Append) while memory
+// has room and no backlog waits; otherwise on disk only (Spill), behind the
+// backlog. The feeder brings spilled records, records a previous process
+// left, and records handed back after their deadline into memory as it
+// frees, oldest first, while the endpoint is up. So a record never fails
+// for its delivery timeout: it waits on disk, for as long as
+// MaxSpoolBytes lasts and across restarts.
+type spooler struct {
+	s   *spool.Spool
+	dir string
+
+	wake chan struct{} // capacity 1: records wait for the feeder
+	stop context.CancelFunc
+	ctx  context.Context // ends when Close stops the feeder
+	done chan struct{}   // closed when the feeder returned
+
+	mu       sync.Mutex
+	progress chan struct{} // closed when the feeder handed records over; nil: nobody waits
+
+	scratch  sync.Pool    // *[]byte to encode spilled records into
+	released atomic.Int64 // records handed back to the disk after their deadline
+}
+
+func openSpool(cfg Config) (*spooler, error) {
+	s, err := spool.Open(spool.Options{Dir: cfg.SpoolDir, MaxBytes: cfg.MaxSpoolBytes, Sync: cfg.SpoolSync, Logger: cfg.Logger})
+	if err != nil {
+		if errors.Is(err, spool.ErrLocked) {
+			return nil, fmt.Errorf("producer: SpoolDir %q is in use by another producer (one producer per spool directory): %w", cfg.SpoolDir, err)
+		}
+		return nil, fmt.Errorf("producer: open the spool in %q: %w", cfg.SpoolDir, err)
+	}
+	sp := &spooler{s: s, dir: cfg.SpoolDir, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	sp.ctx, sp.stop = context.WithCancel(context.Background())
+	sp.scratch.New = func() any { b := make([]byte, 0, 1024); return &b }
+	sp.signal() // what a previous process left
+	return sp, nil
+}
+
+func (sp *spooler) signal() {
+	select {
+	case sp.wake <- struct{}{}:
+	default:
+	}
+}
+
+// handedOver returns a channel closed the next time the feeder hands
+// records over.
+func (sp *spooler) handedOver() <-chan struct{} {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.progress == nil {
+		sp.progress = make(chan struct{})
+	}
+	return sp.progress
+}
+
+func (sp *spooler) signalProgress() {
+	sp.mu.Lock()
+	if sp.progress != nil {
+		close(sp.progress)
+		sp.progress = nil
+	}
+	sp.mu.Unlock()
+}
+
+// spoolWrite puts a record on disk, held (it is in memory too) or spilled
+// (for the feeder), waiting for space under the Block policy.
+func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Time, value []byte, held bool) (spool.ID, error) {
+	sp := p.spool
+	r := spool.Record{Topic: ls.topic, Time: ts, Value: value}
+	for {
+		id, err := sp.write(r, held)
+		if errors.Is(err, spool.ErrFull) && p.cfg.OnBufferFull == Block {
+			space := sp.s.Space()
+			if id, err = sp.write(r, held); errors.Is(err, spool.ErrFull) { // not freed in between
+				select {
+				case <-space:
+					continue
+				case <-ctx.Done():
+					return 0, fmt.Errorf("producer: waiting for spool space: %w", ctx.Err())
+				case <-p.life.closing.Done():
+					return 0, p.refused(ErrClosed, ls.name, nil)
+				}
+			}
+		}
+		switch {
+		case errors.Is(err, spool.ErrFull):
+			ls.bufferFull.Add(1)
+			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool is full (MaxSpoolBytes %d)", p.cfg.MaxSpoolBytes))
+		case err != nil:
+			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool could not keep the record: %w", err))
+		}
+		return id, nil
+	}
+}
+
+func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
+	if held {
+		return sp.s.Append(r)
+	}
+	return 0, sp.s.Spill(r)
+}
+
+// spill keeps a record on disk only, for the feeder: memory is full, or
+// older records wait on disk and this one goes behind them.
+func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time) error {
+	bp := p.spool.scratch.Get().(*[]byte)
+	defer p.spool.scratch.Put(bp)
+	c := claim{static: p.static, fields: r.Fields}
+	*bp = c.appendTo((*bp)[:0])
+	if len(*bp) > p.cfg.MaxRecordBytes {
+		ls.tooLarge.Add(1)
+		return p.refused(ErrRecordTooLarge, ls.name, &tooLargeError{size: len(*bp), limit: p.cfg.MaxRecordBytes})
+	}
+	if _, err := p.spoolWrite(ctx, ls, ts, *bp, false); err != nil {
+		return err
+	}
+	ls.accepted.Add(1)
+	p.spool.signal()
+	return nil
+}
+
+// feed brings records waiting on disk into memory and hands them to the
+// hand-off queue, oldest first, while the endpoint is up, until Close
+// stops it.
+func (p *Producer) feed() {
+	sp := p.spool
+	defer close(sp.done)
+	buf := make([]byte, 0, 4096)
+	for {
+		for sp.s.Waiting() == 0 || p.conn.isDown() {
+			select {
+			case <-sp.wake:
+			case <-p.conn.upSignal(): // nil while up: never ready
+			case <-sp.ctx.Done():
+				return
+			}
+		}
+		e, ok, err := sp.s.Next(buf)
+		if err != nil {
+			if errors.Is(err, spool.ErrClosed) || sp.ctx.Err() != nil {
+				return
+			}
+			p.diag.warn("spool", "reading the spool failed", "dir", sp.dir, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		buf = e.Value[:0]
+		if !p.feedOne(e) {
+			return
+		}
+		sp.signalProgress()
+	}
+}
+
+// feedOne hands one record from disk over; false when Close stopped the
+// feeder (the record stays on disk).
+func (p *Producer) feedOne(e spool.Entry) bool {
+	sp := p.spool
+	name := strings.TrimSuffix(e.Topic, ".json")
+	ls, err := p.acct.logstore(name)
+	if err != nil { // not a logstore name: not this SDK's, or damaged
+		p.diag.warn("spool", "dropping a spooled record whose topic is not a logstore", "dir", sp.dir, "topic", e.Topic, "err", err)
+		sp.s.Ack(e.ID) //nolint:errcheck // handed out just now
+		return true
+	}
+	pd, err := p.budget.take(sp.ctx, &claim{raw: e.Value, maxRecord: max(p.cfg.MaxRecordBytes, len(e.Value)), policy: Block})
+	if err != nil {
+		sp.s.Release(e.ID) //nolint:errcheck // stays on disk for the next start
+		return false
+	}
+	now := time.Now()
+	pd.win = p.deadlines.get(now)
+	pd.rec.Topic = e.Topic
+	pd.rec.Partition = -1
+	pd.rec.Timestamp = e.Time
+	pd.rec.Context = pd.win.ctx
+	pd.ls = ls
+	pd.accepted = now.Sub(p.conn.born)
+	pd.spoolID = e.ID
+	pd.flush = p.flushes.enter()
+	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
+	if !p.handoff.push(pd) {
+		p.unload(pd, errGaveUp)
+		return false
+	}
+	return true
+}
+
+// unload takes a record out of memory that stays on disk: handed back
+// after its deadline (the feeder sends it again), or kept at Close for the
+// next producer on the directory. It is not finished: it stays in
+// BufferedRecords. A LogSync waiting for it learns why.
+func (p *Producer) unload(pd *pending, cause error) {
+	sp := p.spool
+	var e *Error
+	if p.life.closed.Load() {
+		e = &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: pd.ls.name, Err: &spooledError{dir: sp.dir, cause: cause}}
+	} else {
+		sp.s.Release(pd.spoolID) //nolint:errcheck // held since Append or Next
+		sp.released.Add(1)
+		sp.signal()
+		e = &Error{Kind: ErrDeliveryTimeout, Project: p.cfg.Project, Logstore: pd.ls.name, Err: &spooledError{dir: sp.dir, cause: cause}}
+	}
+	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
+	if pd.done != nil {
+		pd.done <- e
+	}
+	pd.flush.leave()
+	p.budget.give(pd)
+}
+
+// spooledError is the cause of a record that was not delivered but stays
+// on disk.
+type spooledError struct {
+	dir   string
+	cause error
+}
+
+func (e *spooledError) Error() string {
+	return fmt.Sprintf("kept in the spool (%s), to be delivered later: %v", e.dir, e.cause)
+}
+
+func (e *spooledError) Unwrap() error { return e.cause }
+
+// flushSpool waits until every record accepted before the call, in memory
+// or on disk, has finished or ctx ends: memory through flush epochs,
+// spilled records by waiting until the feeder brought them into memory.
+func (p *Producer) flushSpool(ctx context.Context) error {
+	sp := p.spool
+	end := sp.s.End()
+	for {
+		progress := sp.handedOver()
+		waiting := sp.s.WaitingBefore(end)
+		if err := p.waitFlushed(ctx, p.flushes.seal()); err != nil {
+			return err
+		}
+		if !waiting {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
