@@ -498,6 +498,22 @@ func TestRecordTooLarge(t *testing.T) {
 	}
 }
 
+// SLS keys are 1 to 128 bytes: an attribute with an empty key (other than
+// the zero Attr, which is ignored, and a group, which is inlined) makes the
+// producer refuse the record, and Handle says so. Under a group the key is
+// the group's prefix, which is not empty.
+func TestEmptyKey(t *testing.T) {
+	e := newSLS(t, nil)
+	h := New(e.p, "app", nil)
+	err := h.Handle(context.Background(), record("m", slog.String("", "v")))
+	if err == nil || !strings.Contains(err.Error(), "empty key") || h.Refused() != 1 {
+		t.Errorf("Handle = %v, Refused = %d, want the producer's empty-key error", err, h.Refused())
+	}
+	e.none(t)
+	slog.New(h).Info("m", slog.Any("", nil), slog.Group("", "inlined", 1), slog.Group("g", "", 2))
+	equalFields(t, e.one(t).Fields, map[string]string{"level": "INFO", "msg": "m", "inlined": "1", "g.": "2"})
+}
+
 // Under the Drop policy a full buffer refuses the record at once: Handle
 // does not wait, whatever its context.
 func TestBufferFullDrop(t *testing.T) {
@@ -523,4 +539,11 @@ func TestBufferFullDrop(t *testing.T) {
 		t.Errorf("Refused = %d, want 2", h.Refused())
 	}
 	e.next(t, accepted) // Flush sends the rest
+}
+
+// record is a record with message msg and attrs.
+func record(msg string, attrs ...slog.Attr) slog.Record {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)
+	r.AddAttrs(attrs...)
+	return r
 }

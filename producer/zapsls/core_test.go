@@ -128,7 +128,7 @@ func TestFieldTypes(t *testing.T) {
 		want   map[string]string
 	}{
 		{"string", []zap.Field{zap.String("k", `say "hi"`)}, map[string]string{"k": `say "hi"`}},
-		{"empty key and value", []zap.Field{zap.String("", "")}, map[string]string{"": ""}},
+		{"empty key under a namespace", []zap.Field{zap.Namespace("ns"), zap.String("", "v")}, map[string]string{"ns.": "v"}},
 		{"ints", []zap.Field{zap.Int("i", -42), zap.Int64("i64", math.MinInt64), zap.Int8("i8", 127),
 			zap.Uint64("u64", math.MaxUint64), zap.Uint8("u8", 255), zap.Uintptr("p", 0x10)},
 			map[string]string{"i": "-42", "i64": "-9223372036854775808", "i8": "127",
@@ -632,6 +632,20 @@ func TestWriteError(t *testing.T) {
 	// Bad logstore names fail in Log, too.
 	if err := zapsls.NewCore(p, "no such/logstore", zap.DebugLevel).Write(zapcore.Entry{}, nil); err == nil {
 		t.Error("Write to an invalid logstore succeeded")
+	}
+}
+
+// SLS keys are 1 to 128 bytes: the producer refuses a record with an
+// empty key, and Write says so (zap reports it to its ErrorOutput). Under a
+// namespace the key is the namespace's prefix, which is not empty.
+func TestEmptyKey(t *testing.T) {
+	s, p := setup(t)
+	core := zapsls.NewCore(p, "app", zap.DebugLevel)
+	if err := core.Write(zapcore.Entry{Message: "m"}, []zap.Field{zap.String("", "v")}); err == nil || !strings.Contains(err.Error(), "empty key") {
+		t.Errorf("Write of an empty key = %v, want the producer's empty-key error", err)
+	}
+	if logs := synced(t, s, zap.New(core)); len(logs) != 0 {
+		t.Errorf("stored %v", logs)
 	}
 }
 
