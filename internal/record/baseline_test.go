@@ -234,9 +234,10 @@ func benchRecords() map[string][]Field {
 
 // BenchmarkEncoder runs the encoder and the baseline on the same records,
 // one after the other in one process, so that their ratio holds on a noisy
-// machine:
+// machine. -count would run each one N times in a row; for ratios per
+// round, run the whole benchmark several times instead:
 //
-//	go test -run '^$' -bench Encoder -count 6 ./internal/record
+//	for i in 1 2 3 4 5; do go test -run '^$' -bench Encoder -benchtime 300ms ./internal/record; done
 func BenchmarkEncoder(b *testing.B) {
 	static := NewStatic([]Field{{"host", "web-1"}, {"service", "api"}})
 	recs := benchRecords()
