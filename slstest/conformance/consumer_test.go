@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/slskafka/slskafka/producer"
+	"github.com/slskafka/slskafka/slstest/internal/jsonfields"
 )
 
 func TestConsumerGroup(t *testing.T) {
@@ -46,8 +47,8 @@ func describeRead(c consumed, sent []byte) string {
 	if len(c.key) > 0 {
 		key = "key " + strconv.Quote(string(c.key))
 	}
-	got, gotObject := objectFields(c.value)
-	want, _ := objectFields(sent)
+	got, gotObject := jsonfields.Expand(c.value)
+	want, _ := jsonfields.Expand(sent)
 	var value string
 	switch {
 	case bytes.Equal(c.value, sent):

@@ -3,7 +3,6 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/slskafka/slskafka/slstest/internal/jsonfields"
 )
 
 // groupName is the consumer group every run reads with. SLS keeps a
@@ -223,36 +224,11 @@ func (tg *target) stored(ctx context.Context, token string) (stored, error) {
 // log's fields, anything else as its content.
 func fieldsOf(c consumed) map[string]string {
 	if string(c.key) != "content" {
-		if m, ok := objectFields(c.value); ok {
+		if m, ok := jsonfields.Expand(c.value); ok {
 			return m
 		}
 	}
 	return map[string]string{"content": string(c.value)}
-}
-
-// objectFields expands a JSON object into fields: strings unquoted, other
-// values as compact JSON text.
-func objectFields(value []byte) (map[string]string, bool) {
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
-		return nil, false
-	}
-	out := make(map[string]string, len(obj))
-	for k, raw := range obj {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			out[k] = s
-			continue
-		}
-		var buf bytes.Buffer
-		if json.Compact(&buf, raw) != nil {
-			return nil, false
-		}
-		out[k] = buf.String()
-	}
-	return out, true
 }
 
 // tokenField is the field every record written through the SDK carries.
