@@ -149,7 +149,9 @@
 //     TestApiVersions.
 //   - Consumer groups read what was written: documented (consumption);
 //     records carry the value as the producer sent it, and no key or
-//     headers: assumed. TestConsumerGroup.
+//     headers: assumed. The consumption overview gives a log whose one
+//     field is content the key "content", which the emulator does not.
+//     TestConsumerGroup.
 //
 // These are not checked against a real project: a run cannot cause them,
 // or must not.

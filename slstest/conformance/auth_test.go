@@ -40,18 +40,23 @@ func TestSTSPassword(t *testing.T) {
 // if that is refused, it tries the other forms an STS credential could
 // take and says which were accepted.
 func observeSTS(t *testing.T, tg *target) (string, bool) {
+	cred, err := tg.sts.Credential(tg.ctx(t))
+	if err != nil {
+		return "no STS credential to try: " + err.Error(), false
+	}
 	p := tg.producer(t, func(c *producer.Config) { c.Credentials = tg.sts })
-	o := writeAndRead(t, tg, p, tg.logstore, record(tg.token(), producer.Field{Key: "msg", Value: "STS token form"}))
+	token := tg.token()
+	err = p.LogSync(tg.ctx(t), tg.logstore, record(token, producer.Field{Key: "msg", Value: "STS token form"}))
+	o := outcome(err)
 	if accepted(o) {
-		return o, true
+		return o + readBack(t, tg, token), true
+	}
+	if strings.Contains(err.Error(), "SLS documents only AccessKey pairs") {
+		o += " (the error says SLS documents AccessKey pairs only)"
 	}
 	// Done with it: a producer whose credential is refused keeps
 	// re-dialing while it is open.
 	p.Close(tg.ctx(t))
-	cred, err := tg.sts.Credential(tg.ctx(t))
-	if err != nil {
-		return o + "; other forms not tried: " + err.Error(), false
-	}
 	pair := cred.AccessKeyID + "#" + cred.AccessKeySecret
 	var ok []string
 	for _, form := range []struct {

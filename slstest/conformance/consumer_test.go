@@ -14,7 +14,7 @@ import (
 func TestConsumerGroup(t *testing.T) {
 	check(t, assumption{
 		what:     "a consumer group reads back what was written; a record carries the value as sent and no key",
-		evidence: docConsume + "; the record's key and value: assumed",
+		evidence: docConsume + ", which gives a log whose one field is content the key \"content\"; the emulator's form (no key, the value as sent): assumed",
 		emulator: "content log: key none, value as sent; .json log: key none, value as sent",
 	}, func(t *testing.T, tg *target) (string, bool) {
 		var parts []string

@@ -25,8 +25,8 @@ func TestKitTriesOtherSTSFormsWhenRefused(t *testing.T) {
 			}
 			t.Cleanup(refusing.close)
 			want := map[slstest.AuthFailure]string{
-				slstest.AtProduce: "refused after SASL: TOPIC_AUTHORIZATION_FAILED → ErrAuth; other forms: none accepted",
-				slstest.AtSASL:    "refused at SASL: SASL_AUTHENTICATION_FAILED → ErrAuth; other forms: none accepted",
+				slstest.AtProduce: "refused after SASL: TOPIC_AUTHORIZATION_FAILED → ErrAuth (the error says SLS documents AccessKey pairs only); other forms: none accepted",
+				slstest.AtSASL:    "refused at SASL: SASL_AUTHENTICATION_FAILED → ErrAuth (the error says SLS documents AccessKey pairs only); other forms: none accepted",
 			}[mode]
 			got, meets := observeSTS(t, refusing)
 			if got != want || meets {

@@ -91,17 +91,22 @@ func record(token string, fields ...producer.Field) producer.Record {
 }
 
 // writeAndRead writes r through p with LogSync and reads it back: the
-// outcome, and "read back" or why not.
+// outcome, and whether it was read back.
 func writeAndRead(t *testing.T, tg *target, p *producer.Producer, logstore string, r producer.Record) string {
 	t.Helper()
-	ctx := tg.ctx(t)
-	o := outcome(p.LogSync(ctx, logstore, r))
+	o := outcome(p.LogSync(tg.ctx(t), logstore, r))
 	if !accepted(o) {
 		return o
 	}
-	if _, err := tg.stored(ctx, r.Fields[0].Value); err != nil {
+	return o + readBack(t, tg, r.Fields[0].Value)
+}
+
+// readBack says whether the log holding token was read back.
+func readBack(t *testing.T, tg *target, token string) string {
+	t.Helper()
+	if _, err := tg.stored(tg.ctx(t), token); err != nil {
 		t.Logf("read back: %v", err)
-		return o + ", not read back"
+		return ", not read back"
 	}
-	return o + ", read back"
+	return ", read back"
 }

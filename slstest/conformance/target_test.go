@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,10 +158,12 @@ func realTarget(getenv func(string) string) (*target, error) {
 	}
 	tg.tls = &tls.Config{MinVersion: tls.VersionTLS12}
 	if f := strings.TrimSpace(getenv(producer.EnvCAFile)); f != "" {
-		pem, err := os.ReadFile(f)
 		pool := x509.NewCertPool()
-		if err != nil || !pool.AppendCertsFromPEM(pem) {
-			errs = append(errs, fmt.Errorf("%s: %q holds no PEM certificate (%v)", producer.EnvCAFile, f, err))
+		switch pem, err := os.ReadFile(f); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", producer.EnvCAFile, err))
+		case !pool.AppendCertsFromPEM(pem):
+			errs = append(errs, fmt.Errorf("%s: %q holds no PEM certificate", producer.EnvCAFile, f))
 		}
 		tg.tls.RootCAs = pool
 	}
@@ -171,8 +172,8 @@ func realTarget(getenv func(string) string) (*target, error) {
 	}
 	tg.name = fmt.Sprintf("SLS project %q at %s, logstore %q", tg.project, tg.ep, tg.logstore)
 
-	// The STS credential, as auth.Default gets one on ECS, ACK and
-	// Function Compute: from STS, through credentials-go.
+	// An STS credential of the kind auth.Default gets on ECS, ACK and
+	// Function Compute, here from STS AssumeRole through credentials-go.
 	c, err := credentials.NewCredential(new(credentials.Config).
 		SetType("ram_role_arn").
 		SetAccessKeyId(tg.akID).SetAccessKeySecret(tg.akSecret).
@@ -237,8 +238,9 @@ func (tg *target) endpoints(getenv func(string) string) error {
 // runID names this run; every token written starts with it.
 func runID() string { return "ck" + strings.ToLower(rand.Text()[:10]) }
 
-// token returns a string found nowhere else, to find a record by.
-func (tg *target) token() string { return tg.run + "-" + strconv.FormatInt(tg.seq.Add(1), 10) }
+// token returns a string found nowhere else, to find a record by. Its
+// number has a fixed width, so that no token is part of another.
+func (tg *target) token() string { return fmt.Sprintf("%s-%06d", tg.run, tg.seq.Add(1)) }
 
 // close stops what the target started.
 func (tg *target) close() {
