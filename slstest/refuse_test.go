@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -27,8 +28,8 @@ func TestRefuseSecurityTokens(t *testing.T) {
 			s := slstest.New(t, slstest.Config{AuthFailure: tc.mode, RefuseSecurityTokens: true})
 			s.AddSTSKey("STS.refused", "sts-secret", "sts-token", time.Now().Add(time.Hour))
 
-			sts := franzClient(t, s, s.Project(), "STS.refused#sts-secret#sts-token", kgo.RecordDeliveryTimeout(3*time.Second))
-			err := sts.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("sts")}).FirstErr()
+			sts := franzClient(t, s, s.Project(), "STS.refused#sts-secret#sts-token", kgo.RequestRetries(0))
+			err := metadataErr(t, sts, "app")
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("STS key: err = %v, want %v", err, tc.want)
 			}
@@ -52,6 +53,27 @@ func TestRefuseSecurityTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// metadataErr asks for a topic's metadata and returns the error of the
+// request or of the topic. Unlike producing, which franz-go retries
+// through failed logins until the record times out, it fails at once.
+func metadataErr(t *testing.T, cl *kgo.Client, topic string) error {
+	t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx(t), cl)
+	if err != nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestRefuseCodecs checks that a batch in a refused codec is answered with
