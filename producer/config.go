@@ -221,7 +221,11 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// Compression is a batch compression codec. SLS accepts all of them.
+// Compression is a batch compression codec. SLS's documents show gzip
+// only; that SLS accepts the others is assumed, and checked against a
+// project by the conformance kit (slstest/conformance, TestCodec). A batch
+// SLS refuses for its codec fails with ErrRejected, whose message names
+// the codec and suggests Gzip.
 type Compression int
 
 const (

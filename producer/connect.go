@@ -23,6 +23,7 @@ type connState struct {
 	lastErr      atomic.Pointer[error]
 	lastResponse atomic.Int64 // since born
 	lastCred     atomic.Pointer[[sha256.Size]byte]
+	lastToken    atomic.Bool // the last credential carried a security token (for ErrAuth's hint)
 
 	mu       sync.Mutex
 	watchers map[*func(kind, err error)]struct{}
@@ -100,6 +101,7 @@ func (c *connState) notify(kind, err error) {
 func (p *Producer) noteCredential(cred auth.Credential) {
 	// A digest, not the token: the producer keeps no secret of its own.
 	id := sha256.Sum256([]byte(cred.AccessKeyID + "#" + cred.SecurityToken))
+	p.conn.lastToken.Store(cred.SecurityToken != "")
 	if prev := p.conn.lastCred.Swap(&id); prev != nil && *prev != id {
 		p.acct.rotations.Add(1)
 	}

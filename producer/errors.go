@@ -18,7 +18,9 @@ import (
 var (
 	// ErrAuth: SLS refused the credential, the AccessKey lacks permission
 	// on the project or logstore (TopicAuthorizationFailed), or no
-	// credential could be obtained.
+	// credential could be obtained. When the refused credential carried an
+	// STS security token, the message says that SLS documents only
+	// AccessKey pairs for its Kafka endpoint.
 	ErrAuth = errors.New("authentication failed")
 	// ErrLogstoreNotFound: the logstore (Kafka topic) does not exist in
 	// the project, or the endpoint is in another region than the project.
@@ -44,7 +46,9 @@ var (
 	ErrUnreachable = errors.New("endpoint unreachable")
 	// ErrRejected: SLS refused the records for a reason the other
 	// sentinels do not name (for example CORRUPT_MESSAGE); the error wraps
-	// SLS's.
+	// SLS's. When SLS refused a batch for its compression
+	// (UNSUPPORTED_COMPRESSION_TYPE, or CORRUPT_MESSAGE with a codec
+	// configured), the message names the codec and suggests gzip.
 	ErrRejected = errors.New("rejected by SLS")
 )
 
@@ -74,6 +78,76 @@ type Error struct {
 	// Unconfirmed is set on a delivery failure of a record that was sent
 	// and never acknowledged: SLS may have stored it.
 	Unconfirmed bool
+
+	// hint is advice that depends on what the producer sent (the
+	// credential's form, the codec), which Kind and Err do not tell.
+	hint string
+}
+
+// Advice for failures that an assumption about SLS may explain: the
+// conformance kit (slstest/conformance) checks each against a project.
+const (
+	conformanceKit = "SLS_CONFORMANCE=1 go test -v github.com/slskafka/slskafka/slstest/conformance"
+	// stsHint: SLS documents <AccessKeyId>#<AccessKeySecret> only; that
+	// it takes <AccessKeyId>#<AccessKeySecret>#<SecurityToken> is assumed.
+	stsHint = "the refused credential carried an STS security token, and SLS documents only AccessKey pairs (<AccessKeyId>#<AccessKeySecret>) as its Kafka password: " +
+		"use a RAM user's AccessKey (auth.Env with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and no ALIBABA_CLOUD_SECURITY_TOKEN, or auth.Static), " +
+		"and check whether your project takes STS credentials with the conformance kit (" + conformanceKit + ")"
+)
+
+// newError returns the error about records for logstore, with the advice
+// that depends on what the producer sent.
+func (p *Producer) newError(kind error, logstore string, cause error, unconfirmed bool) *Error {
+	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause, Unconfirmed: unconfirmed}
+	var credErr *errCredential
+	switch {
+	case kind == ErrAuth && p.conn.lastToken.Load() && !errors.As(cause, &credErr):
+		// Refused by SLS, not by the credential source. The flag is the
+		// credential of the latest connection, which is the refused
+		// one unless the source switched between token and pair forms
+		// while connections failed.
+		e.hint = stsHint
+	case kind == ErrRejected:
+		e.hint = codecHint(p.cfg.Compression, cause)
+	}
+	return e
+}
+
+// codecHint is the advice for a batch SLS refused for its compression: it
+// names the codec and suggests the one SLS's own samples use, gzip (or
+// none, if gzip itself was refused). It is empty for other refusals.
+func codecHint(c Compression, cause error) string {
+	alternative := "Compression: Gzip, the codec SLS's own samples use"
+	if c == Gzip {
+		alternative = "Compression: NoCompression"
+	}
+	switch {
+	case errors.Is(cause, kerr.UnsupportedCompressionType):
+		return fmt.Sprintf("SLS does not accept the codec the batch was compressed with, %s (Compression: %s): set %s", c, compressionName(c), alternative)
+	case errors.Is(cause, kerr.CorruptMessage) && c != NoCompression:
+		// franz-go sends a batch that does not shrink uncompressed, so
+		// the codec is the likely cause, not a certain one.
+		return fmt.Sprintf("SLS could not read the batch, compressed with %s (Compression: %s); if SLS does not accept %s, set %s", c, compressionName(c), c, alternative)
+	}
+	return ""
+}
+
+// compressionName is the Go name of a codec, for messages that say what to
+// set.
+func compressionName(c Compression) string {
+	switch c {
+	case LZ4:
+		return "LZ4"
+	case NoCompression:
+		return "NoCompression"
+	case Gzip:
+		return "Gzip"
+	case Snappy:
+		return "Snappy"
+	case Zstd:
+		return "Zstd"
+	}
+	return c.String()
 }
 
 // Error describes what failed and what to check.
@@ -99,6 +173,9 @@ func (e *Error) Error() string {
 		msg = fmt.Sprintf("endpoint unreachable for %s: check the endpoint host (SLS_ENDPOINT or the region), DNS, and that this network may reach it (the intranet endpoint, port 10011, works only inside Alibaba Cloud; the public one uses port 10012)", where)
 	default:
 		msg = fmt.Sprintf("SLS rejected the records for %s", where)
+	}
+	if e.hint != "" {
+		msg += "; " + e.hint
 	}
 	if e.Unconfirmed {
 		msg += " (sent but not acknowledged: SLS may have stored it)"

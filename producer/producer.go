@@ -292,7 +292,7 @@ func (p *Producer) notTaken(ctx context.Context, ls *logstoreState, err error) e
 }
 
 func (p *Producer) refused(kind error, logstore string, cause error) error {
-	return &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause}
+	return p.newError(kind, logstore, cause, false)
 }
 
 // promise is franz-go's completion callback for every record. franz-go
@@ -383,7 +383,7 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 	if kind == nil {
 		kind = classify(cause)
 	}
-	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: pd.ls.name, Err: cause, Unconfirmed: pd.unsure}
+	e := p.newError(kind, pd.ls.name, cause, pd.unsure)
 	p.lastFailure.Store(e)
 	if kind == ErrAuth && errors.Is(cause, kerr.TopicAuthorizationFailed) {
 		p.authRefused(cause) // where SLS documents a refused key: after SASL passed
@@ -406,8 +406,12 @@ func transient(err error) bool {
 	case ErrUnreachable:
 		return true
 	case ErrRejected:
+		// CORRUPT_MESSAGE is retriable in Kafka's table, but over TLS
+		// a batch cannot be damaged in transit: the server cannot read
+		// what the client wrote (its codec, say), and resending the same
+		// records gets the same answer. franz-go does not retry it either.
 		var ke *kerr.Error
-		return errors.As(err, &ke) && ke.Retriable
+		return errors.As(err, &ke) && ke.Retriable && ke != kerr.CorruptMessage
 	}
 	return false
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -80,7 +82,32 @@ func (s *Server) nextBatch(raw []byte) (kmsg.RecordBatch, []byte, int16) {
 		// A negative count would move offsets backwards in Discard mode.
 		return batch, nil, kerr.CorruptMessage.Code
 	}
+	if codec := kgo.CompressionCodecType(batch.Attributes & 0x07); slices.Contains(s.cfg.RefuseCodecs, codec) {
+		s.log.Info("slstest: record batch refused for its codec (Config.RefuseCodecs)", "codec", codecName(codec), "answer", s.cfg.CodecRefusal.String())
+		if s.cfg.CodecRefusal == CorruptMessage {
+			return batch, nil, kerr.CorruptMessage.Code
+		}
+		return batch, nil, kerr.UnsupportedCompressionType.Code
+	}
 	return batch, raw[12+length:], 0
+}
+
+// codecName names a batch compression codec as Kafka's compression.type
+// setting does.
+func codecName(c kgo.CompressionCodecType) string {
+	switch c {
+	case kgo.CodecNone:
+		return "none"
+	case kgo.CodecGzip:
+		return "gzip"
+	case kgo.CodecSnappy:
+		return "snappy"
+	case kgo.CodecLz4:
+		return "lz4"
+	case kgo.CodecZstd:
+		return "zstd"
+	}
+	return "codec " + strconv.Itoa(int(c))
 }
 
 // decompress decompresses a batch's records within what is left of the

@@ -4,9 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Config configures an emulator. The zero value is usable: project "demo",
@@ -41,6 +45,24 @@ type Config struct {
 	// AuthFailure is where a refused credential fails. Default AtProduce,
 	// as SLS documents it.
 	AuthFailure AuthFailure
+	// RefuseSecurityTokens refuses every password that carries a security
+	// token (<AccessKeyId>#<AccessKeySecret>#<SecurityToken>), STS keys
+	// added with AddSTSKey included, where AuthFailure says. SLS documents
+	// only the AccessKey pair as its Kafka password; that it accepts STS
+	// credentials in the token form is assumed (conformance test
+	// TestSTSPassword). Set it to see how a client reports an STS
+	// credential that SLS refuses.
+	RefuseSecurityTokens bool
+	// RefuseCodecs lists the batch compression codecs the emulator
+	// refuses: a record batch compressed with one of them is answered with
+	// CodecRefusal and nothing of it is stored. SLS's documents show gzip
+	// only; that it accepts the others is assumed (conformance tests
+	// TestCodec/*). Set it to see how a client reports a codec that SLS
+	// refuses. Default: every codec is accepted.
+	RefuseCodecs []kgo.CompressionCodecType
+	// CodecRefusal is how a batch in one of RefuseCodecs is answered.
+	// Default UnsupportedCompression.
+	CodecRefusal CodecRefusal
 	// CA is the certificate authority that signs the server certificate:
 	// a CA certificate with its private key, as CA returns it. Pass the CA
 	// of an emulator that was stopped to start another one that clients
@@ -129,6 +151,30 @@ func (a AuthFailure) String() string {
 	return "AuthFailure(" + strconv.Itoa(int(a)) + ")"
 }
 
+// CodecRefusal is how the emulator answers a record batch compressed with
+// a codec it refuses (Config.RefuseCodecs).
+type CodecRefusal int
+
+const (
+	// UnsupportedCompression answers UNSUPPORTED_COMPRESSION_TYPE, as a
+	// Kafka broker answers a codec it does not support.
+	UnsupportedCompression CodecRefusal = iota
+	// CorruptMessage answers CORRUPT_MESSAGE, as a server that cannot
+	// decompress the batch would.
+	CorruptMessage
+)
+
+// String returns the Kafka error name the refusal is served as.
+func (r CodecRefusal) String() string {
+	switch r {
+	case UnsupportedCompression:
+		return "UNSUPPORTED_COMPRESSION_TYPE"
+	case CorruptMessage:
+		return "CORRUPT_MESSAGE"
+	}
+	return "CodecRefusal(" + strconv.Itoa(int(r)) + ")"
+}
+
 // Defaults of the Config bounds.
 const (
 	defaultMaxBatchBytes        = 1048588
@@ -167,6 +213,16 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.AuthFailure != AtProduce && cfg.AuthFailure != AtSASL {
 		return cfg, errors.New("slstest: Config.AuthFailure must be AtProduce or AtSASL, got " + cfg.AuthFailure.String())
 	}
+	if cfg.CodecRefusal != UnsupportedCompression && cfg.CodecRefusal != CorruptMessage {
+		return cfg, errors.New("slstest: Config.CodecRefusal must be UnsupportedCompression or CorruptMessage, got " + cfg.CodecRefusal.String())
+	}
+	for _, c := range cfg.RefuseCodecs {
+		if c < kgo.CodecNone || c > kgo.CodecZstd {
+			return cfg, fmt.Errorf("slstest: Config.RefuseCodecs: unknown codec %d (want kgo.CodecNone, CodecGzip, CodecSnappy, CodecLz4 or CodecZstd)", c)
+		}
+	}
+	// A copy, so that the caller changing its slice races with nothing.
+	cfg.RefuseCodecs = slices.Clone(cfg.RefuseCodecs)
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}

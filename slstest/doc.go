@@ -25,8 +25,8 @@
 //     a Kafka 2.1 broker offers them. The username must be the project; the
 //     password <AccessKeyId>#<AccessKeySecret>, or
 //     <AccessKeyId>#<AccessKeySecret>#<SecurityToken> for an STS key that has
-//     not expired. AddKey, AddSTSKey and RevokeKey change the key table at
-//     run time.
+//     not expired (unless Config.RefuseSecurityTokens). AddKey, AddSTSKey
+//     and RevokeKey change the key table at run time.
 //   - A refused credential (wrong secret, unknown, revoked or expired key,
 //     wrong project) fails where Config.AuthFailure says: by default
 //     (AtProduce) SASL succeeds and the connection's Metadata, Produce,
@@ -60,7 +60,9 @@
 //     arrays stay JSON text); anything else is stored in the field "content".
 //     The log time is the record timestamp.
 //   - Record batches must be message format v2 with a valid CRC, compressed
-//     with none, gzip, snappy, lz4 or zstd. A batch over MaxBatchBytes is
+//     with none, gzip, snappy, lz4 or zstd (but not with a codec in
+//     Config.RefuseCodecs, which is answered as Config.CodecRefusal says:
+//     UNSUPPORTED_COMPRESSION_TYPE or CORRUPT_MESSAGE). A batch over MaxBatchBytes is
 //     MESSAGE_TOO_LARGE; a batch whose records do not parse (a record length
 //     that does not match, bytes left over, a negative record count) is
 //     CORRUPT_MESSAGE.
@@ -91,35 +93,83 @@
 //
 // # Documented and assumed
 //
-// SLS documents: SASL_SSL with PLAIN and the project/AccessKey credential;
-// Kafka 2.1.0 and newer for producers; consumer groups up to the Kafka 2.2
-// versions and at most 15 per logstore; a wrong AccessKey, or one without
-// write permission, answered with TopicAuthorizationException; topic =
-// logstore, shards = partitions; the value in "content", expanded for
-// <logstore>.json or the data-parse-format header; the record timestamp as
-// the log time; NetworkException and KafkaStorageException as "retry in
-// 1 s"; UnknownTopicOrPartitionException for a missing logstore; no
-// idempotent producer (the samples turn it off).
+// Each behaviour below names the test of the conformance kit (package
+// slstest/conformance) that checks it: against this emulator in CI, where
+// the test fails if the emulator does not do what this list says, and
+// against a real SLS project with SLS_CONFORMANCE=1. "Documented" names
+// the SLS document that says so: "upload" is the page "Use the Kafka
+// protocol to upload logs", "consumption" the Kafka consumption overview,
+// "samples" SLS's own Kafka samples, "sls-doc" the aliyun-sls/sls-doc
+// repository. "Assumed" means no SLS document says so: the emulator
+// encodes a best guess, which the kit's table shows next to what a real
+// project does.
 //
-// The emulator assumes, where no SLS document says:
+//   - The SASL PLAIN username is the project and the password
+//     <AccessKeyId>#<AccessKeySecret>: documented (upload).
+//     TestAccessKeyPassword.
+//   - STS credentials sent as <AccessKeyId>#<AccessKeySecret>#<SecurityToken>:
+//     assumed. TestSTSPassword. Config.RefuseSecurityTokens plays an SLS
+//     that takes AccessKey pairs only.
+//   - A wrong AccessKey, or one without write permission, answered with
+//     TOPIC_AUTHORIZATION_FAILED: documented (upload); that SASL passes
+//     first (AtProduce) is assumed, and AtSASL is an emulator mode.
+//     TestWrongSecret.
+//   - A project that does not exist fails like a wrong key: assumed.
+//     TestWrongProject.
+//   - An unknown logstore, or an endpoint in another region than the
+//     project, is UNKNOWN_TOPIC_OR_PARTITION: documented (upload).
+//     TestMissingLogstore, TestWrongRegion (the emulator has one region: a
+//     second emulator without the logstore stands in for another).
+//   - Batches compressed with gzip are accepted: documented (samples);
+//     uncompressed, snappy, lz4 and zstd batches: assumed. TestCodec/none,
+//     TestCodec/gzip, TestCodec/snappy, TestCodec/lz4, TestCodec/zstd.
+//     Config.RefuseCodecs plays an SLS that refuses a codec.
+//   - A batch over MaxBatchBytes (Kafka's default message.max.bytes) is
+//     MESSAGE_TOO_LARGE: assumed. TestLargestRecord.
+//   - The value is stored in "content"; "<logstore>.json", or the header
+//     data-parse-format: json, expands a JSON object into fields:
+//     documented (upload). TestContentField, TestJSONTopic,
+//     TestJSONHeader.
+//   - The expansion is one level deep: nested objects and arrays stay JSON
+//     text, numbers, booleans and null keep their JSON spelling, and a
+//     value that is not an object is stored in "content": assumed.
+//     TestJSONNested, TestJSONArrays, TestJSONNumbers, TestJSONNonObject.
+//   - The record timestamp is the log time (__time__): documented
+//     (sls-doc); for records stamped an hour ago or a day ahead: assumed.
+//     TestTime/now, TestTime/hour_ago, TestTime/day_ahead.
+//   - Topic = logstore and shard = partition, under both topic forms:
+//     documented (upload); one broker leading every shard: assumed.
+//     TestMetadataShards.
+//   - No idempotent producer: documented (the samples set
+//     enable.idempotence=false); InitProducerID refused with
+//     CLUSTER_AUTHORIZATION_FAILED: assumed. TestInitProducerID.
+//   - Kafka 2.1.0 and newer for producers: documented (upload); consumer
+//     group requests up to Kafka 2.2: documented (consumption); the other
+//     requests of a 2.1 broker advertised but not served: assumed.
+//     TestApiVersions.
+//   - Consumer groups read what was written: documented (consumption);
+//     records carry the value as the producer sent it, and no key or
+//     headers: assumed. The consumption overview gives a log whose one
+//     field is content the key "content", which the emulator does not.
+//     TestConsumerGroup.
 //
-//   - STS credentials sent as <id>#<secret>#<token>.
-//   - LZ4, snappy and zstd accepted (the documents show gzip only).
-//   - A wrong project fails like a wrong key; AtSASL is an emulator mode,
-//     not a documented SLS behaviour.
-//   - InitProducerID refused with CLUSTER_AUTHORIZATION_FAILED.
-//   - How JSON is expanded beyond one flat object (nesting, non-objects,
-//     numbers).
-//   - Consumers read the record values as the producer sent them, not the
-//     stored fields; keys and headers are not returned.
-//   - The 16th consumer group is refused with GROUP_MAX_SIZE_REACHED; a
-//     refused key's group requests get GROUP_AUTHORIZATION_FAILED.
-//     Permissions are not modelled: every valid key may write and read
-//     (SLS asks for log:PostLogStoreLogs and log:GetCursorOrData).
+// These are not checked against a real project: a run cannot cause them,
+// or must not.
+//
+//   - At most 15 consumer groups per logstore: documented (consumption);
+//     the 16th refused with GROUP_MAX_SIZE_REACHED, and a refused key's
+//     group requests with GROUP_AUTHORIZATION_FAILED: assumed.
+//   - NetworkException and KafkaStorageException as "wait 1 s and retry":
+//     documented (upload); served on demand only (FailNext).
+//   - Permissions are not modelled: every valid key may write and read.
+//     SLS documents log:GetProject on the project and log:GetLogStore,
+//     log:ListShards and log:PostLogStoreLogs on the logstore for writers
+//     (upload), log:GetCursorOrData for readers (consumption).
 //   - A rebalance completes as soon as every member has joined (no
 //     group.initial.rebalance.delay.ms); fetch sessions are not kept
 //     (session id 0: clients send full fetches); Fetch v0-v3 (message
-//     formats v0/v1) are answered with UNSUPPORTED_FOR_MESSAGE_FORMAT.
+//     formats v0/v1) are answered with UNSUPPORTED_FOR_MESSAGE_FORMAT:
+//     assumed.
 //   - The size, count, connection and idle bounds above are Kafka's or the
 //     emulator's; SLS's own are not documented for the Kafka endpoint.
 //
@@ -128,8 +178,10 @@
 // Faults on demand: FailNext answers produce requests with
 // KAFKA_STORAGE_ERROR or NETWORK_EXCEPTION (SLS's "wait 1 s and retry"
 // errors), DropConnections cuts every connection, SetLatency delays produce
-// responses (pipelining is kept), SetShards splits a logstore. Stats counts
-// what the emulator saw. Logs and WaitLogs return what it stored, in arrival
+// responses (pipelining is kept), SetShards splits a logstore.
+// Config.RefuseSecurityTokens and Config.RefuseCodecs play an SLS where an
+// assumption above does not hold, to test how a client reports it. Stats
+// counts what the emulator saw. Logs and WaitLogs return what it stored, in arrival
 // order, which is offset order within each shard.
 //
 // With Config.InMemory the emulator listens in memory and clients connect

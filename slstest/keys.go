@@ -58,6 +58,9 @@ const (
 	failExpired    authFailure = "STS security token has expired"
 	failToken      authFailure = "STS security token is invalid for this AccessKeyId"
 	failNeedsToken authFailure = "AccessKeyId belongs to an STS credential: send <AccessKeyId>#<AccessKeySecret>#<SecurityToken>"
+	// failTokenRefused is Config.RefuseSecurityTokens: the endpoint takes
+	// the documented AccessKey pair only.
+	failTokenRefused authFailure = "this endpoint accepts AccessKey pairs only (<AccessKeyId>#<AccessKeySecret>): a password carrying an STS security token is refused"
 )
 
 // authenticate checks a SASL PLAIN password of the SLS form.

@@ -79,6 +79,8 @@ func (c *conn) authenticate(token []byte) error {
 		return err
 	case string(parts[1]) != c.s.cfg.Project:
 		err = authFailure("username must be the SLS project name; this endpoint serves a different project")
+	case c.s.cfg.RefuseSecurityTokens && bytes.Count(parts[2], []byte{'#'}) >= 2:
+		err = failTokenRefused
 	default:
 		c.id, err = c.s.keys.authenticate(string(parts[2]))
 	}

@@ -1,9 +1,7 @@
 package slstest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slskafka/slskafka/slstest/internal/jsonfields"
 )
 
 // Log is one log as SLS would have stored it.
@@ -271,39 +271,9 @@ func (s *store) wait(ctx context.Context, name string, n int) ([]Log, error) {
 // string, which the content form shares rather than copying raw again.
 func fields(raw []byte, value string, expand bool) map[string]string {
 	if expand {
-		if m, ok := expandJSON(raw); ok {
+		if m, ok := jsonfields.Expand(raw); ok {
 			return m
 		}
 	}
 	return map[string]string{"content": value}
-}
-
-func expandJSON(value []byte) (map[string]string, bool) {
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
-		return nil, false
-	}
-	out := make(map[string]string, len(obj))
-	for k, raw := range obj {
-		raw = bytes.TrimSpace(raw)
-		switch {
-		case len(raw) > 0 && raw[0] == '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, false
-			}
-			out[k] = s
-		case len(raw) > 0 && (raw[0] == '{' || raw[0] == '['):
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
-				return nil, false
-			}
-			out[k] = buf.String()
-		default:
-			out[k] = string(raw)
-		}
-	}
-	return out, true
 }

@@ -85,7 +85,20 @@ func run(ctx context.Context, w io.Writer, d time.Duration) error {
 		//     ALIBABA_CLOUD_ECS_METADATA to the role name to save a lookup).
 		//   - A laptop: `aliyun configure`, or ~/.alibabacloud/credentials.
 		//
-		// Grant the role or user only log:PostLogStoreLogs on the logstore.
+		// Grant the role or user what SLS requires of a writer, and no more:
+		// log:GetProject on the project; log:GetLogStore, log:ListShards and
+		// log:PostLogStoreLogs on the logstore.
+		//
+		// On Function Compute, ACK and ECS the chain gives STS credentials,
+		// which the SDK sends as
+		// <AccessKeyId>#<AccessKeySecret>#<SecurityToken>. SLS documents only
+		// <AccessKeyId>#<AccessKeySecret> for its Kafka endpoint, so that it
+		// takes the token form is an assumption: check your project with the
+		// conformance kit (SLS_CONFORMANCE=1 go test -v ./slstest/conformance,
+		// from a clone of the SDK's repository). If SLS refuses it, Ping
+		// fails with producer.ErrAuth saying so, and a RAM user's AccessKey
+		// (ALIBABA_CLOUD_ACCESS_KEY_ID and _SECRET, or auth.Static) is the
+		// documented way in.
 		//
 		// credentials-go, behind auth.Default, does not say when an STS
 		// credential expires, so the producer cannot retire a connection just
