@@ -128,7 +128,7 @@ func (p *Producer) waitFlushed(ctx context.Context, done <-chan struct{}) error 
 	defer cancel()
 	go func() {
 		for {
-			handed := p.handoff.handedOver()
+			handed := p.handoff.handed.next()
 			p.cl.Flush(fctx) //nolint:errcheck // only for its unlingering; ends with fctx
 			select {
 			case <-handed:

@@ -34,7 +34,7 @@ type handoff struct {
 	stopped bool          // run fails what is queued and returns
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
-	handed  chan struct{} // closed when run has handed records over; nil: nobody waits
+	handed  broadcast     // run has handed records over
 	// inFranz counts the records handed to franz-go whose promise has
 	// not run.
 	inFranz atomic.Int64
@@ -119,26 +119,6 @@ func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (tic
 	return ticked
 }
 
-// handedOver returns a channel closed the next time run hands records to
-// franz-go.
-func (h *handoff) handedOver() <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.handed == nil {
-		h.handed = make(chan struct{})
-	}
-	return h.handed
-}
-
-func (h *handoff) signalHanded() {
-	h.mu.Lock()
-	if h.handed != nil {
-		close(h.handed)
-		h.handed = nil
-	}
-	h.mu.Unlock()
-}
-
 // stop makes run fail what is queued and return. Records pushed after it
 // are refused.
 func (h *handoff) stop() {
@@ -215,7 +195,7 @@ func (p *Producer) run() {
 		}
 		clear(held)
 		held = held[:0]
-		h.signalHanded()
+		h.handed.fire()
 	}
 }
 
@@ -229,4 +209,29 @@ func (p *Producer) expireHeld(held []*pending) []*pending {
 	}
 	clear(held[:i])
 	return held[i:]
+}
+
+// broadcast tells whoever waits that something happened: next returns a
+// channel that the next fire closes.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{} // nil: nobody waits
+}
+
+func (b *broadcast) next() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) fire() {
+	b.mu.Lock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+	b.mu.Unlock()
 }

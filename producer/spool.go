@@ -31,8 +31,7 @@ type spooler struct {
 	ctx  context.Context // ends when Close stops the feeder
 	done chan struct{}   // closed when the feeder returned
 
-	mu       sync.Mutex
-	progress chan struct{} // closed when the feeder handed records over; nil: nobody waits
+	progress broadcast // the feeder handed records over
 
 	scratch  sync.Pool    // *[]byte to encode spilled records into
 	released atomic.Int64 // records handed back to the disk after their deadline
@@ -58,26 +57,6 @@ func (sp *spooler) signal() {
 	case sp.wake <- struct{}{}:
 	default:
 	}
-}
-
-// handedOver returns a channel closed the next time the feeder hands
-// records over.
-func (sp *spooler) handedOver() <-chan struct{} {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	if sp.progress == nil {
-		sp.progress = make(chan struct{})
-	}
-	return sp.progress
-}
-
-func (sp *spooler) signalProgress() {
-	sp.mu.Lock()
-	if sp.progress != nil {
-		close(sp.progress)
-		sp.progress = nil
-	}
-	sp.mu.Unlock()
 }
 
 // spoolWrite puts a record on disk, held (it is in memory too) or spilled
@@ -168,7 +147,7 @@ func (p *Producer) feed() {
 		if !p.feedOne(e) {
 			return
 		}
-		sp.signalProgress()
+		sp.progress.fire()
 	}
 }
 
@@ -249,7 +228,7 @@ func (p *Producer) flushSpool(ctx context.Context) error {
 	sp := p.spool
 	end := sp.s.End()
 	for {
-		progress := sp.handedOver()
+		progress := sp.progress.next()
 		waiting := sp.s.WaitingBefore(end)
 		if err := p.waitFlushed(ctx, p.flushes.seal()); err != nil {
 			return err
