@@ -54,9 +54,19 @@ func (b *Buffer[F]) Add(key, value string) {
 // formatting the value, since Key may append to Buf too.
 func (b *Buffer[F]) AddSince(key string, start int) { b.Add(key, b.Since(start)) }
 
-// Key returns prefix+key, appending it to Buf unless prefix is empty.
+// BadKey stands in for an empty key outside any group or namespace: SLS
+// keys are 1 to 128 bytes, so the producer refuses an empty one, and one
+// attribute should not cost the whole log line. It is slog's own marker for
+// an attribute without a proper key.
+const BadKey = "!BADKEY"
+
+// Key returns prefix+key, appending it to Buf unless prefix is empty, or
+// BadKey for an empty key without a prefix.
 func (b *Buffer[F]) Key(prefix []byte, key string) string {
 	if len(prefix) == 0 {
+		if key == "" {
+			return BadKey
+		}
 		return key
 	}
 	start := len(b.Buf)

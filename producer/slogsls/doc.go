@@ -30,7 +30,9 @@
 //     is the field "req.method"; so is WithGroup("req") followed by
 //     "method". Empty attributes and empty groups are omitted, and a group
 //     with an empty key is inlined into its parent, as [slog.Handler]
-//     specifies. The flattening is not reversible when keys themselves
+//     specifies. Any other attribute with an empty key outside a group is
+//     stored under "!BADKEY" (SLS keys cannot be empty, and the producer
+//     refuses them). The flattening is not reversible when keys themselves
 //     contain dots.
 //   - The record time is the log time, not a field (set [Options.TimeKey]
 //     to also keep it as a field with nanosecond precision). A record with a

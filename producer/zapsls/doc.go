@@ -42,9 +42,10 @@
 //     zap.Any, is stored as that string, without its quotes, as
 //     producer/slogsls stores it.
 //
-// SLS keys are 1 to 128 bytes, so the producer refuses an entry with a
-// field whose key is empty (zap.String("", ...) outside any namespace):
-// Write returns its error, which zap writes to its ErrorOutput.
+// SLS keys are 1 to 128 bytes, and the producer refuses an empty one: a
+// field whose key is empty (zap.String("", ...) outside any namespace) is
+// stored under "!BADKEY", slog's marker for an attribute without a proper
+// key, as producer/slogsls stores it.
 //
 // Unlike zap's JSON encoder, which writes a repeated key twice, a record
 // holds each key once and the last one wins: a field logged at the call site
