@@ -9,10 +9,10 @@
 #
 # One exception, reported but not failed: a module that the tests of a
 # third-party dependency need anyway (go mod tidy records sums for the
-# tests of every package in the build). franz-go's kotel plugin, which the
-# producer uses for the Kafka client's metrics, tests with testify and the
-# otel SDK, so those two are in every consumer's go.sum whatever this
-# repository does. Run from the repository root.
+# tests of every package in the build). The OpenTelemetry API
+# (go.opentelemetry.io/otel) tests with testify, so testify is in every
+# OpenTelemetry user's go.sum whatever this repository does. Run from the
+# repository root.
 set -euo pipefail
 
 root=$(pwd)

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 	"go.uber.org/multierr"
@@ -505,10 +504,8 @@ func TestOptions(t *testing.T) {
 		TraceIDKey:    "traceId",
 		SpanIDKey:     zapsls.Omit,
 	})
-	tp := sdktrace.NewTracerProvider()
-	defer tp.Shutdown(context.Background())
-	ctx, span := tp.Tracer("test").Start(context.Background(), "op")
-	defer span.End()
+	span := trace.SpanFromContext(spanCtx(1, 1))
+	ctx := trace.ContextWithSpan(context.Background(), span)
 
 	logger := zap.New(core, zap.AddCaller(), zap.AddStacktrace(zap.DebugLevel)).Named("named")
 	logger.Warn("hello", zapsls.Context(ctx))
@@ -531,6 +528,16 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// spanCtx returns a context carrying a sampled span context, as a tracer's
+// span does (the core reads only the context: no OpenTelemetry SDK needed).
+func spanCtx(traceID, spanID byte) context.Context {
+	return trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{0: 0x4b, 15: traceID},
+		SpanID:     trace.SpanID{0: 0x1e, 7: spanID},
+		TraceFlags: trace.FlagsSampled,
+	}))
+}
+
 type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time                       { return time.Time(c) }
@@ -538,13 +545,9 @@ func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicke
 
 func TestTrace(t *testing.T) {
 	s, p := setup(t)
-	tp := sdktrace.NewTracerProvider()
-	defer tp.Shutdown(context.Background())
-	ctx, span := tp.Tracer("test").Start(context.Background(), "checkout")
-	defer span.End()
-	_, child := tp.Tracer("test").Start(ctx, "charge")
-	defer child.End()
-	sc := span.SpanContext()
+	ctx := spanCtx(1, 1)
+	sc := trace.SpanContextFromContext(ctx)
+	child := trace.SpanFromContext(spanCtx(1, 2)) // same trace, another span
 
 	logger := zap.New(zapsls.NewCore(p, "app", zap.DebugLevel))
 	logger.Info("at site", zapsls.Context(ctx))
@@ -575,10 +578,8 @@ func TestTrace(t *testing.T) {
 // nothing for Context.
 func TestTee(t *testing.T) {
 	s, p := setup(t)
-	tp := sdktrace.NewTracerProvider()
-	defer tp.Shutdown(context.Background())
-	ctx, span := tp.Tracer("test").Start(context.Background(), "op")
-	defer span.End()
+	ctx := spanCtx(3, 1)
+	span := trace.SpanFromContext(ctx)
 
 	var console bytes.Buffer
 	cfg := zap.NewDevelopmentEncoderConfig()

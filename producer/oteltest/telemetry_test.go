@@ -1,20 +1,40 @@
-package producer_test
+package oteltest_test
 
 import (
 	"context"
 	"errors"
-	"github.com/twmb/franz-go/plugin/kotel"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/plugin/kotel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"go.uber.org/goleak"
+
+	"github.com/slskafka/slskafka/internal/testproducer"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func rec(k, v string) producer.Record { return producer.Record{Fields: []producer.Field{{Key: k, Value: v}}} }
+
+// failures collects OnError reports.
+type failures struct {
+	mu  sync.Mutex
+	got []producer.Failure
+}
+
+func (f *failures) on(x producer.Failure) {
+	f.mu.Lock()
+	f.got = append(f.got, x)
+	f.mu.Unlock()
+}
 
 // sums flattens the collected int64 sums into "name{attr=value,...}" keys.
 func sums(t *testing.T, rm metricdata.ResourceMetrics) (map[string]int64, map[string]uint64) {
@@ -59,14 +79,15 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
-	fl := newFailures()
-	p := newProducer(t, s, func(c *producer.Config) {
+	fl := &failures{}
+	p := testproducer.New(t, s, func(c *producer.Config) {
 		c.MeterProvider = mp
 		c.Hooks = kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(mp)))).Hooks()
 		c.OnError = fl.on
 		c.MaxRecordBytes = 500
 	})
-	ctx := timeout(t, 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 
 	for range 10 {
 		if err := p.Log(ctx, "app", rec("msg", "ok")); err != nil {
