@@ -22,7 +22,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func rec(k, v string) producer.Record { return producer.Record{Fields: []producer.Field{{Key: k, Value: v}}} }
+func rec(k, v string) producer.Record {
+	return producer.Record{Fields: []producer.Field{{Key: k, Value: v}}}
+}
 
 // failures collects OnError reports.
 type failures struct {
