@@ -36,8 +36,11 @@ type handoff struct {
 	done    chan struct{} // closed when run has returned
 	handed  broadcast     // run has handed records over
 	// inFranz counts the records handed to franz-go whose promise has
-	// not run.
+	// not run. The promise updates it for every record: on a cache line
+	// of its own, not mu's, which every Log takes.
+	_       [64]byte
 	inFranz atomic.Int64
+	_       [56]byte
 }
 
 // spareCap is the queue capacity kept however little of it is used.

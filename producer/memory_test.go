@@ -24,8 +24,9 @@ import (
 	"github.com/slskafka/slskafka/slstest"
 )
 
-// emulatorChildEnv makes the test binary run a stalled emulator instead of
-// tests (see TestMain), so that its memory is not the producer's.
+// emulatorChildEnv makes the test binary run an emulator in Discard mode
+// instead of tests (see TestMain), so that its memory and CPU are not the
+// producer's; the variable's value is the acknowledgements' latency.
 const emulatorChildEnv = "SLSKAFKA_TEST_EMULATOR_CHILD"
 
 // emulatorAddr is what the child prints for the parent.
@@ -34,10 +35,11 @@ type emulatorAddr struct {
 	CA                            []byte
 }
 
-// runEmulatorChild serves a stalled emulator (acknowledgements an hour
-// late) until its standard input closes.
+// runEmulatorChild serves an emulator until its standard input closes.
 func runEmulatorChild() {
-	s, err := slstest.Start(slstest.Config{Latency: time.Hour, Discard: true, AccessKeyID: "LTAIchildprocess", AccessKeySecret: "child-secret"})
+	latency, _ := time.ParseDuration(os.Getenv(emulatorChildEnv))
+	s, err := slstest.Start(slstest.Config{Latency: latency, Discard: true, Logstores: map[string]int{"app": 4},
+		AccessKeyID: "LTAIchildprocess", AccessKeySecret: "child-secret"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -49,12 +51,13 @@ func runEmulatorChild() {
 	os.Exit(0)
 }
 
-// startEmulatorProcess runs a stalled emulator in a child process and
-// returns how to reach it.
-func startEmulatorProcess(t *testing.T) emulatorAddr {
+// startEmulatorProcess runs an emulator in Discard mode, whose
+// acknowledgements come latency late, in a child process and returns how to
+// reach it.
+func startEmulatorProcess(t testing.TB, latency time.Duration) emulatorAddr {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), emulatorChildEnv+"=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), emulatorChildEnv+"="+latency.String())
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -78,19 +81,31 @@ func startEmulatorProcess(t *testing.T) emulatorAddr {
 	return addr
 }
 
+// config returns a producer Config for the emulator at a; mutate adjusts it.
+func (a emulatorAddr) config(mutate func(*producer.Config)) producer.Config {
+	ep, _ := endpoint.Parse(a.Endpoint)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(a.CA)
+	c := producer.Config{
+		Project: a.Project, Endpoint: ep,
+		Credentials: auth.Static(a.ID, a.Secret),
+		TLS:         &tls.Config{RootCAs: roots},
+		Logger:      slog.New(slog.DiscardHandler),
+	}
+	if mutate != nil {
+		mutate(&c)
+	}
+	return c
+}
+
 // MaxBufferedBytes bounds the memory a producer holds for records it cannot
 // deliver, whatever their size: small records cost far more than their
 // bytes (the kgo.Record, the producer's bookkeeping, franz-go's), and all
 // of it counts. Measured as live heap growth against a stalled emulator in
 // another process.
 func TestMemoryIsBoundedByTheBuffer(t *testing.T) {
-	addr := startEmulatorProcess(t)
-	ep, err := endpoint.Parse(addr.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(addr.CA)
+	addr := startEmulatorProcess(t, time.Hour) // stalled
+
 	const budget = 16 << 20
 	for _, c := range []struct {
 		name   string
@@ -107,14 +122,10 @@ func TestMemoryIsBoundedByTheBuffer(t *testing.T) {
 				r.Fields = append(r.Fields, producer.Field{Key: "field" + strconv.Itoa(i), Value: strings.Repeat("v", c.value)})
 			}
 			before := liveHeap()
-			p, err := producer.New(producer.Config{
-				Project: addr.Project, Endpoint: ep,
-				Credentials:      auth.Static(addr.ID, addr.Secret),
-				TLS:              &tls.Config{RootCAs: roots},
-				MaxBufferedBytes: budget,
-				OnBufferFull:     producer.Drop,
-				Logger:           slog.New(slog.DiscardHandler),
-			})
+			p, err := producer.New(addr.config(func(c *producer.Config) {
+				c.MaxBufferedBytes = budget
+				c.OnBufferFull = producer.Drop
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}
