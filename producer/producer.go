@@ -363,14 +363,27 @@ func (p *Producer) keepOnDisk(pd *pending, err, own error, gaveUp bool) (bool, e
 			return true, context.Cause(pd.win.ctx)
 		}
 		return true, p.life.gaveUpCause()
-	case own != nil && transient(err):
+	case own != nil && !refusal(err):
 		cause := context.Cause(pd.win.ctx)
-		if k := classify(cause); k == ErrAuth || k == ErrTLS {
+		if refusal(cause) { // the epoch ended: a refused credential or certificate
 			return false, nil
 		}
 		return true, cause
 	}
 	return false, nil
+}
+
+// refusal reports whether err says SLS (or the TLS handshake) refused,
+// which retrying does not mend: a credential, a certificate, a missing
+// logstore, an oversize or otherwise refused record.
+func refusal(err error) bool {
+	switch classify(err) {
+	case ErrAuth, ErrTLS, ErrLogstoreNotFound, ErrRecordTooLarge:
+		return true
+	case ErrRejected:
+		return !transient(err)
+	}
+	return false
 }
 
 // failure returns the error of a record that failed with cause, of kind (or
