@@ -131,8 +131,9 @@ type Config struct {
 	// (for example "connection refused"). Each record fails at its own
 	// deadline, at most about 200 ms late (deadlines are kept per window
 	// of acceptance). It is counted from acceptance, not from the
-	// record's Time, so old log lines are delivered like new ones.
-	// Default 2 minutes.
+	// record's Time, so old log lines are delivered like new ones. With a
+	// spool (SpoolDir), a record past its deadline goes back to disk and
+	// is sent again later instead of failing. Default 2 minutes.
 	DeliveryTimeout time.Duration
 	// RetryBackoff is the wait before retrying a failed request; SLS asks
 	// clients to wait a second after NetworkException and

@@ -179,7 +179,8 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 	}
 	s.Close() // the outage
 
-	var slowest time.Duration
+	var slowest, slowestOutage time.Duration
+	var slow int // Logs over 1 ms
 	var maxSpooled int64
 	sent := 0
 	log := func(d time.Duration) {
@@ -193,13 +194,18 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 				if err := p.Log(ctx, "app", rec("i", strconv.Itoa(sent), "pad", strings.Repeat("x", 200))); err != nil {
 					t.Fatalf("Log %d during the outage: %v", sent, err)
 				}
-				slowest = max(slowest, time.Since(start))
+				took := time.Since(start)
+				slowest = max(slowest, took)
+				if took > time.Millisecond {
+					slow++
+				}
 				sent++
 			}
 			maxSpooled = max(maxSpooled, p.Stats().SpooledBytes)
 		}
 	}
 	log(*spoolOutage)
+	slowestOutage = slowest
 	spooled := p.Stats()
 	s2, err := slstest.Start(slstest.Config{Addr: addr, CA: &ca, Logstores: map[string]int{"app": 2},
 		AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret})
@@ -222,7 +228,8 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 		}
 	}
 	st := p.Stats()
-	t.Logf("%d records over a %v outage and 1 s after: %d on disk at the end of the outage (%.1f MiB), slowest Log %v, %d lost, %d stored", sent, *spoolOutage, spooled.SpooledRecords, float64(maxSpooled)/(1<<20), slowest, lost, len(seen))
+	t.Logf("%d records over a %v outage and 1 s after: %d on disk at the end of the outage (%.1f MiB), slowest Log %v during the outage, %v after, %d Logs over 1 ms; %d lost, %d stored",
+		sent, *spoolOutage, spooled.SpooledRecords, float64(maxSpooled)/(1<<20), slowestOutage, slowest, slow, lost, len(seen))
 	if lost > 0 || st.Dropped > 0 || st.Failed+st.Unconfirmed > 0 {
 		t.Errorf("%d records lost, %d dropped, stats %+v", lost, st.Dropped, st)
 	}
