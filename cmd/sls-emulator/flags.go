@@ -59,7 +59,10 @@ func (f *logstoreFlag) Set(v string) error {
 // prints a value that Set rejects, secret included, to stderr.
 type keyFlag []string
 
-type keySpec struct{ id, secret string }
+// keySpec is a valid AccessKey; from says where its secret came from when
+// that was a file or the environment, whose point is to keep the secret out
+// of sight: the settings printed then do not show it.
+type keySpec struct{ id, secret, from string }
 
 // String never shows secrets: flag prints it in usage and error messages.
 func (f *keyFlag) String() string {
@@ -69,7 +72,7 @@ func (f *keyFlag) String() string {
 	ids := make([]string, len(*f))
 	for i, v := range *f {
 		id, _, _ := strings.Cut(v, ":")
-		ids[i] = id + ":***"
+		ids[i] = shownID(id) + ":***"
 	}
 	return strings.Join(ids, ",")
 }
@@ -91,11 +94,24 @@ func parseKeys(where string, raw []string) ([]keySpec, error) {
 			return nil, fmt.Errorf("%s: want AccessKeyId:AccessKeySecret", where)
 		}
 		if err := (auth.Credential{AccessKeyID: id, AccessKeySecret: secret}).Validate(); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", where, id, err) // the id is not a secret, and tells keys apart
+			return nil, fmt.Errorf("%s %s: %w", where, shownID(id), err)
 		}
 		keys = append(keys, keySpec{id: id, secret: secret})
 	}
 	return keys, nil
+}
+
+// shownID is an AccessKey id as errors may show it: the id, which tells keys
+// apart and is not a secret, if it looks like one; otherwise the text before
+// the first colon may hold the secret (a value typed with another
+// separator), and only its length is shown.
+func shownID(id string) string {
+	if id != "" && len(id) <= 64 && !strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}) {
+		return id
+	}
+	return fmt.Sprintf("(an id of %d characters that is not an AccessKey id)", len(id))
 }
 
 // keysEnv names the environment variable that holds AccessKeys for the

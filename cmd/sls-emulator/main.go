@@ -56,8 +56,10 @@
 //
 // Keys can also come from the environment: SLS_EMULATOR_KEYS holds
 // comma-separated id:secret pairs. -key-file and SLS_EMULATOR_KEYS keep the
-// secret off the command line, where other local users can read it. Keys
-// from -key come first, then -key-file, then SLS_EMULATOR_KEYS.
+// secret off the command line, where other local users can read it, and the
+// settings printed at start then show "<the secret from -key-file>" in its
+// place. Keys from -key come first, then -key-file, then SLS_EMULATOR_KEYS;
+// an id given twice is refused.
 //
 // Without -ca-key the CA is generated at every start, so clients that read
 // it from -ca-file must be restarted with the emulator. Two emulators

@@ -56,7 +56,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.advertise, "advertise", "", "`host` clients are told to connect to, also put in the certificate (default: the listen host; 127.0.0.1 when listening on all interfaces)")
 	fs.StringVar(&o.project, "project", "demo", "SLS project `name`, the SASL username")
 	fs.Var(&o.logstores, "logstore", "logstore as `name:shards`; repeatable (default app:2)")
-	fs.Var(&keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (default: generated; see also -key-file and $"+keysEnv+")")
+	fs.Var(&keys, "key", "valid AccessKey as `id:secret`; repeatable; the first is the one printed (its secret only if given with -key) (default: generated; see also -key-file and $"+keysEnv+")")
 	fs.StringVar(&keyFile, "key-file", "", "read valid AccessKeys from `path`, one id:secret per line (# comments)")
 	fs.Var(&o.authFailure, "auth-failure", "where a refused AccessKey fails: `at-produce` (SASL passes, requests get TOPIC_AUTHORIZATION_FAILED, as SLS documents) or at-sasl")
 	fs.StringVar(&o.caFile, "ca-file", "", "`path` to write the CA certificate (PEM) to (default <user cache dir>/sls-emulator/ca.pem)")
@@ -85,13 +85,28 @@ func parseFlags(args []string) (options, error) {
 		if err != nil {
 			return o, usageError{error: err}
 		}
+		for i := range fileKeys {
+			fileKeys[i].from = "-key-file"
+		}
 		o.keys = append(o.keys, fileKeys...)
 	}
 	envKeys, err := keysFromEnv()
 	if err != nil {
 		return o, usageError{error: err}
 	}
+	for i := range envKeys {
+		envKeys[i].from = "$" + keysEnv
+	}
 	o.keys = append(o.keys, envKeys...)
+	seen := make(map[string]bool, len(o.keys))
+	for _, k := range o.keys {
+		if seen[k.id] {
+			// The keyring keeps the last secret, while the printed
+			// settings show the first: say so instead.
+			return o, usageError{error: fmt.Errorf("AccessKey id %s is given twice (-key, -key-file, $%s): give each id once", k.id, keysEnv)}
+		}
+		seen[k.id] = true
+	}
 	if fs.NArg() > 0 {
 		return o, usageError{error: fmt.Errorf("unexpected argument %q; every setting is a flag", fs.Arg(0))}
 	}
@@ -219,6 +234,12 @@ func printSettings(w io.Writer, s *slstest.Server, o options) error {
 	if err != nil {
 		return err
 	}
+	password := cred.Password()
+	if len(o.keys) > 0 && o.keys[0].from != "" {
+		// Read from a file or the environment to keep it off screens and
+		// command lines: a pasteable line would put it back.
+		password = cred.AccessKeyID + "#<the secret from " + o.keys[0].from + ">"
+	}
 	names := make([]string, 0, len(o.logstores))
 	for _, ls := range o.logstores {
 		names = append(names, ls.name+" ("+strconv.Itoa(ls.shards)+" shards)")
@@ -240,12 +261,12 @@ func printSettings(w io.Writer, s *slstest.Server, o options) error {
 	fmt.Fprintf(&b, "security.protocol: SASL_SSL\n")
 	fmt.Fprintf(&b, "sasl.mechanism: PLAIN\n")
 	fmt.Fprintf(&b, "username: %s\n", s.Project())
-	fmt.Fprintf(&b, "password: %s\n", cred.Password())
+	fmt.Fprintf(&b, "password: %s\n", password)
 	fmt.Fprintf(&b, "ca: %s\n", caFile)
 	fmt.Fprintf(&b, "logstores: %s\n", strings.Join(names, ", "))
 	fmt.Fprintf(&b, "topics: <logstore> stores the value in field content; <logstore>.json expands a JSON object into fields\n")
 	fmt.Fprintf(&b, "kcat: kcat -b %s -X security.protocol=sasl_ssl -X sasl.mechanisms=PLAIN -X sasl.username=%s -X sasl.password=%s -X ssl.ca.location=%s -P -t %s\n",
-		s.Endpoint(), shellQuote(s.Project()), shellQuote(cred.Password()), shellQuote(caFile), shellQuote(topic))
+		s.Endpoint(), shellQuote(s.Project()), shellQuote(password), shellQuote(caFile), shellQuote(topic))
 	_, err = io.WriteString(w, b.String())
 	return err
 }

@@ -32,8 +32,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/log/global"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -95,7 +95,7 @@ func run(ctx context.Context, w io.Writer) error {
 	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
 	// Bridges that use the global provider (otelslog.NewLogger without
 	// WithLoggerProvider, for one) now ship to SLS too.
-	global.SetLoggerProvider(lp)
+	otel.SetLoggerProvider(lp)
 
 	// Spans give the logs trace_id and span_id.
 	tp := sdktrace.NewTracerProvider()

@@ -54,7 +54,7 @@ func upTo(n int) []int {
 
 func TestTornTailIsCutWithOneWarning(t *testing.T) {
 	o := small(t, t.TempDir())
-	path, offs := crashed(t, o, 100)
+	crashed(t, o, 100)
 	if s := open(t, o); s.Stats().Damaged != 0 {
 		t.Fatalf("a crash without damage: %+v", s.Stats())
 	} else {
@@ -63,7 +63,7 @@ func TestTornTailIsCutWithOneWarning(t *testing.T) {
 
 	// The last record half written: its second half never made it.
 	o = small(t, t.TempDir())
-	path, offs = crashed(t, o, 100)
+	path, offs := crashed(t, o, 100)
 	last := offs[len(offs)-1]
 	patch(t, path, last+150, make([]byte, 200))
 	s := open(t, o)

@@ -66,7 +66,7 @@ func key(s attribute.Set) string {
 		if kv.Key == "sls.project" {
 			continue
 		}
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	if len(parts) == 0 {
 		return ""
