@@ -419,4 +419,26 @@ func TestFetchResponseIsCapped(t *testing.T) {
 			t.Errorf("fetch from offset %d returned %d records, want %d", tc.offset, batch.NumRecords, tc.want)
 		}
 	}
+	// Only the first partition with records may go over the cap: after
+	// 800 KiB from offset 1, the 1200 KiB record at offset 0 (asked for
+	// as a second partition entry) does not fit what is left.
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.MaxBytes = 50 << 20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "app"
+	for _, offset := range []int64{1, 0} {
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.FetchOffset = offset
+		fp.PartitionMaxBytes = 50 << 20
+		ft.Partitions = append(ft.Partitions, fp)
+	}
+	fetch.Topics = append(fetch.Topics, ft)
+	resp, err := fetch.RequestWith(ctx(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts := resp.Topics[0].Partitions; len(parts[0].RecordBatches) == 0 || len(parts[1].RecordBatches) != 0 {
+		t.Errorf("a fetch naming the shard twice got %d and %d bytes of batches, want records in the first entry only",
+			len(parts[0].RecordBatches), len(parts[1].RecordBatches))
+	}
 }

@@ -78,13 +78,8 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchRe
 			case p.FetchOffset < start || p.FetchOffset > next:
 				rp.ErrorCode = kerr.OffsetOutOfRange.Code
 			default:
-				var recs []stored
-				// The first records returned may exceed the limits,
-				// so that a large record cannot stall a consumer.
 				limit := min(int(p.PartitionMaxBytes), left)
-				if size == 0 || limit > 0 {
-					recs = s.store.read(name, int(p.Partition), p.FetchOffset, limit)
-				}
+				recs := s.store.read(name, int(p.Partition), p.FetchOffset, limit, size == 0)
 				if len(recs) > 0 {
 					rp.RecordBatches = encodeBatch(p.FetchOffset, recs)
 					for _, r := range recs {

@@ -178,9 +178,11 @@ func (s *store) changes() <-chan struct{} {
 	return s.changed
 }
 
-// read returns the records of a shard from offset on: at least one if
-// there is one, then more while their values stay within maxBytes.
-func (s *store) read(name string, shardID int, offset int64, maxBytes int) []stored {
+// read returns the records of a shard from offset on while their values
+// stay within maxBytes; with atLeastOne, the first record whatever its
+// size, so that a large record cannot stall a consumer (Kafka's KIP-74 does
+// this for the first non-empty partition of a fetch only).
+func (s *store) read(name string, shardID int, offset int64, maxBytes int, atLeastOne bool) []stored {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh := s.shardLocked(name, shardID)
@@ -189,7 +191,7 @@ func (s *store) read(name string, shardID int, offset int64, maxBytes int) []sto
 	}
 	recs := sh.recs[offset-sh.start:]
 	n, size := 0, 0
-	for n < len(recs) && (n == 0 || size+len(recs[n].value) <= maxBytes) {
+	for n < len(recs) && (n == 0 && atLeastOne || size+len(recs[n].value) <= maxBytes) {
 		size += len(recs[n].value)
 		n++
 	}

@@ -56,7 +56,7 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 	if err := writeRecord(seg.data[off:off+n], r.Topic, nanos, r.Value, mark); err != nil {
 		// The mapping is broken (see fault.go): records go to a new
 		// segment from now on.
-		sealSafely(seg)
+		seg.seal()
 		s.active = nil
 		s.mu.Unlock()
 		return 0, err
@@ -150,12 +150,4 @@ func (s *Spool) prepareLocked() error {
 	s.dirDirty.Store(true)
 	s.next = seg
 	return nil
-}
-
-// sealSafely seals a segment whose mapping may be broken.
-func sealSafely(seg *segment) {
-	protect(func() error {
-		seg.seal()
-		return nil
-	})
 }

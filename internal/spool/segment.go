@@ -148,7 +148,13 @@ func (seg *segment) release(remove bool) error {
 // then counts them into refs. It reports whether every record is already
 // acknowledged. The appender calls it, under Spool.mu.
 func (seg *segment) seal() (reclaimable bool) {
-	putSealedEnd(seg.data, seg.w)
+	// The header is in the mapping, where a disk error (or a file cut
+	// short by someone else) faults; Open finds the end from the records
+	// when it is missing, and the seal below holds either way.
+	protect(func() error { //nolint:errcheck // see above
+		putSealedEnd(seg.data, seg.w)
+		return nil
+	})
 	seg.refs.Add(seg.count)
 	seg.sealed.Store(true)
 	return seg.refs.Load() == 0

@@ -191,7 +191,7 @@ func (s *Spool) Close() error {
 		s.created.Wait()
 	}
 	if s.active != nil {
-		sealSafely(s.active)
+		s.active.seal()
 	}
 	s.mu.Unlock()
 	close(s.stop)
