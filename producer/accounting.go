@@ -74,7 +74,7 @@ type accounting struct {
 	reports   *reporter
 	attrs     attribute.KeyValue // sls.project
 
-	recovered int64 // records found in the spool at New
+	recovered atomic.Int64 // records found in the spool at New
 
 	authFailures, credentialFailures, retired atomic.Int64
 	partitionRetries, rotations               atomic.Int64
@@ -95,10 +95,11 @@ type logstoreState struct {
 	// Counted by Log's callers.
 	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
 	_                                             [64]byte
-	// Counted by the promise; finished is delivered plus failed (both
-	// kinds). acceptedBytes and finishedBytes count bytes coming into and
-	// leaving memory (a spooled record may come and go more than once).
-	delivered, finished, finishedBytes atomic.Int64
+	// Counted by the promise; a record is finished once delivered or
+	// failed (either kind). acceptedBytes and finishedBytes count bytes
+	// coming into and leaving memory (a spooled record may come and go
+	// more than once).
+	delivered, finishedBytes atomic.Int64
 	// failures by kind (kinds index) and whether they were unconfirmed.
 	failures [len(kinds)][2]atomic.Int64
 }
@@ -184,20 +185,23 @@ func (p *Producer) Stats() Stats {
 	var finished, finishedBytes, acceptedBytes int64
 	a.each(func(ls *logstoreState) {
 		finishedBytes += ls.finishedBytes.Load()
-		finished += ls.finished.Load()
-		st.Delivered += ls.delivered.Load()
+		delivered := ls.delivered.Load()
+		st.Delivered += delivered
+		finished += delivered
 		st.Dropped += ls.bufferFull.Load()
 		st.TooLarge += ls.tooLarge.Load()
 		for k := range ls.failures {
-			st.Failed += ls.failures[k][0].Load()
-			st.Unconfirmed += ls.failures[k][1].Load()
+			failed, unconfirmed := ls.failures[k][0].Load(), ls.failures[k][1].Load()
+			st.Failed += failed
+			st.Unconfirmed += unconfirmed
+			finished += failed + unconfirmed
 		}
 	})
 	a.each(func(ls *logstoreState) {
 		st.Accepted += ls.accepted.Load()
 		acceptedBytes += ls.acceptedBytes.Load()
 	})
-	st.Recovered = a.recovered
+	st.Recovered = a.recovered.Load()
 	st.BufferedRecords = st.Accepted + st.Recovered - finished
 	st.BufferedBytes = acceptedBytes - finishedBytes
 	st.AuthFailures = a.authFailures.Load()

@@ -127,11 +127,16 @@ func TestAuthFailuresCountedInBothModes(t *testing.T) {
 			if err := p.Ping(ctx, "app"); !errors.Is(err, producer.ErrAuth) {
 				t.Fatalf("Ping = %v, want ErrAuth", err)
 			}
+			afterPing := p.Stats().AuthFailures
+			if afterPing == 0 {
+				t.Errorf("Stats().AuthFailures = 0 after Ping met the refused key (%v), want > 0", mode)
+			}
+			// A record refused on its own (not through Ping) counts too.
 			if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "x"}}}); !errors.Is(err, producer.ErrAuth) {
 				t.Fatalf("LogSync = %v, want ErrAuth", err)
 			}
-			if st := p.Stats(); st.AuthFailures == 0 {
-				t.Errorf("Stats().AuthFailures = 0 after SLS refused the key (%v), want > 0", mode)
+			if st := p.Stats(); st.AuthFailures <= afterPing {
+				t.Errorf("Stats().AuthFailures = %d after a record was refused, %d before (%v): the record's refusal was not counted", st.AuthFailures, afterPing, mode)
 			}
 		})
 	}

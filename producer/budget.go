@@ -359,11 +359,19 @@ func (b *budget) reserve(ctx context.Context, policy FullPolicy, n int64) error 
 	return b.wait(ctx, policy, n)
 }
 
+// blockThroughClose is the spool feeder's policy: Block, but Close does not
+// end the wait (Close delivers what waits on disk, within its context, and
+// ends the feeder's ctx when it stops).
+const blockThroughClose FullPolicy = -1
+
 // wait applies the buffer-full policy: Drop refuses at once, Block waits
 // until there is room, ctx ends or Close starts.
 func (b *budget) wait(ctx context.Context, policy FullPolicy, n int64) error {
-	if policy == Drop {
+	switch policy {
+	case Drop:
 		return errFull
+	case blockThroughClose:
+		return b.sem.Acquire(ctx, n)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -101,6 +101,14 @@ func TestBudgetLargeRecord(t *testing.T) {
 		if pd.chunk != nil || len(pd.rec.Value) < 3*b.chunkSize {
 			t.Fatalf("large record placed in a chunk (%v) or truncated (%d bytes)", pd.chunk != nil, len(pd.rec.Value))
 		}
+		// Charged its bytes and overhead; besides, only the blocks being
+		// filled are.
+		b.retireAll()
+		if free := int64(1<<20) - b.ownCharge(pd.rec.Value); !b.sem.TryAcquire(free) || b.sem.TryAcquire(1) {
+			t.Fatalf("record %d: the free space is not the buffer less the record's charge", i)
+		} else {
+			b.sem.Release(free)
+		}
 		b.give(pd)
 	}
 }
@@ -227,6 +235,10 @@ func TestBudgetRefusesOversizeRecord(t *testing.T) {
 		var tl *tooLargeError
 		if !errors.As(err, &tl) || tl.limit != 1000 {
 			t.Fatalf("buffer %d: oversize record: %v, want a tooLargeError", max, err)
+		}
+		b.retireAll() // the blocks being filled are charged; nothing else may be
+		if !b.sem.TryAcquire(int64(max)) {
+			t.Fatalf("buffer %d: the refused record left space charged", max)
 		}
 	}
 }

@@ -25,36 +25,37 @@ type connState struct {
 	lastCred     atomic.Pointer[[sha256.Size]byte]
 	lastToken    atomic.Bool // the last credential carried a security token (for ErrAuth's hint)
 
+	// up is nil while the endpoint is up; while it is down (the last
+	// connection attempt failed), a channel closed when it is back. An
+	// atomic pointer: every response read and every hand-off round asks.
+	up atomic.Pointer[chan struct{}]
+
 	mu       sync.Mutex
 	watchers map[*func(kind, err error)]struct{}
-	up       chan struct{} // nil while up; closed when the endpoint is back
 }
 
-// upSignal returns nil while the endpoint is up; while it is down (the last
-// connection attempt failed), a channel closed when it is back.
+// upSignal returns nil while the endpoint is up; while it is down, a
+// channel closed when it is back.
 func (c *connState) upSignal() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.up
+	if ch := c.up.Load(); ch != nil {
+		return *ch
+	}
+	return nil
 }
 
-func (c *connState) isDown() bool { return c.upSignal() != nil }
+func (c *connState) isDown() bool { return c.up.Load() != nil }
 
 func (c *connState) markDown() {
-	c.mu.Lock()
-	if c.up == nil {
-		c.up = make(chan struct{})
+	if c.up.Load() == nil {
+		ch := make(chan struct{})
+		c.up.CompareAndSwap(nil, &ch)
 	}
-	c.mu.Unlock()
 }
 
 func (c *connState) markUp() {
-	c.mu.Lock()
-	if c.up != nil {
-		close(c.up)
-		c.up = nil
+	if ch := c.up.Load(); ch != nil && c.up.CompareAndSwap(ch, nil) {
+		close(*ch)
 	}
-	c.mu.Unlock()
 }
 
 func (c *connState) noteError(err error) { c.lastErr.Store(&err) }
@@ -155,7 +156,7 @@ func (p *Producer) authRefused(err error) {
 // retrying: a refused or unobtainable credential, an untrusted certificate.
 // Kafka clients otherwise retry those until the delivery timeout.
 func (p *Producer) connectFailed(err error) {
-	if isContextErr(err) || p.life.closed.Load() {
+	if isContextErr(err) || errors.Is(err, kgo.ErrClientClosed) {
 		return // a cancelled request, or the client closing
 	}
 	p.conn.noteError(err)

@@ -310,3 +310,33 @@ func nonEmptyLines(s string) []string {
 	}
 	return out
 }
+
+// While Close drains within its context, a record whose own deadline is
+// ahead is not failed as given up when franz-go fails its shard because an
+// older record's deadline passed: it goes back to the queue as before Close.
+func TestCloseDrainKeepsYoungRecords(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Latency: 1500 * time.Millisecond})
+	fl := newFailures()
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.DeliveryTimeout = time.Second
+		c.MaxInflight = 1
+		c.OnError = fl.on
+	})
+	ctx := timeout(t, 60*time.Second)
+	for i := range 400 {
+		if err := p.Log(ctx, "app", rec("i", strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			time.Sleep(100 * time.Millisecond) // pacing: records of several deadline windows
+		}
+	}
+	if err := p.Close(ctx); err != nil && !errors.Is(err, producer.ErrDeliveryTimeout) && errors.Is(err, producer.ErrClosed) {
+		t.Errorf("Close = %v, its context never ended", err)
+	}
+	for _, f := range fl.all() {
+		if errors.Is(f.Err, producer.ErrClosed) {
+			t.Errorf("%d records failed as given up by Close, whose context never ended: %v", f.Records, f.Err)
+		}
+	}
+}

@@ -95,7 +95,9 @@ func (h *handoff) take(prev []*pending, block bool) (queued, requeued []*pending
 }
 
 // wait returns once a record is queued, stop is called, up or deadline is
-// closed, or tick fires (then it reports true).
+// closed, or tick fires (then it reports true). A push that saw run idle
+// may leave a wake-up in the channel after wait returned for another
+// reason; it costs take one extra round, nothing more.
 func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (ticked bool) {
 	h.mu.Lock()
 	if len(h.queue) > 0 || len(h.requeue) > 0 || h.stopped {
@@ -106,19 +108,14 @@ func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (tic
 	h.mu.Unlock()
 	select {
 	case <-h.wake:
-		return false
 	case <-up:
 	case <-deadline:
 	case <-tick:
 		ticked = true
 	}
 	h.mu.Lock()
-	wake := !h.idle // a push saw idle set and sends, or has sent, to wake
 	h.idle = false
 	h.mu.Unlock()
-	if wake {
-		<-h.wake
-	}
 	return ticked
 }
 
@@ -188,10 +185,10 @@ func (p *Producer) run() {
 		// A record handed over now can only be in requests written
 		// after this sequence (see kconn.Ledger).
 		seq := p.ledger.WriteSeq()
+		h.inFranz.Add(int64(len(held)))
 		for _, pd := range held {
 			pd.sent = seq
-			pd.rec.Partition = -1 // not partitioned yet
-			h.inFranz.Add(1)
+			pd.rec.Partition = -1 // not partitioned yet (a record handed back was)
 			// pd must not be touched after Produce: its promise may
 			// run, and its slab be reused, before Produce returns.
 			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)

@@ -64,36 +64,36 @@ func TestHandoffOrder(t *testing.T) {
 	}
 }
 
-// wait returns when a record is queued or a channel is ready, and leaves
-// the wake-up channel empty either way.
+// wait returns when a record is queued, or when a channel is ready, and
+// says whether the tick was.
 func TestHandoffWait(t *testing.T) {
 	h := newHandoff()
 	up := make(chan struct{})
 	close(up)
-	h.wait(up, nil, nil)
+	if h.wait(up, nil, nil) {
+		t.Error("wait reported a tick when up was closed")
+	}
 	go h.push(&pending{})
-	h.wait(nil, nil, nil)
+	if h.wait(nil, nil, nil) {
+		t.Error("wait reported a tick when a record was queued")
+	}
+	h.take(nil, false)
 	tick := make(chan time.Time, 1)
 	tick <- time.Now()
-	h.take(nil, false)
 	if !h.wait(nil, nil, tick) {
 		t.Error("wait did not report the tick")
 	}
-	select {
-	case <-h.wake:
-		t.Error("a wake-up left behind")
-	default:
-	}
 }
 
-// Records logged while nothing can be delivered, some in franz-go and some
-// still queued behind it, all fail when Close gives up: with ErrClosed, as
-// never sent (Failed, not Unconfirmed), each reported once.
-func TestCloseFailsQueuedAndBuffered(t *testing.T) {
+// Records logged while the endpoint is down wait in the hand-off queue,
+// not in franz-go, and all fail when Close gives up: with ErrClosed naming
+// the last error, as never sent (Failed, not Unconfirmed), each reported
+// once. (Records franz-go holds when Close gives up: TestCloseFitsItsContext
+// and TestStoredRecordsAreNeverCountedFailed.)
+func TestCloseFailsRecordsHeldWhileDown(t *testing.T) {
 	var mu sync.Mutex
 	var failed []Failure
 	p := newOfflineProducer(t, func(c *Config) {
-		c.MaxRecordBytes = 10 << 10 // franz-go holds a quarter of the buffer, 4 MiB
 		c.MaxBufferedBytes = 16 << 20
 		c.OnError = func(f Failure) {
 			mu.Lock()
@@ -106,12 +106,15 @@ func TestCloseFailsQueuedAndBuffered(t *testing.T) {
 	if err := p.Ping(ctx, "app"); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Ping = %v, want ErrUnreachable", err)
 	}
-	const n = 6000 // 6 MB: more than franz-go holds
+	const n = 6000
 	r := Record{Fields: fields(strings.Repeat("q", 1000))}
 	for range n {
 		if err := p.Log(ctx, "app", r); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if in := p.handoff.inFranz.Load(); in != 0 {
+		t.Errorf("%d records handed to franz-go while the endpoint is down, want them held", in)
 	}
 	closed, cancelClose := context.WithCancel(context.Background())
 	cancelClose()

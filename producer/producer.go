@@ -150,7 +150,7 @@ func New(cfg Config) (*Producer, error) {
 		if p.spool, err = openSpool(cfg); err != nil {
 			return nil, err
 		}
-		p.acct.recovered = p.spool.s.Stats().Recovered
+		p.acct.recovered.Store(p.spool.s.Stats().Recovered)
 	}
 	if err := p.initTelemetry(); err != nil {
 		p.closeSpool()
@@ -255,24 +255,30 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 			return err
 		}
 	}
+	pd.done = done
+	ls.accepted.Add(1)
+	p.handOver(pd, ls, ls.topic, ts, now)
+	return nil
+}
+
+// handOver fills in what an accepted record carries from now on (its
+// deadline window, its Kafka record, the flush epoch it counts in) and
+// queues it for franz-go. Its Log was accepted while Close waits for
+// hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
+// the record is one Close left behind.
+func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now time.Time) {
 	pd.win = p.deadlines.get(now)
-	pd.rec.Topic = ls.topic
+	pd.rec.Topic = topic
 	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
 	pd.rec.Timestamp = ts
 	pd.rec.Context = pd.win.ctx
 	pd.ls = ls
 	pd.accepted = now.Sub(p.conn.born)
-	pd.done = done
 	pd.flush = p.flushes.enter()
-	ls.accepted.Add(1)
 	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
-	// Queued while Close waits for hand-overs (p.life.mu): everything
-	// accepted is queued before Close stops the queue, so push cannot
-	// fail; if it did, the record fails like any other left at Close.
 	if !p.handoff.push(pd) {
 		p.failed(pd, errGaveUp)
 	}
-	return nil
 }
 
 // notTaken turns the budget's refusal into the error Log returns.
@@ -321,56 +327,36 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // when the oldest one's deadline passes, and records whose own deadline is
 // still ahead go back to the queue.
 func (p *Producer) failed(pd *pending, err error) {
-	closing := p.life.closed.Load()
-	gaveUp := closing && (errors.Is(err, errGaveUp) || errors.Is(err, kgo.ErrClientClosed))
+	own := pd.win.ctx.Err()
+	// pushFront refuses once Close stopped the hand-off.
+	if own == nil && transient(err) && p.handoff.pushFront(pd) {
+		return
+	}
+	// Close gave up on it: still queued when Close stopped the hand-off,
+	// failed by franz-go as the client closed, or not handed back.
+	gaveUp := p.life.closed.Load() &&
+		(errors.Is(err, errGaveUp) || errors.Is(err, kgo.ErrClientClosed) || own == nil && transient(err))
 	if !pd.unsure && pd.rec.Partition >= 0 {
 		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, gaveUp)
 	}
-	own := pd.win.ctx.Err()
-	if own == nil && !closing && transient(err) && p.handoff.pushFront(pd) {
+	cause, kind := err, error(nil)
+	switch {
+	case own != nil && (gaveUp || !refusal(err)):
+		cause = context.Cause(pd.win.ctx) // its deadline passed, or its credential was refused
+	case gaveUp:
+		cause, kind = p.life.gaveUpCause(), ErrClosed
+	}
+	if p.spool != nil && (gaveUp || own != nil) && !refusal(cause) {
+		// It stays on disk: for the feeder to send again, or for the
+		// next producer on the directory. Refusals are final as
+		// without a spool.
+		p.unload(pd, cause)
 		return
 	}
-	if p.spool != nil {
-		if keep, cause := p.keepOnDisk(pd, err, own, gaveUp || closing && isContextErr(err)); keep {
-			p.unload(pd, cause)
-			return
-		}
-	}
-	var e *Error
-	switch {
-	case own != nil && (gaveUp || transient(err)):
-		// Its deadline passed, or its credential was refused.
-		e = p.failure(pd, context.Cause(pd.win.ctx), nil)
-	case gaveUp || closing && isContextErr(err):
-		e = p.failure(pd, p.life.gaveUpCause(), ErrClosed)
-	default:
-		e = p.failure(pd, err, nil)
-	}
+	e := p.failure(pd, cause, kind)
 	p.acct.failed(pd.ls, e)
 	p.finish(pd, e)
-}
-
-// keepOnDisk says whether a spooled record that was not delivered stays on
-// disk rather than failing, and why: Close gave up on it (it waits for the
-// next producer on the directory), or its deadline passed for a cause
-// that may mend (the feeder sends it again). A refused credential or
-// certificate, and SLS refusing the record, are final as without a spool.
-func (p *Producer) keepOnDisk(pd *pending, err, own error, gaveUp bool) (bool, error) {
-	switch {
-	case gaveUp:
-		if own != nil {
-			return true, context.Cause(pd.win.ctx)
-		}
-		return true, p.life.gaveUpCause()
-	case own != nil && !refusal(err):
-		cause := context.Cause(pd.win.ctx)
-		if refusal(cause) { // the epoch ended: a refused credential or certificate
-			return false, nil
-		}
-		return true, cause
-	}
-	return false, nil
 }
 
 // refusal reports whether err says SLS (or the TLS handshake) refused,
@@ -435,21 +421,27 @@ func isContextErr(err error) bool {
 
 // finish counts a record as finished, tells LogSync, and gives its memory
 // back. pd must not be used after.
-func (p *Producer) finish(pd *pending, err *Error) {
-	// Counted before LogSync's caller is told, so that its Stats no
-	// longer show the record as buffered.
-	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
-	pd.ls.finished.Add(1)
-	if pd.done != nil {
-		if err != nil {
-			pd.done <- err
-		} else {
-			pd.done <- nil // not a nil *Error in a non-nil error
-		}
-	}
-	pd.flush.leave()
+func (p *Producer) finish(pd *pending, e *Error) {
 	if pd.spoolID != 0 {
 		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
 	}
+	var err error
+	if e != nil {
+		err = e // not a nil *Error in a non-nil error
+	}
+	p.leave(pd, err)
+}
+
+// leave takes a record out of memory, tells LogSync, and gives the memory
+// back: the record is finished (its counts were taken: delivered or
+// failed, before LogSync's caller is told, so that its Stats no longer
+// show the record as buffered), or it stays on disk (unload). pd must not
+// be used after.
+func (p *Producer) leave(pd *pending, err error) {
+	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
+	if pd.done != nil {
+		pd.done <- err
+	}
+	pd.flush.leave()
 	p.budget.give(pd)
 }

@@ -159,29 +159,17 @@ func (p *Producer) feedOne(e spool.Entry) bool {
 	ls, err := p.acct.logstore(name)
 	if err != nil { // not a logstore name: not this SDK's, or damaged
 		p.diag.warn("spool", "dropping a spooled record whose topic is not a logstore", "dir", sp.dir, "topic", e.Topic, "err", err)
-		sp.s.Ack(e.ID) //nolint:errcheck // handed out just now
+		sp.s.Ack(e.ID)           //nolint:errcheck // handed out just now
+		p.acct.recovered.Add(-1) // counted at New, yet not a record to deliver
 		return true
 	}
-	pd, err := p.budget.take(sp.ctx, &claim{raw: e.Value, maxRecord: max(p.cfg.MaxRecordBytes, len(e.Value)), policy: Block})
+	pd, err := p.budget.take(sp.ctx, &claim{raw: e.Value, maxRecord: max(p.cfg.MaxRecordBytes, len(e.Value)), policy: blockThroughClose})
 	if err != nil {
 		sp.s.Release(e.ID) //nolint:errcheck // stays on disk for the next start
 		return false
 	}
-	now := time.Now()
-	pd.win = p.deadlines.get(now)
-	pd.rec.Topic = e.Topic
-	pd.rec.Partition = -1
-	pd.rec.Timestamp = e.Time
-	pd.rec.Context = pd.win.ctx
-	pd.ls = ls
-	pd.accepted = now.Sub(p.conn.born)
 	pd.spoolID = e.ID
-	pd.flush = p.flushes.enter()
-	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
-	if !p.handoff.push(pd) {
-		p.unload(pd, errGaveUp)
-		return false
-	}
+	p.handOver(pd, ls, e.Topic, e.Time, time.Now())
 	return true
 }
 
@@ -200,12 +188,7 @@ func (p *Producer) unload(pd *pending, cause error) {
 		sp.signal()
 		e = &Error{Kind: ErrDeliveryTimeout, Project: p.cfg.Project, Logstore: pd.ls.name, Err: &spooledError{dir: sp.dir, cause: cause}}
 	}
-	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
-	if pd.done != nil {
-		pd.done <- e
-	}
-	pd.flush.leave()
-	p.budget.give(pd)
+	p.leave(pd, e)
 }
 
 // spooledError is the cause of a record that was not delivered but stays
