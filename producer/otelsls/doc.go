@@ -41,6 +41,12 @@
 //     strconv writes them; byte slices in base64, and slices as JSON arrays,
 //     as OpenTelemetry renders them for protocols other than OTLP
 //     ([attribute.Value.String]); an empty value is the empty string.
+//   - A value the bridge could not convert arrives as text it made: the
+//     otelslog bridge renders such a value with fmt's %+v, which prints
+//     unexported fields too (a struct with a password field shows it),
+//     where slogsls writes the value's JSON. The exporter only sees that
+//     text: give such types a LogValue or MarshalJSON method, or log
+//     through slogsls.
 //   - The resource's attributes come first, then the built-ins, then the
 //     record's attributes: when two fields have the same key, the later one
 //     wins, so a record's own attribute overrides the resource's.

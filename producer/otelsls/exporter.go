@@ -77,6 +77,18 @@ func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
+	// Keep ctx's deadline, which bounds how long Export may wait for
+	// buffer space, but not its cancellation: under a SimpleProcessor,
+	// ctx is the context the record was logged with, and a record must
+	// not be lost because the request that logged it ended (as in
+	// producer/slogsls).
+	deadline, hasDeadline := ctx.Deadline()
+	ctx = context.WithoutCancel(ctx)
+	if hasDeadline {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	if e.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.timeout)

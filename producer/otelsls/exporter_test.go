@@ -253,6 +253,26 @@ func records(t testing.TB, n int, res *resource.Resource, body string) []sdklog.
 // Export honours its context: with SLS stalled and the producer's buffer
 // full (Block), it returns when the context ends, with the count of records
 // not accepted, and Options.Timeout bounds a context without deadline.
+// Under a SimpleProcessor, Export gets the context the record was logged
+// with: a record logged as its request ended (already cancelled) is still
+// shipped.
+func TestCancelledRequestContext(t *testing.T) {
+	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 1}}, nil)
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(newExporter(t, p, nil))))
+	defer lp.Shutdown(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client went away
+	var r otellog.Record
+	r.SetBody(attribute.StringValue("client disconnected"))
+	lp.Logger("x").Emit(ctx, r)
+	if err := lp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if logs := s.Logs("app"); len(logs) != 1 || logs[0].Fields["msg"] != "client disconnected" {
+		t.Errorf("logs = %v, want the record logged with the cancelled context", logs)
+	}
+}
+
 func TestExportRespectsContext(t *testing.T) {
 	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 1}}, func(c *producer.Config) {
 		c.MaxBufferedBytes = 64 << 10

@@ -49,10 +49,6 @@
 //     ([trace.SpanContextFromContext]), the fields "trace_id" and "span_id"
 //     (lower-case hex) are added at the top level, whatever group the logger
 //     is in.
-//   - SLS keys are 1 to 128 bytes, so the producer refuses a record with
-//     an attribute whose key is empty outside any group (not the zero
-//     Attr, which is ignored): Handle returns the error, as for any
-//     refusal below.
 //   - Fields are written in this order: built-ins, trace_id and span_id,
 //     attributes added with WithAttrs, then the record's attributes. When
 //     two fields have the same key the later one wins.
