@@ -29,6 +29,7 @@ for main in examples/*/main.go; do
 	cp "$main" "$dir/main.go"
 	echo "--- $name"
 	(
+		set -e # a subshell on the left of || runs without it otherwise
 		cd "$dir"
 		go mod init "example.com/$name" >/dev/null 2>&1
 		go mod edit "${replaces[@]}"

@@ -22,7 +22,7 @@ func TestSpoolRuns(t *testing.T) {
 	if err := run(ctx, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"none dropped", "20000 delivered after the outage"} {
+	for _, want := range []string{" 0 dropped", "20000 of the 20000 records stored, 0 failed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
