@@ -67,7 +67,6 @@ type Stats struct {
 // accounting keeps what happened to records, per logstore, and reports
 // failures.
 type accounting struct {
-	project   string
 	format    Format
 	topics    sync.Map                      // logstore name -> *logstoreState, for validated logstores
 	lastTopic atomic.Pointer[logstoreState] // the last one looked up
@@ -105,7 +104,7 @@ type logstoreState struct {
 }
 
 func (a *accounting) init(cfg Config, d *diag) {
-	a.project, a.format = cfg.Project, cfg.Format
+	a.format = cfg.Format
 	a.attrs = attribute.String("sls.project", cfg.Project)
 	a.reports = newReporter(cfg.OnError, d)
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -397,8 +395,9 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 // error, a broken connection). Refusals (credentials, a missing logstore,
 // an oversize batch, TLS) are final.
 func transient(err error) bool {
-	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+	// franz-go's own test covers broken connections (EOF, a reset, a
+	// closed socket); a refused dial is ErrUnreachable below.
+	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || kgo.IsRetryableBrokerErr(err) {
 		return true
 	}
 	switch classify(err) {
