@@ -28,12 +28,13 @@ out=$(for _ in $(seq "$rounds"); do
 done)
 echo "$out" | grep -E '^Benchmark(Handle|Core)/'
 echo "$out" | awk '
-/^BenchmarkHandle\/slogsls/          { a[++na] = $3; ca[++nca] = $5 }
-/^BenchmarkHandle\/json/             { b[++nb] = $3; cb[++ncb] = $5 }
+function metric(name,   i) { for (i = 1; i <= NF; i++) if ($i == name) return $(i - 1); return 0 }
+/^BenchmarkHandle\/slogsls/          { a[++na] = $3; ca[++nca] = metric("cpu-ns/op") }
+/^BenchmarkHandle\/json/             { b[++nb] = $3; cb[++ncb] = metric("cpu-ns/op") }
 /^BenchmarkHandle\/render/           { r[++nr] = $3 }
 /^BenchmarkHandle\/producer.Log/     { l[++nl] = $3 }
-/^BenchmarkCore\/zapsls/             { c[++nc] = $3; cc[++ncc] = $5 }
-/^BenchmarkCore\/zap-json-discard/   { d[++nd] = $3; cd[++ncd] = $5 }
+/^BenchmarkCore\/zapsls/             { c[++nc] = $3; cc[++ncc] = metric("cpu-ns/op") }
+/^BenchmarkCore\/zap-json-discard/   { d[++nd] = $3; cd[++ncd] = metric("cpu-ns/op") }
 /^BenchmarkCore\/encode/             { e[++ne] = $3 }
 /^BenchmarkCore\/zap.Logger/         { g[++ng] = $3 }
 /^BenchmarkCore\/producer.Log/       { m[++nm] = $3 }

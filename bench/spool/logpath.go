@@ -17,6 +17,7 @@ import (
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/internal/record"
 	"github.com/slskafka/slskafka/internal/spool"
 	"github.com/slskafka/slskafka/producer"
@@ -120,7 +121,7 @@ func logPhase(cfg producer.Config, n int, sp *spool.Spool) (logResult, error) {
 	v := record.AppendObject[field](nil, nil, benchRecord.Fields)
 	lat := make([]time.Duration, n)
 	runtime.GC()
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := benchcpu.Process(), time.Now()
 	for i := range n {
 		s := time.Now()
 		if err := p.Log(ctx, "app", benchRecord); err != nil {
@@ -142,7 +143,7 @@ func logPhase(cfg producer.Config, n int, sp *spool.Spool) (logResult, error) {
 	if err := p.Flush(ctx); err != nil {
 		return logResult{}, err
 	}
-	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	wall, cpu := time.Since(t0), benchcpu.Process()-cpu0
 	slices.Sort(lat)
 	return logResult{cpu: cpu / time.Duration(n), wall: wall / time.Duration(n),
 		p50: percentile(lat, 0.5), p99: percentile(lat, 0.99)}, nil

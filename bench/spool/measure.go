@@ -4,18 +4,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"syscall"
 	"time"
-)
 
-// cpuTime is the CPU the process used so far, user and system: what a
-// syscall per record costs shows in the system part, and the
-// candidates' background goroutines are counted too.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/slskafka/slskafka/internal/benchcpu"
+)
 
 // percentile returns the p-th percentile of sorted durations.
 func percentile(sorted []time.Duration, p float64) time.Duration {
@@ -58,7 +50,7 @@ func appendPhase(c candidate, dir string, n, window int, value []byte, sync time
 		return nil
 	}
 	runtime.GC()
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := benchcpu.Process(), time.Now()
 	acked := 0
 	for i := range n {
 		s := time.Now()
@@ -82,7 +74,7 @@ func appendPhase(c candidate, dir string, n, window int, value []byte, sync time
 		}
 		acked = to
 	}
-	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	wall, cpu := time.Since(t0), benchcpu.Process()-cpu0
 	if err := st.Close(); err != nil {
 		return appendResult{}, err
 	}

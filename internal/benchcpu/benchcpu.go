@@ -15,14 +15,14 @@ import (
 type Meter struct{ start time.Duration }
 
 // Start starts measuring. Call it right before the benchmark loop.
-func Start() Meter { return Meter{start: processCPU()} }
+func Start() Meter { return Meter{start: Process()} }
 
 // Report adds the metric "cpu-ns/op": the process's CPU time since Start
 // divided by b.N. Call it right after the loop (after b.StopTimer, before
 // any draining that should not count). Where the process's CPU time is
 // not available it reports nothing.
 func (m Meter) Report(b *testing.B) {
-	end := processCPU()
+	end := Process()
 	if end == 0 || b.N == 0 {
 		return
 	}

@@ -3,7 +3,6 @@ package otelsls_test
 import (
 	"context"
 	"log/slog"
-	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/producer/otelsls"
 	"github.com/slskafka/slskafka/slstest"
@@ -81,7 +81,7 @@ func BenchmarkExport(b *testing.B) {
 			if err := p.Ping(ctx, "app"); err != nil {
 				b.Fatal(err)
 			}
-			cpu0 := cpuTime()
+			cpu0 := benchcpu.Process()
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
@@ -95,16 +95,7 @@ func BenchmarkExport(b *testing.B) {
 			}
 			n := float64(b.N * len(rs))
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/record")
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/n, "cpu-ns/record")
+			b.ReportMetric(float64((benchcpu.Process()-cpu0).Nanoseconds())/n, "cpu-ns/record")
 		})
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
