@@ -121,6 +121,19 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Format prints c as fmt would print the struct, with AccessKeySecret
+// replaced by "[redacted]", so a test that prints its Config in a failure
+// message does not show the secret. (CA is a pointer: fmt prints its
+// address, never the private key.)
+func (c Config) Format(f fmt.State, verb rune) {
+	type plain Config // no Format method: fmt prints its fields
+	p := plain(c)
+	if p.AccessKeySecret != "" {
+		p.AccessKeySecret = "[redacted]"
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
 // AuthFailure says where the emulator refuses a credential it does not
 // accept (unknown AccessKey, wrong secret, revoked or expired key, wrong
 // project).

@@ -271,6 +271,26 @@ func TestServerPrintsNoSecret(t *testing.T) {
 	}
 }
 
+// TestConfigPrintsNoSecret checks that printing a Config, as a test
+// failure message might, does not show its AccessKey secret, and still
+// shows the rest.
+func TestConfigPrintsNoSecret(t *testing.T) {
+	const secret = "config-secret-0123456789"
+	cfg := slstest.Config{Project: "proj-x", AccessKeyID: "LTAIconfigid", AccessKeySecret: secret}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		got := fmt.Sprintf(verb, cfg)
+		if strings.Contains(got, secret) {
+			t.Errorf("Sprintf(%q, config) shows the secret: %s", verb, got)
+		}
+		if verb == "%+v" && (!strings.Contains(got, "proj-x") || !strings.Contains(got, "LTAIconfigid") || !strings.Contains(got, "[redacted]")) {
+			t.Errorf("Sprintf(%q, config) = %s; want the project, the id and [redacted]", verb, got)
+		}
+	}
+	if got := fmt.Sprintf("%v", &cfg); strings.Contains(got, secret) {
+		t.Errorf("Sprintf(%%v, &config) shows the secret: %s", got)
+	}
+}
+
 // TestLogsReturnsCopies checks that a caller changing what Logs returned
 // does not change what the emulator holds.
 func TestLogsReturnsCopies(t *testing.T) {
