@@ -206,8 +206,9 @@ func (p *Producer) close(ctx context.Context) error {
 	p.deadlines.close()
 	p.acct.close()
 	p.closeSpool()
-	// The metrics callback stays registered: the final counts must reach
-	// the provider's last export, which usually comes after Close.
+	// The metrics callback stays registered until the next collection
+	// (telemetry.go): the final counts must reach the provider's last
+	// export, which usually comes after Close.
 
 	if waitErr != nil {
 		after := p.Stats()

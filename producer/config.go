@@ -177,9 +177,9 @@ type Config struct {
 	// stderr at level Warn. Use slog.New(slog.DiscardHandler) to silence.
 	Logger *slog.Logger
 	// MeterProvider receives the producer's metrics (see the Metric
-	// constants). Default: the OpenTelemetry global. The metrics stay
-	// observable after Close, with their final values, so that the
-	// provider's last export includes them.
+	// constants). Default: the OpenTelemetry global. After Close, the
+	// next collection (the provider's last export, usually) reports the
+	// final values; then the producer's metrics are unregistered.
 	MeterProvider metric.MeterProvider
 	// Hooks are franz-go hooks added to the Kafka client, such as the
 	// client's own metrics (connections, bytes, batches) from franz-go's

@@ -3,6 +3,7 @@ package producer
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -89,6 +90,11 @@ type telemetry struct {
 	project  attribute.KeyValue
 	duration metric.Float64Histogram
 	reg      metric.Registration
+	// unregister runs once, from the first collection after Close: that
+	// collection reports the final counts, later ones nothing, so a closed
+	// producer is neither kept alive by the provider nor reported next to
+	// the one that replaced it.
+	unregister sync.Once
 }
 
 func (p *Producer) initTelemetry() error {
@@ -162,6 +168,13 @@ func (p *Producer) initTelemetry() error {
 		if p.spool != nil {
 			o.ObserveInt64(spoolRecords, st.SpooledRecords, projectOnly)
 			o.ObserveInt64(spoolUsage, st.SpooledBytes, projectOnly)
+		}
+		select {
+		case <-p.life.done:
+			// Not here: the SDK holds the lock Unregister takes while it
+			// runs callbacks.
+			t.unregister.Do(func() { go t.reg.Unregister() })
+		default:
 		}
 		return nil
 	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage)

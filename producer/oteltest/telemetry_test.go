@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/plugin/kotel"
@@ -156,4 +157,64 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	if t.Failed() {
 		t.Logf("collected: %v", got)
 	}
+}
+
+// The first collection after Close reports the final counts; later ones
+// report nothing of the closed producer, so the provider does not keep it
+// alive nor report it next to the producer that replaced it. In a synctest
+// bubble so that synctest.Wait can tell when the unregistration, which
+// runs after the collection, is done.
+func TestMetricsUnregisterAfterClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, InMemory: true})
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		collect := func() map[string]int64 {
+			t.Helper()
+			var rm metricdata.ResourceMetrics
+			if err := reader.Collect(context.Background(), &rm); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := sums(t, rm)
+			return got
+		}
+		newProducer := func() *producer.Producer {
+			return testproducer.New(t, s, func(c *producer.Config) {
+				c.MeterProvider = mp
+				c.DialContext = s.DialContext
+			})
+		}
+		delivered := producer.MetricRecordsDelivered + "{sls.logstore=app}"
+
+		first := newProducer()
+		for range 5 {
+			if err := first.Log(context.Background(), "app", rec("msg", "first")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := first.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := collect()[delivered]; got != 5 {
+			t.Fatalf("first collection after Close: delivered = %d, want the final 5", got)
+		}
+		synctest.Wait()
+		if got := collect(); len(got) != 0 {
+			t.Fatalf("second collection after Close still reports the closed producer: %v", got)
+		}
+
+		second := newProducer()
+		for range 3 {
+			if err := second.Log(context.Background(), "app", rec("msg", "second")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := second.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := collect()[delivered]; got != 3 {
+			t.Fatalf("delivered = %d with a closed producer's 5 before, want the new one's 3", got)
+		}
+	})
 }
