@@ -121,7 +121,7 @@ func TestKcatAuthFailures(t *testing.T) {
 	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	ca := writeCA(t, s)
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
-		stderr, err := kcat(t, s, bl.user, bl.pass, ca, "x\n", "-t", "app")
+		stderr, err := kcat(t, s, bl.User, bl.Pass, ca, "x\n", "-t", "app")
 		if err == nil {
 			t.Fatalf("kcat exited 0 with a bad login\n%s", stderr)
 		}

@@ -45,15 +45,6 @@ func franzClient(t *testing.T, s *slstest.Server, user, pass string, opts ...kgo
 	return cl
 }
 
-func password(t *testing.T, s *slstest.Server) string {
-	t.Helper()
-	c, err := s.Credentials().Credential(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Password()
-}
-
 func ctx(t *testing.T) context.Context {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -223,7 +214,7 @@ func TestUnknownLogstore(t *testing.T) {
 func TestAuthFailures(t *testing.T) {
 	s := slstest.New(t, slstest.Config{Project: "demo", AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
-		cl := franzClient(t, s, bl.user, bl.pass, kgo.RecordDeliveryTimeout(1500*time.Millisecond))
+		cl := franzClient(t, s, bl.User, bl.Pass, kgo.RecordDeliveryTimeout(1500*time.Millisecond))
 		err := cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
 		if !errors.Is(err, kerr.SaslAuthenticationFailed) {
 			t.Fatalf("err = %v, want SASL_AUTHENTICATION_FAILED", err)
@@ -239,8 +230,8 @@ func TestAuthFailuresAreNotLogged(t *testing.T) {
 	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	logins := badLogins(t, s)
 	for _, bl := range logins {
-		if _, resp := rawLogin(t, s, bl.user, bl.pass); resp.ErrorCode != kerr.SaslAuthenticationFailed.Code {
-			t.Errorf("%s: SaslAuthenticate code %d, want SASL_AUTHENTICATION_FAILED", bl.name, resp.ErrorCode)
+		if _, resp := rawLogin(t, s, bl.User, bl.Pass); resp.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+			t.Errorf("%s: SaslAuthenticate code %d, want SASL_AUTHENTICATION_FAILED", bl.Name, resp.ErrorCode)
 		}
 	}
 	s.Close()

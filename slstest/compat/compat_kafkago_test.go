@@ -86,7 +86,7 @@ func TestKafkaGoWriter(t *testing.T) {
 func TestKafkaGoAuthFailures(t *testing.T) {
 	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
-		w := kafkaGoWriter(t, s, bl.user, bl.pass, true)
+		w := kafkaGoWriter(t, s, bl.User, bl.Pass, true)
 		err := w.WriteMessages(kafkaGoCtx(t), kafka.Message{Topic: "app", Value: []byte("x")})
 		if !errors.Is(err, kafka.SASLAuthenticationFailed) {
 			t.Fatalf("err = %v, want kafka.SASLAuthenticationFailed", err)

@@ -145,7 +145,7 @@ func TestSaramaAsyncProducer(t *testing.T) {
 func TestSaramaAuthFailures(t *testing.T) {
 	s := slstest.New(t, slstest.Config{AuthFailure: slstest.AtSASL})
 	testBadLogins(t, s, func(t *testing.T, bl badLogin) string {
-		p, err := sarama.NewSyncProducer([]string{s.Endpoint().String()}, saramaConfig(s, bl.user, bl.pass, sarama.SASLHandshakeV1))
+		p, err := sarama.NewSyncProducer([]string{s.Endpoint().String()}, saramaConfig(s, bl.User, bl.Pass, sarama.SASLHandshakeV1))
 		if err == nil {
 			_, _, err = p.SendMessage(&sarama.ProducerMessage{Topic: "app", Value: sarama.StringEncoder("x")})
 			p.Close()
