@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/slskafka/slskafka/internal/fieldbuf"
 	"github.com/slskafka/slskafka/producer"
@@ -124,16 +126,72 @@ func (s *state) text(raw []byte) string {
 		return str(raw[1 : len(raw)-1])
 	}
 	start := len(s.Buf)
-	s.Buf = fieldbuf.AppendJSONText(s.Buf, raw)
+	s.Buf = appendUnquoted(s.Buf, raw)
 	return s.Since(start)
 }
 
-// appendUnquoted appends the string the JSON string raw encodes.
+// appendUnquoted appends the string that the valid JSON string raw
+// encodes, decoding escapes as encoding/json does (an unpaired surrogate
+// becomes U+FFFD) without its allocations: logrus escapes <, > and & in
+// every URL.
 func appendUnquoted(dst, raw []byte) []byte {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return append(dst, raw[1:len(raw)-1]...)
+	raw = raw[1 : len(raw)-1]
+	for {
+		i := bytes.IndexByte(raw, '\\')
+		if i < 0 {
+			return append(dst, raw...)
+		}
+		dst = append(dst, raw[:i]...)
+		c := raw[i+1]
+		raw = raw[i+2:]
+		switch c {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(raw)
+			raw = raw[4:]
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(raw) >= 6 && raw[0] == '\\' && raw[1] == 'u' {
+					r2 = hex4(raw[2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					raw = raw[6:]
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, c)
+		}
 	}
-	return fieldbuf.AppendJSONText(dst, raw)
+}
+
+// hex4 decodes the four hex digits that start b.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // The scanners below read JSON that json.Valid accepted, so they need not

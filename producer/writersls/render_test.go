@@ -31,6 +31,7 @@ func TestRender(t *testing.T) {
 			`level=warn user.id=42 user.name=ann tags=["a","b"] message=slow`, slog.LevelWarn},
 		{` { "a" : { "b" : { "c" : true } } , "n" : null , "f" : -1.5e3 } `, `a.b.c=true n=null f=-1.5e3`, slog.LevelInfo},
 		{`{"esc":"tab\tquote\"uni\u00e9","k\"ey":"v","p":{"q\\r":"s"}}`, "esc=tab\tquote\"unié k\"ey=v p.q\\r=s", slog.LevelInfo},
+		{`{"u":"\ud83d\ude00|\ud800|\ud800\u0041|\u003ca\u0026b\u003E\/"}`, "u=\U0001F600|\uFFFD|\uFFFDA|<a&b>/", slog.LevelInfo},
 		{`{"arr":[{"x":"]}"},[1,2],"}"],"after":1}`, `arr=[{"x":"]}"},[1,2],"}"] after=1`, slog.LevelInfo},
 		{`{"":"bare","g":{"":"in"},"empty":{}}`, `!BADKEY=bare g.=in`, slog.LevelInfo},
 		{`{"level":"warning"}`, `level=warning`, slog.LevelWarn},
@@ -68,7 +69,7 @@ func TestRender(t *testing.T) {
 // becomes the fields of its flattened decoding, anything else the content,
 // and no line panics.
 func FuzzRender(f *testing.F) {
-	for _, s := range []string{`{"a":{"b":[1,{"c":"]"}]},"d":"\u00e9\"","":null}`, `{"x":1e5,"y":false}`, `plain`, `{"a":`} {
+	for _, s := range []string{`{"a":{"b":[1,{"c":"]"}]},"d":"\u00e9\"","":null}`, `{"x":1e5,"y":false}`, `{"u":"\ud83d\ude00 \ud800 \udc00x \ud800\u0041 \u003c\u0026\/\b\f\n\r\t"}`, `plain`, `{"a":`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

@@ -45,9 +45,11 @@ type Options struct {
 }
 
 // Writer is an io.Writer that ships every line written to it as one record
-// to an SLS logstore through a producer. It is safe for concurrent use: a
-// Write that ends with a newline and follows no unterminated line ships
-// its lines without taking a lock.
+// to an SLS logstore through a producer. It is safe for concurrent use, and
+// a Write of whole lines (all that zerolog, logrus and log write) takes no
+// lock. An unterminated line is joined with whatever Write comes next, so a
+// line written in pieces must be written by one goroutine at a time, as
+// with any shared io.Writer.
 type Writer struct {
 	p        *producer.Producer
 	logstore string
