@@ -236,8 +236,11 @@ func endValue(js []byte, i int) int {
 			}
 		}
 	}
-	for i < len(js) && !strings.ContainsRune(",}] \t\r\n", rune(js[i])) {
-		i++
+	for ; i < len(js); i++ { // a number, true, false or null
+		switch js[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
 	}
 	return i
 }

@@ -138,17 +138,26 @@ func TestLogrus(t *testing.T) {
 }
 
 // The benchmarks compare zerolog writing to io.Discard with zerolog writing
-// to writersls on a producer that ships to the in-process emulator. Run them
-// together and compare the ratio:
+// to writersls: on a nil producer, which refuses at once (what the Writer
+// itself costs: splitting, validating and flattening the line), and on a
+// producer that ships to the in-process emulator (the emulator's work is
+// in the figure too). Run them together and compare the ratios:
 //
 //	go test -run '^$' -bench 'Zerolog' -benchtime 20000x -count 3
 func BenchmarkZerolog(b *testing.B) {
+	old := zerolog.ErrorHandler
+	zerolog.ErrorHandler = func(error) {} // the nil producer's refusals
+	defer func() { zerolog.ErrorHandler = old }()
 	s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 1}})
 	p := testproducer.New(b, s)
 	for _, c := range []struct {
 		name string
 		w    io.Writer
-	}{{"discard", io.Discard}, {"writersls", writersls.New(p, "app", nil)}} {
+	}{
+		{"discard", io.Discard},
+		{"writersls-render", writersls.New(nil, "app", nil)},
+		{"writersls-emulator", writersls.New(p, "app", nil)},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			log := zerolog.New(c.w).With().Str("service", "shop").Logger()
 			b.ReportAllocs()
