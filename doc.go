@@ -46,7 +46,8 @@
 //   - [github.com/slskafka/slskafka/slstest]: an in-process SLS Kafka
 //     endpoint emulator for tests; cmd/sls-emulator runs it as a process.
 //
-// Runnable templates live in examples/: quickstart, slog, zap, sts, otel,
-// http, otellog, spool (the disk spool through an outage and a restart).
-// Each runs against the embedded emulator when SLS_PROJECT is unset.
+// Runnable templates live in examples/: quickstart, slog, zap, zerolog
+// (zerolog and logrus), sts, otel, http, otellog, spool (the disk spool
+// through an outage and a restart). Each runs against the embedded emulator
+// when SLS_PROJECT is unset.
 package slskafka
