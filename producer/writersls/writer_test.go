@@ -200,3 +200,36 @@ func TestConcurrentWrites(t *testing.T) {
 		}
 	}
 }
+
+// Wherever Write calls split the text, the same lines are shipped.
+func TestEverySplit(t *testing.T) {
+	e := newSLS(t, nil)
+	w := New(e.p, "app", nil)
+	const text = "{\"a\":{\"b\":1}}\r\nplain\n\n{\"level\":\"warn\",\"m\":\"x\\ny\"}\n"
+	for i := range len(text) + 1 {
+		for j := i; j <= len(text); j += 7 {
+			for _, piece := range []string{text[:i], text[i:j], text[j:]} {
+				if n, err := w.Write([]byte(piece)); n != len(piece) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v", piece, n, err)
+				}
+			}
+		}
+	}
+	got := e.next(t, 3*countSplits(len(text)))
+	for k := 0; k < len(got); k += 3 {
+		equal(t, got[k:k+3], "a.b=1", "content=plain", "level=warn m=x\ny")
+		if t.Failed() {
+			break
+		}
+	}
+}
+
+func countSplits(n int) int {
+	c := 0
+	for i := range n + 1 {
+		for j := i; j <= n; j += 7 {
+			c++
+		}
+	}
+	return c
+}
