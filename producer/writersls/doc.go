@@ -69,11 +69,11 @@
 // long as the producer's buffer policy says. A line the producer refuses
 // (buffer full, record too large, an invalid key) is counted
 // ([Writer.Refused]) and passed to [Options.OnError], and Write still
-// returns len(p), nil: loggers treat a Write error as a broken output (log
-// and logrus drop the line and print to stderr, zerolog calls its
-// ErrorHandler), and a logger must not fail the program. Write returns an
-// error only once the producer is closed, since nothing written after that
-// can be stored.
+// returns len(p), nil: loggers treat a Write error as a broken output (the
+// standard log drops it, logrus prints it to stderr, zerolog passes it to
+// its ErrorHandler), and a logger must not fail the program. Write returns
+// an error only once the producer is closed, since nothing written after
+// that can be stored.
 //
 // Records accepted but not yet delivered are delivered by Close
 // (producer.Producer.Close); call it before the program exits. log.Fatal,
