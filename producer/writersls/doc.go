@@ -42,8 +42,8 @@
 //     producer/slogsls does (SLS keys cannot be empty). On a repeated key
 //     the last one wins.
 //   - The string value of the top-level "level" (Options.LevelKey) is also
-//     the record's severity, [producer.Record.Level], which the producer
-//     uses when it sheds records under pressure. Any case is understood:
+//     the record's severity, [producer.Record.Level], as the other
+//     adapters set it from their loggers' levels. Any case is understood:
 //     trace (slog.LevelDebug-4), debug, info, warn and warning, error, fatal
 //     and panic (slog.LevelError+4), and slog's offsets such as "WARN+2".
 //     A line without a level, or with another one, is slog.LevelInfo. The
