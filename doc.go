@@ -32,17 +32,22 @@
 //     expiry, redaction everywhere.
 //   - [github.com/slskafka/slskafka/producer]: the batched, asynchronous
 //     producer: typed errors, retries SLS asks for, credential rotation
-//     without losing records, OpenTelemetry metrics.
+//     without losing records, OpenTelemetry metrics, an optional disk
+//     spool (Config.SpoolDir) that outlives crashes and long outages.
 //   - [github.com/slskafka/slskafka/producer/slogsls]: a log/slog handler
 //     that ships to SLS.
 //   - [github.com/slskafka/slskafka/producer/zapsls]: a zapcore.Core that
 //     ships to SLS.
+//   - [github.com/slskafka/slskafka/producer/writersls]: an io.Writer that
+//     ships each line, for zerolog, logrus and the standard library's log;
+//     JSON lines become fields.
 //   - github.com/slskafka/slskafka/producer/otelsls (a module of its own): an
 //     OpenTelemetry Logs SDK exporter, for the OpenTelemetry log bridges.
 //   - [github.com/slskafka/slskafka/slstest]: an in-process SLS Kafka
 //     endpoint emulator for tests; cmd/sls-emulator runs it as a process.
 //
-// Runnable templates live in examples/: quickstart, slog, zap, sts, otel,
-// http, otellog. Each runs against the embedded emulator when SLS_PROJECT is
-// unset.
+// Runnable templates live in examples/: quickstart, slog, zap, zerolog
+// (zerolog and logrus), sts, otel, http, otellog, spool (the disk spool
+// through an outage and a restart). Each runs against the embedded emulator
+// when SLS_PROJECT is unset.
 package slskafka

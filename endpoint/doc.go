@@ -37,5 +37,5 @@
 // knows is accepted, so that a region opened after this release works; but
 // it is most often a typo ("cn-hangzou"), which would only show when the
 // host fails to resolve. [Endpoint.Warning] says so and names the closest
-// known region; producer.ConfigFromEnv logs it.
+// known region; producer.New logs it to Config.Logger.
 package endpoint

@@ -281,7 +281,7 @@ func withoutUserInfo(s string) string {
 // only when its name fails to resolve. The warning names the closest known
 // region or the SLS domain. It is not an error: For, FromSLS and Parse
 // accept such endpoints, so that a region opened after this release works.
-// Log it where the user will see it; producer.ConfigFromEnv does so.
+// Log it where the user will see it; producer.New logs it to Config.Logger.
 func (e Endpoint) Warning() string {
 	host := strings.TrimSuffix(strings.ToLower(e.Host), ".")
 	rest, ok := strings.CutSuffix(host, domain)

@@ -3,6 +3,8 @@ module github.com/slskafka/slskafka/examples
 go 1.26.0
 
 require (
+	github.com/rs/zerolog v1.35.1
+	github.com/sirupsen/logrus v1.10.2
 	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
 	github.com/slskafka/slskafka/producer/otelsls v0.0.0-00010101000000-000000000000
 	github.com/twmb/franz-go/plugin/kotel v1.7.1
@@ -29,6 +31,8 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/mattn/go-colorable v0.1.14 // indirect
+	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180228061459-e0a39a4cb421 // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect

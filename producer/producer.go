@@ -23,6 +23,8 @@ import (
 type Record struct {
 	// Time is the log time; the zero Time means now.
 	Time time.Time
+	// Level is the record's severity (the zero value is slog.LevelInfo).
+	Level slog.Level
 	// Fields are the record's key/value pairs, in order. On duplicate keys
 	// the last one wins. A key must not be empty.
 	Fields []Field

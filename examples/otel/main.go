@@ -1,6 +1,8 @@
 // Command otel shows the producer's OpenTelemetry metrics: it logs some
-// records, one of them to a logstore that does not exist, and prints the
-// metrics that result.
+// records, with two faults injected on purpose (one record to a logstore
+// that does not exist and, on the emulator, one storage error that SLS asks
+// clients to retry), and prints a summary of the metrics that result (with
+// -json, also the exporter's full output, some 750 lines).
 //
 // With SLS_PROJECT, SLS_ENDPOINT (or SLS_REGION), SLS_LOGSTORE and Alibaba
 // Cloud credentials (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) in the environment it
@@ -8,6 +10,7 @@
 // Without them it starts the embedded SLS emulator:
 //
 //	go run ./examples/otel
+//	go run ./examples/otel -json
 //
 // This file stands alone: copied into a module of your own that requires
 // github.com/slskafka/slskafka, it builds and runs as it is.
@@ -16,8 +19,8 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"github.com/twmb/franz-go/plugin/kotel"
 	"io"
 	"os"
 	"os/signal"
@@ -25,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/twmb/franz-go/plugin/kotel"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -34,19 +38,21 @@ import (
 )
 
 func main() {
+	printJSON := flag.Bool("json", false, "also print the metrics as the stdout exporter writes them")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := run(ctx, os.Stdout, *printJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "otel:", err)
 		os.Exit(1)
 	}
 }
 
 // missingLogstore does not exist, so the record sent to it fails and the
-// failure shows in the metrics.
+// failure shows in the metrics: an injected fault.
 const missingLogstore = "no-such-logstore"
 
-func run(ctx context.Context, w io.Writer) error {
+func run(ctx context.Context, w io.Writer, printJSON bool) error {
 	// 1. Configuration: real SLS from the environment, or the embedded
 	// emulator.
 	cfg, logstore, emulator, err := target(w)
@@ -58,14 +64,20 @@ func run(ctx context.Context, w io.Writer) error {
 		// One storage error, which SLS asks clients to retry after a second:
 		// it shows up as a partition retry, not as a failure.
 		emulator.FailNext(logstore, slstest.StorageError, 1)
+		fmt.Fprintf(w, "injected: the emulator answers the first batch for %q with KAFKA_STORAGE_ERROR (retried: partition.retries)\n", logstore)
 	}
+	fmt.Fprintf(w, "injected: one record goes to %q, which does not exist (failed: records.failed, OnError)\n\n", missingLogstore)
 
 	// 2. A MeterProvider. In production the exporter would be OTLP
 	// (otlpmetricgrpc or otlpmetrichttp) and the PeriodicReader would export
 	// every minute (its default); this run is shorter than that, so the one
 	// export happens at Shutdown. The default resource reads OTEL_SERVICE_NAME
 	// and OTEL_RESOURCE_ATTRIBUTES.
-	exp, err := stdoutmetric.New(stdoutmetric.WithWriter(w), stdoutmetric.WithPrettyPrint())
+	jsonOut := io.Discard
+	if printJSON {
+		jsonOut = w
+	}
+	exp, err := stdoutmetric.New(stdoutmetric.WithWriter(jsonOut), stdoutmetric.WithPrettyPrint())
 	if err != nil {
 		return err
 	}
@@ -133,7 +145,9 @@ func run(ctx context.Context, w io.Writer) error {
 	// producer's metrics, so after Close they would no longer be reported.
 	// (franz-go records messaging.kafka.produce_* from a goroutine of its own
 	// after the acknowledgement, so right after Flush they may lag a batch.)
-	fmt.Fprintln(w, "metrics, as the stdout exporter prints them:")
+	if printJSON {
+		fmt.Fprintln(w, "metrics, as the stdout exporter prints them:")
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := mp.Shutdown(shutdownCtx); err != nil {

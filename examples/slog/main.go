@@ -69,14 +69,14 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 
-	// 3. One logger, two handlers: everything from Debug up to SLS, Info and
-	// up to the console.
+	// 3. One logger, two handlers: everything from Debug up to the console,
+	// Info and up to SLS (the default Level), as in the zap example. Debug
+	// lines help while developing and are volume SLS stores and bills.
 	sls := slogsls.New(p, logstore, &slogsls.Options{
-		Level:     slog.LevelDebug,
 		AddSource: true,
 		OnError:   func(err error) { fmt.Fprintln(os.Stderr, "log record lost:", err) },
 	})
-	console := slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})
+	console := slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
 	logger := slog.New(slog.NewMultiHandler(console, sls)).With("service", "checkout", "version", "1.4.2")
 
 	// 4. Log like a service does.

@@ -21,8 +21,13 @@ func TestSlogExampleRuns(t *testing.T) {
 	if err := run(ctx, &out); err != nil {
 		t.Fatalf("%v\n%s", err, &out)
 	}
-	if !strings.Contains(out.String(), "summary:") || !strings.Contains(out.String(), "what SLS stored") {
-		t.Errorf("no summary of what SLS stored:\n%s", &out)
+	console, stored, ok := strings.Cut(out.String(), "what SLS stored")
+	if !ok || !strings.Contains(stored, "summary:") {
+		t.Fatalf("no summary of what SLS stored:\n%s", &out)
+	}
+	// Debug lines go to the console only, as in the zap example.
+	if !strings.Contains(console, "level=DEBUG") || strings.Contains(stored, "DEBUG") {
+		t.Errorf("want DEBUG on the console and not in SLS:\n%s", &out)
 	}
 }
 

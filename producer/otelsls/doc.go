@@ -86,4 +86,13 @@
 // its own failure back into the pipeline. Errors go back to the SDK, which
 // hands them to the OpenTelemetry error handler (otel.SetErrorHandler); do
 // not route that handler into this exporter.
+//
+// # Before the program exits
+//
+// Shut the LoggerProvider down (it exports what its batch processor holds),
+// then Close the producer ([producer.Producer.Close]), which is what
+// delivers what is buffered; give both a deadline that fits the shutdown.
+// os.Exit, and log.Fatal that calls it, end the program without running
+// deferred calls, so deferred Shutdown and Close do not run and what is
+// still queued or buffered is lost: return from main instead.
 package otelsls

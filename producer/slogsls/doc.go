@@ -92,4 +92,13 @@
 // feed records about its own failure back into the producer. Do not close
 // that loop by hand: the producer's Config.Logger and the OnError callbacks
 // must not log through a handler of this package.
+//
+// # Before the program exits
+//
+// The handler keeps nothing; the producer buffers. [producer.Producer.Close]
+// is what delivers what is buffered: call it before main returns, with a
+// deadline that fits the shutdown. os.Exit, and log.Fatal that calls it,
+// end the program without running deferred calls, so a deferred Close does
+// not run and what is still buffered is lost: log the error, return from
+// main (or Close first), and exit there.
 package slogsls

@@ -77,4 +77,14 @@
 // Context(ctx) is a field that adds the top-level fields "trace_id" and
 // "span_id" when ctx carries a valid OpenTelemetry span. Other cores, such
 // as a console core in the same Tee, render nothing for it.
+//
+// # Before the program exits
+//
+// The core keeps nothing; the producer buffers. [producer.Producer.Close]
+// is what delivers what is buffered (Sync only flushes): call it before
+// main returns, with a deadline that fits the shutdown. zap's Fatal, like
+// os.Exit and log.Fatal, ends the program without running deferred calls:
+// the Fatal entry and those before it are flushed (see Delivery), but a
+// deferred Close does not run, so what other goroutines log meanwhile is
+// lost. Prefer logging at Error and returning from main.
 package zapsls
