@@ -198,7 +198,7 @@ func (c *conn) handleFrame(body []byte) bool {
 		if isAdvertised(key, version) {
 			// Offered in ApiVersions so that clients enable the
 			// features a 2.1 broker has, but not emulated.
-			c.s.log.Warn("slstest: request not emulated (SLS serves producers and consumers only), closing", "key", kmsg.NameForKey(key), "version", version)
+			c.s.log.Warn("slstest: request not emulated (SLS serves producers, consumers and group admin only), closing", "key", kmsg.NameForKey(key), "version", version)
 			return false
 		}
 		// A Kafka broker closes the connection on a request version it
@@ -249,6 +249,12 @@ func (c *conn) handleFrame(body []byte) bool {
 		resp = c.s.fetch(c, req)
 	case *kmsg.ListOffsetsRequest:
 		resp = c.s.listOffsets(c, req)
+	case *kmsg.CreateTopicsRequest:
+		resp = c.s.createTopics(c, req)
+	case *kmsg.DeleteTopicsRequest:
+		resp = c.s.deleteTopics(c, req)
+	case *kmsg.DescribeConfigsRequest:
+		resp = c.s.describeConfigs(c, req)
 	default:
 		var ok bool
 		if resp, ok = c.s.groups.handle(c, req); !ok {

@@ -50,9 +50,26 @@
 //     them. Consumer groups rebalance eagerly or cooperatively (the
 //     protocol is the clients'); a logstore takes at most 15 groups, and a
 //     16th is refused with GROUP_MAX_SIZE_REACHED.
-//   - Every other request a Kafka 2.1 broker advertises (admin,
-//     transactions) is advertised too, since clients derive features from
-//     the list, and closes the connection when sent.
+//   - The admin requests SLS's samples send: ListGroups, DescribeGroups
+//     and DeleteGroups are served (a deleted group frees its place among
+//     the logstore's 15; one with members is NON_EMPTY_GROUP), and
+//     ListOffsets with a timestamp answers the first offset at or after
+//     it. CreateTopics, DeleteTopics and DescribeConfigs, which SLS serves
+//     for SPL virtual topics (<logstore>.0 to .31 with a query config),
+//     are answered, not cut off: an existing logstore is
+//     TOPIC_ALREADY_EXISTS to CreateTopics, an unknown topic
+//     UNKNOWN_TOPIC_OR_PARTITION to the other two, and everything else
+//     POLICY_VIOLATION with a message saying why (SPL is not emulated: a
+//     virtual topic filtered by nothing would read as if the query held).
+//   - A consumer group may read at most 50 logstores; past that, or past
+//     a logstore's 15 groups, a JoinGroup or OffsetCommit is refused with
+//     GROUP_MAX_SIZE_REACHED and leaves no group behind. A JoinGroup with a
+//     protocol type other than "consumer", or a subscription that does not
+//     parse, is INCONSISTENT_GROUP_PROTOCOL: SLS serves consumer groups
+//     only.
+//   - Every other request a Kafka 2.1 broker advertises (transactions,
+//     the rest of the admin requests) is advertised too, since clients
+//     derive features from the list, and closes the connection when sent.
 //   - A logstore is a topic with N shards = N partitions, led by one broker.
 //     An unknown logstore is UNKNOWN_TOPIC_OR_PARTITION. The topic
 //     "<logstore>.json", or the record header data-parse-format: json, stores
@@ -159,6 +176,12 @@
 //   - At most 15 consumer groups per logstore: documented (consumption);
 //     the 16th refused with GROUP_MAX_SIZE_REACHED, and a refused key's
 //     group requests with GROUP_AUTHORIZATION_FAILED: assumed.
+//   - At most 50 logstores per consumer group: documented (consumption);
+//     refused with GROUP_MAX_SIZE_REACHED: assumed.
+//   - ListGroups, DescribeGroups, DeleteGroups, ListOffsets by time, and
+//     CreateTopics, DescribeConfigs and DeleteTopics for SPL virtual
+//     topics: documented (samples); how SLS answers a topic admin request
+//     it does not serve (POLICY_VIOLATION here): assumed.
 //   - NetworkException and KafkaStorageException as "wait 1 s and retry":
 //     documented (upload); served on demand only (FailNext).
 //   - Permissions are not modelled: every valid key may write and read.
