@@ -94,6 +94,13 @@ type Config struct {
 	// authenticated, frames are capped at 512 KiB as well, as Kafka's
 	// sasl.server.max.receive.size caps them.
 	MaxRequestBytes int
+	// MaxPendingRequestBytes bounds the bytes that request frames being
+	// read hold, all connections together. A frame's buffer grows with
+	// the bytes that arrive, not with the size its header declares, so a
+	// client that declares a large frame and sends little costs little; a
+	// connection whose next bytes would take the total past the bound is
+	// closed. Default 256 MiB; raised to MaxRequestBytes if below it.
+	MaxPendingRequestBytes int
 	// MaxConnections bounds the connections open at once; a connection
 	// accepted beyond it is closed at once. Default 1024.
 	MaxConnections int
@@ -194,6 +201,7 @@ const (
 	defaultMaxDecompressedBytes = 32 << 20
 	defaultMaxRecords           = 100_000
 	defaultMaxRequestBytes      = 100 << 20
+	defaultMaxPendingRequests   = 256 << 20
 	defaultMaxConnections       = 1024
 	defaultIdleTimeout          = 10 * time.Minute
 )
@@ -249,6 +257,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.MaxDecompressedBytes, defaultMaxDecompressedBytes)
 	setDefault(&cfg.MaxRecords, defaultMaxRecords)
 	setDefault(&cfg.MaxRequestBytes, defaultMaxRequestBytes)
+	setDefault(&cfg.MaxPendingRequestBytes, defaultMaxPendingRequests)
+	cfg.MaxPendingRequestBytes = max(cfg.MaxPendingRequestBytes, cfg.MaxRequestBytes)
 	setDefault(&cfg.MaxConnections, defaultMaxConnections)
 	setDefault(&cfg.IdleTimeout, defaultIdleTimeout)
 	if cfg.Now == nil {

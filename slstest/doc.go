@@ -101,6 +101,17 @@
 //     capped at MaxRequestBytes (100 MiB), and a connection that sends no
 //     request or does not read a response for IdleTimeout (10 min, Kafka's
 //     connections.max.idle.ms) is closed.
+//   - A request frame is read into a buffer that grows with the bytes
+//     that arrive, from 64 KiB, never to more than its header declares: a
+//     header declaring 100 MiB costs what was sent after it. What the
+//     frames being read hold, all connections together, is bounded by
+//     MaxPendingRequestBytes (256 MiB): a connection whose bytes would
+//     pass it is closed (Stats.PendingRequestBytes shows the total).
+//   - A connection queues at most 64 responses and 8 MiB of them (one
+//     response always passes, however large) for a client that pipelines
+//     requests; past that it reads no more requests until the client
+//     reads its responses, as a Kafka broker mutes a connection, and a
+//     client that reads nothing for IdleTimeout is closed.
 //   - At most MaxConnections (1024) connections are open at once; further
 //     ones are closed at once, logged once and counted in Stats.
 //   - A fetch response holds at most 1 MiB of records (more only for a
