@@ -109,6 +109,15 @@ type Config struct {
 	// min, Kafka's connections.max.idle.ms. Connections that have not
 	// authenticated get 10 s from the moment they connect.
 	IdleTimeout time.Duration
+	// MaxStoredBytes bounds what each logstore keeps, approximately (the
+	// fields of its logs, twice: as Logs returns them and as consumers
+	// read them, plus about 200 bytes a log), so that an emulator that runs
+	// for long does not grow without end. Past it the oldest logs are
+	// dropped: they leave Logs (and WaitLogs counts what is kept), and a
+	// consumer reading them gets OFFSET_OUT_OF_RANGE. SLS keeps logs for
+	// the logstore's retention period instead; the emulator bounds
+	// memory, not time. Default 1 GiB.
+	MaxStoredBytes int
 	// Discard makes the emulator validate and acknowledge record batches
 	// (framing, CRC, sizes) without decompressing or storing them: Logs
 	// stays empty, OnLog is not called and consumers find nothing to
@@ -203,6 +212,7 @@ const (
 	defaultMaxRequestBytes      = 100 << 20
 	defaultMaxPendingRequests   = 256 << 20
 	defaultMaxConnections       = 1024
+	defaultMaxStoredBytes       = 1 << 30
 	defaultIdleTimeout          = 10 * time.Minute
 )
 
@@ -260,6 +270,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.MaxPendingRequestBytes, defaultMaxPendingRequests)
 	cfg.MaxPendingRequestBytes = max(cfg.MaxPendingRequestBytes, cfg.MaxRequestBytes)
 	setDefault(&cfg.MaxConnections, defaultMaxConnections)
+	setDefault(&cfg.MaxStoredBytes, defaultMaxStoredBytes)
 	setDefault(&cfg.IdleTimeout, defaultIdleTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now

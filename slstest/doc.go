@@ -116,6 +116,10 @@
 //     ones are closed at once, logged once and counted in Stats.
 //   - A fetch response holds at most 1 MiB of records (more only for a
 //     single record larger than that).
+//   - A logstore keeps about MaxStoredBytes (1 GiB) of logs; past that its
+//     oldest logs are dropped (Logs and consumers no longer see them), so
+//     an emulator that runs for days does not grow without end. SLS keeps
+//     logs for a retention period instead.
 //   - A client that speaks plaintext to the TLS port is logged once as a
 //     warning, naming the fix (security.protocol=SASL_SSL).
 //

@@ -160,6 +160,7 @@ func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server,
 		faults:       make(map[string][]Fault),
 		done:         make(chan struct{}),
 	}
+	s.store.maxBytes = int64(cfg.MaxStoredBytes)
 	s.groups = newCoordinator()
 	s.latency.Store(int64(cfg.Latency))
 	s.keys.add(cfg.AccessKeyID, cfg.AccessKeySecret, "", time.Time{})
