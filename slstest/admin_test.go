@@ -1,7 +1,9 @@
 package slstest_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -335,4 +338,39 @@ func TestTopicAdminIsAnswered(t *testing.T) {
 	}
 
 	produceAlive(t, c, "still served")
+}
+
+// TestTransactionalClientFailsClearly checks that a client configured for
+// transactions, which SLS does not have, fails with an error that says
+// so instead of hanging or losing the connection.
+func TestTransactionalClientFailsClearly(t *testing.T) {
+	var emulatorLog bytes.Buffer // written under the handler's lock, read after Close
+	s := slstest.New(t, slstest.Config{Logger: slog.New(slog.NewTextHandler(&emulatorLog, nil))})
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(s.Endpoint().String()),
+		kgo.DialTLSConfig(s.TLSConfig()),
+		kgo.SASL(plain.Auth{User: s.Project(), Pass: password(t, s)}.AsMechanism()),
+		kgo.TransactionalID("tx"),
+		kgo.RecordDeliveryTimeout(3*time.Second),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// franz-go asks for a producer id when the transaction begins.
+	err = cl.BeginTransaction()
+	if err == nil {
+		err = cl.ProduceSync(ctx(t), &kgo.Record{Topic: "app", Value: []byte("x")}).FirstErr()
+	}
+	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+		t.Errorf("transaction err = %v, want TRANSACTIONAL_ID_AUTHORIZATION_FAILED", err)
+	}
+	cl.Close()
+	s.Close()
+	if !strings.Contains(emulatorLog.String(), "SLS has no transactions") {
+		t.Errorf("emulator log %q does not say SLS has no transactions", emulatorLog.String())
+	}
+	if n := len(s.Logs("app")); n != 0 {
+		t.Errorf("transactional client stored %d logs, want 0", n)
+	}
 }

@@ -42,7 +42,15 @@
 //     SaslAuthenticate, Metadata, Produce (v0-v7). InitProducerID is
 //     advertised and refused with CLUSTER_AUTHORIZATION_FAILED, so an
 //     idempotent client fails clearly instead of producing without
-//     sequence numbers.
+//     sequence numbers. Transactions, which SLS does not have either, are
+//     refused with a clear message: FindCoordinator for a transaction
+//     coordinator is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED with the
+//     message "SLS has no transactions: produce without a transactional
+//     id, with idempotence off" (shown by librdkafka and the Java client;
+//     franz-go shows the code) and logged as a warning; a transactional
+//     franz-go client fails at BeginTransaction. The transaction requests
+//     proper close the connection: no client reaches them without a
+//     producer id.
 //   - Consumer requests at Kafka 2.2: Fetch (v4-v10), ListOffsets (v0-v5),
 //     FindCoordinator, JoinGroup (v0-v4), SyncGroup, Heartbeat, LeaveGroup,
 //     OffsetCommit, OffsetFetch. A consumer reads any shard from any

@@ -39,6 +39,11 @@ func (co *coordinator) handle(c *conn, req kmsg.Request) (kmsg.Response, bool) {
 	return nil, false
 }
 
+// noTransactions is why a transactional client is refused, sent in
+// FindCoordinator's error message (which librdkafka and the Java client
+// show; franz-go shows the code only) and logged.
+var noTransactions = "SLS has no transactions: produce without a transactional id, with idempotence off (enable.idempotence=false)"
+
 // findCoordinator names the one broker as every group's coordinator. SLS
 // has no transactions, so a transaction coordinator is refused.
 func (co *coordinator) findCoordinator(c *conn, req *kmsg.FindCoordinatorRequest) kmsg.Response {
@@ -49,8 +54,8 @@ func (co *coordinator) findCoordinator(c *conn, req *kmsg.FindCoordinatorRequest
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 	case req.CoordinatorType != 0:
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-		msg := "SLS has no transactions"
-		resp.ErrorMessage = &msg
+		resp.ErrorMessage = &noTransactions
+		c.s.log.Warn("slstest: transaction coordinator refused: "+noTransactions, "remote", c.remote(), "client_id", c.clientID)
 	default:
 		resp.NodeID, resp.Host, resp.Port = nodeID, c.s.host, int32(c.s.port)
 	}
