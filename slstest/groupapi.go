@@ -1,6 +1,7 @@
 package slstest
 
 import (
+	"bytes"
 	"maps"
 	"net"
 	"slices"
@@ -168,7 +169,7 @@ func (co *coordinator) admit(c *conn, g *group, req *kmsg.JoinGroupRequest, sess
 		m = &member{id: id, clientID: c.clientID, clientHost: clientHost(c)}
 		g.members[id] = m
 	}
-	m.session, m.rebalTmo, m.protocols = session, rebalance, req.Protocols
+	m.session, m.rebalTmo, m.protocols = session, rebalance, cloneProtocols(req.Protocols)
 	m.stopExpiry() // a member waiting to join is not expected to heartbeat
 	g.protocolType = req.ProtocolType
 	if g.state != groupPreparing {
@@ -178,6 +179,17 @@ func (co *coordinator) admit(c *conn, g *group, req *kmsg.JoinGroupRequest, sess
 	done := g.joined
 	co.maybeCompleteJoin(g)
 	return m, done, 0
+}
+
+// cloneProtocols copies the protocols of a JoinGroup request, whose
+// metadata are slices of the request frame: a member keeps them, and must
+// not keep the frame (which may be much larger) with them.
+func cloneProtocols(ps []kmsg.JoinGroupRequestProtocol) []kmsg.JoinGroupRequestProtocol {
+	out := make([]kmsg.JoinGroupRequestProtocol, len(ps))
+	for i, p := range ps {
+		out[i] = kmsg.JoinGroupRequestProtocol{Name: p.Name, Metadata: bytes.Clone(p.Metadata)}
+	}
+	return out
 }
 
 // sharesProtocol reports whether one of protocols is supported by every
@@ -245,7 +257,8 @@ func (co *coordinator) sync(c *conn, req *kmsg.SyncGroupRequest) kmsg.Response {
 			if m.id == g.leader {
 				for _, a := range req.GroupAssignment {
 					if other := g.members[a.MemberID]; other != nil {
-						other.assignment = a.MemberAssignment
+						// A copy: the request's bytes are the frame's buffer.
+						other.assignment = bytes.Clone(a.MemberAssignment)
 					}
 				}
 				g.state = groupStable
