@@ -67,8 +67,10 @@
 //     are answered, not cut off: an existing logstore is
 //     TOPIC_ALREADY_EXISTS to CreateTopics, an unknown topic
 //     UNKNOWN_TOPIC_OR_PARTITION to the other two, and everything else
-//     POLICY_VIOLATION with a message saying why (SPL is not emulated: a
-//     virtual topic filtered by nothing would read as if the query held).
+//     POLICY_VIOLATION with a message saying why. SPL virtual topics are
+//     not emulated: without an SPL engine a virtual topic would serve
+//     every log as if its query matched, which a test would mistake for
+//     the query working.
 //   - A consumer group may read at most 50 logstores; past that, or past
 //     a logstore's 15 groups, a JoinGroup or OffsetCommit is refused with
 //     GROUP_MAX_SIZE_REACHED and leaves no group behind. A JoinGroup with a
