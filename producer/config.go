@@ -56,10 +56,15 @@ type Config struct {
 	Credentials auth.Provider
 
 	// TLS is the client TLS configuration. Nil means the system CA bundle
-	// (honouring SSL_CERT_FILE and SSL_CERT_DIR) and TLS 1.2 or newer. A
-	// config with InsecureSkipVerify and no VerifyConnection or
-	// VerifyPeerCertificate callback is refused: SLS is never spoken to
-	// without verifying its certificate.
+	// (honouring SSL_CERT_FILE and SSL_CERT_DIR) and TLS 1.2 or newer,
+	// which is what SLS needs: its certificates chain to public GlobalSign
+	// roots, and SLS has moved between them (R1, R3, R5, R6, R46, E46), so
+	// trust stores pinned to one root broke when it rotated. Do not pin
+	// one root in RootCAs; to add a CA (a proxy's, the emulator's), start
+	// from x509.SystemCertPool and append to it. A config with
+	// InsecureSkipVerify and no VerifyConnection or VerifyPeerCertificate
+	// callback is refused: SLS is never spoken to without verifying its
+	// certificate.
 	TLS *tls.Config
 	// DialContext, if set, dials the connections that TLS runs over, for
 	// a proxy or an in-memory emulator (slstest.Config.InMemory, whose
@@ -67,7 +72,9 @@ type Config struct {
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// CAFile, if set, is a PEM bundle that replaces the system CA bundle
 	// (for example, the emulator's CA). It is ignored when TLS sets
-	// RootCAs.
+	// RootCAs. For SLS itself leave it empty: a file holding one
+	// GlobalSign root stops working when SLS rotates to another (see
+	// TLS); if one is needed, give a full bundle of public roots.
 	CAFile string
 
 	// Format selects how SLS stores each record. Default Expanded.

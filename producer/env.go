@@ -27,7 +27,8 @@ const (
 	// EnvNetwork is "public" (default) or "intranet", used with SLS_REGION.
 	EnvNetwork = "SLS_NETWORK"
 	// EnvCAFile optionally names a PEM bundle that replaces the system
-	// CA bundle.
+	// CA bundle. Leave it unset for SLS, whose roots rotate (see
+	// Config.TLS): never name a file of one GlobalSign root.
 	EnvCAFile = "SLS_CA_FILE"
 )
 

@@ -94,6 +94,13 @@ type Config struct {
 	// authenticated, frames are capped at 512 KiB as well, as Kafka's
 	// sasl.server.max.receive.size caps them.
 	MaxRequestBytes int
+	// MaxPendingRequestBytes bounds the bytes that request frames being
+	// read hold, all connections together. A frame's buffer grows with
+	// the bytes that arrive, not with the size its header declares, so a
+	// client that declares a large frame and sends little costs little; a
+	// connection whose next bytes would take the total past the bound is
+	// closed. Default 256 MiB; raised to MaxRequestBytes if below it.
+	MaxPendingRequestBytes int
 	// MaxConnections bounds the connections open at once; a connection
 	// accepted beyond it is closed at once. Default 1024.
 	MaxConnections int
@@ -102,6 +109,15 @@ type Config struct {
 	// min, Kafka's connections.max.idle.ms. Connections that have not
 	// authenticated get 10 s from the moment they connect.
 	IdleTimeout time.Duration
+	// MaxStoredBytes bounds what each logstore keeps, approximately (the
+	// fields of its logs, twice: as Logs returns them and as consumers
+	// read them, plus about 200 bytes a log), so that an emulator that runs
+	// for long does not grow without end. Past it the oldest logs are
+	// dropped: they leave Logs (and WaitLogs counts what is kept), and a
+	// consumer reading them gets OFFSET_OUT_OF_RANGE. SLS keeps logs for
+	// the logstore's retention period instead; the emulator bounds
+	// memory, not time. Default 1 GiB.
+	MaxStoredBytes int
 	// Discard makes the emulator validate and acknowledge record batches
 	// (framing, CRC, sizes) without decompressing or storing them: Logs
 	// stays empty, OnLog is not called and consumers find nothing to
@@ -194,7 +210,9 @@ const (
 	defaultMaxDecompressedBytes = 32 << 20
 	defaultMaxRecords           = 100_000
 	defaultMaxRequestBytes      = 100 << 20
+	defaultMaxPendingRequests   = 256 << 20
 	defaultMaxConnections       = 1024
+	defaultMaxStoredBytes       = 1 << 30
 	defaultIdleTimeout          = 10 * time.Minute
 )
 
@@ -249,7 +267,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.MaxDecompressedBytes, defaultMaxDecompressedBytes)
 	setDefault(&cfg.MaxRecords, defaultMaxRecords)
 	setDefault(&cfg.MaxRequestBytes, defaultMaxRequestBytes)
+	setDefault(&cfg.MaxPendingRequestBytes, defaultMaxPendingRequests)
+	cfg.MaxPendingRequestBytes = max(cfg.MaxPendingRequestBytes, cfg.MaxRequestBytes)
 	setDefault(&cfg.MaxConnections, defaultMaxConnections)
+	setDefault(&cfg.MaxStoredBytes, defaultMaxStoredBytes)
 	setDefault(&cfg.IdleTimeout, defaultIdleTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -26,6 +26,23 @@ const handshakeTimeout = 10 * time.Second
 // has not authenticated cannot make the emulator allocate MaxRequestBytes.
 const maxSASLFrameBytes = 512 << 10
 
+// initialFrameBytes is the buffer a request frame is read into at first.
+// It doubles as the bytes arrive, up to the size the frame declares, so
+// that a frame header costs what the client sent, not what it declared.
+const initialFrameBytes = 64 << 10
+
+// Bounds on the responses a connection queues for its writer: a client
+// may pipeline requests (librdkafka sends up to a million), but one that
+// does not read its responses must not make the emulator hold them.
+// When either bound is reached the connection stops reading requests
+// until the client reads, as a Kafka broker mutes a connection whose
+// response is not yet sent. One response is always let through, however
+// large.
+const (
+	maxQueuedResponses     = 64
+	maxQueuedResponseBytes = 8 << 20
+)
+
 // maxPreAuthRequests bounds the requests read before SASL authentication
 // completes. A client needs at most four (ApiVersions, again at a lower
 // version after UNSUPPORTED_VERSION, SaslHandshake, SaslAuthenticate).
@@ -39,6 +56,8 @@ type conn struct {
 	s      *Server
 	nc     net.Conn
 	resps  chan response
+	queued atomic.Int64  // bytes of the responses in resps and being written
+	freed  chan struct{} // signalled by write whenever queued shrinks
 	quit   chan struct{} // closed by close: stop now
 	once   sync.Once
 	alive  atomic.Int32 // goroutines of the connection still running
@@ -62,7 +81,7 @@ type response struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, resps: make(chan response, 64), quit: make(chan struct{}), opened: time.Now()}
+	c := &conn{s: s, nc: nc, resps: make(chan response, maxQueuedResponses), freed: make(chan struct{}, 1), quit: make(chan struct{}), opened: time.Now()}
 	c.alive.Store(2)
 	return c
 }
@@ -132,21 +151,66 @@ func (c *conn) serve() {
 			c.close()
 			return
 		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(c.nc, body); err != nil {
+		body, err := c.readFrame(int(n))
+		if err != nil {
 			c.readFailed(err)
 			return
 		}
-		if !c.handleFrame(body) {
+		keep := c.handleFrame(body)
+		// Nothing keeps the frame past handleFrame: stored values and
+		// responses are copies.
+		c.s.releaseFrame(cap(body))
+		if !keep {
 			return
 		}
 	}
+}
+
+// errFrameBudget ends a connection whose frame does not fit in what is
+// left of Config.MaxPendingRequestBytes.
+var errFrameBudget = errors.New("slstest: request bytes held by all connections at Config.MaxPendingRequestBytes")
+
+// readFrame reads a request body of n bytes into a buffer that grows with
+// the bytes that arrive, each growth reserved from the bytes all
+// connections may hold together (Server.reserveFrame). The caller releases
+// cap(body) once it is done with the body.
+func (c *conn) readFrame(n int) ([]byte, error) {
+	size := min(n, initialFrameBytes)
+	if !c.s.reserveFrame(size) {
+		return nil, errFrameBudget
+	}
+	body := make([]byte, 0, size)
+	for len(body) < n {
+		if len(body) == cap(body) {
+			next := min(n, 2*cap(body))
+			if !c.s.reserveFrame(next - cap(body)) {
+				c.s.releaseFrame(cap(body))
+				return nil, errFrameBudget
+			}
+			grown := make([]byte, len(body), next)
+			copy(grown, body)
+			body = grown
+		}
+		m, err := c.nc.Read(body[len(body):cap(body)])
+		body = body[:len(body)+m]
+		if err != nil && len(body) < n {
+			c.s.releaseFrame(cap(body))
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return body, nil
 }
 
 // readFailed ends a connection whose client went away, idled past its
 // deadline or sent a partial frame. Nothing queued can reach it any more,
 // so the writer stops too, even if a response is held back by latency.
 func (c *conn) readFailed(err error) {
+	if errors.Is(err, errFrameBudget) {
+		c.s.log.Warn("slstest: requests being read by all connections hold Config.MaxPendingRequestBytes, closing", "remote", c.remote(), "max_pending_request_bytes", c.s.cfg.MaxPendingRequestBytes)
+	}
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		if c.state == saslAuthenticated {
 			c.s.log.Debug("slstest: idle connection closed", "remote", c.remote(), "idle_timeout", c.s.cfg.IdleTimeout)
@@ -198,7 +262,7 @@ func (c *conn) handleFrame(body []byte) bool {
 		if isAdvertised(key, version) {
 			// Offered in ApiVersions so that clients enable the
 			// features a 2.1 broker has, but not emulated.
-			c.s.log.Warn("slstest: request not emulated (SLS serves producers and consumers only), closing", "key", kmsg.NameForKey(key), "version", version)
+			c.s.log.Warn("slstest: request not emulated (SLS serves producers, consumers and group admin only), closing", "key", kmsg.NameForKey(key), "version", version)
 			return false
 		}
 		// A Kafka broker closes the connection on a request version it
@@ -249,6 +313,12 @@ func (c *conn) handleFrame(body []byte) bool {
 		resp = c.s.fetch(c, req)
 	case *kmsg.ListOffsetsRequest:
 		resp = c.s.listOffsets(c, req)
+	case *kmsg.CreateTopicsRequest:
+		resp = c.s.createTopics(c, req)
+	case *kmsg.DeleteTopicsRequest:
+		resp = c.s.deleteTopics(c, req)
+	case *kmsg.DescribeConfigsRequest:
+		resp = c.s.describeConfigs(c, req)
 	default:
 		var ok bool
 		if resp, ok = c.s.groups.handle(c, req); !ok {
@@ -282,8 +352,17 @@ func (c *conn) respond(corr int32, resp kmsg.Response, due time.Time) response {
 }
 
 // send queues a response for the writer, or reports false if the
-// connection is closing.
+// connection is closing. It waits while the queue holds
+// maxQueuedResponseBytes; only serve calls it, so queued grows only here.
 func (c *conn) send(r response) bool {
+	for q := c.queued.Load(); q > 0 && q+int64(len(r.frame)) > maxQueuedResponseBytes; q = c.queued.Load() {
+		select {
+		case <-c.freed:
+		case <-c.quit:
+			return false
+		}
+	}
+	c.queued.Add(int64(len(r.frame)))
 	select {
 	case c.resps <- r:
 		return true
@@ -318,6 +397,11 @@ func (c *conn) write() {
 		if _, err := c.nc.Write(r.frame); err != nil {
 			c.s.log.Debug("slstest: write failed, closing", "remote", c.remote(), "err", err)
 			return
+		}
+		c.queued.Add(-int64(len(r.frame)))
+		select {
+		case c.freed <- struct{}{}:
+		default: // already signalled
 		}
 	}
 }

@@ -42,7 +42,15 @@
 //     SaslAuthenticate, Metadata, Produce (v0-v7). InitProducerID is
 //     advertised and refused with CLUSTER_AUTHORIZATION_FAILED, so an
 //     idempotent client fails clearly instead of producing without
-//     sequence numbers.
+//     sequence numbers. Transactions, which SLS does not have either, are
+//     refused with a clear message: FindCoordinator for a transaction
+//     coordinator is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED with the
+//     message "SLS has no transactions: produce without a transactional
+//     id, with idempotence off" (shown by librdkafka and the Java client;
+//     franz-go shows the code) and logged as a warning; a transactional
+//     franz-go client fails at BeginTransaction. The transaction requests
+//     proper close the connection: no client reaches them without a
+//     producer id.
 //   - Consumer requests at Kafka 2.2: Fetch (v4-v10), ListOffsets (v0-v5),
 //     FindCoordinator, JoinGroup (v0-v4), SyncGroup, Heartbeat, LeaveGroup,
 //     OffsetCommit, OffsetFetch. A consumer reads any shard from any
@@ -50,9 +58,28 @@
 //     them. Consumer groups rebalance eagerly or cooperatively (the
 //     protocol is the clients'); a logstore takes at most 15 groups, and a
 //     16th is refused with GROUP_MAX_SIZE_REACHED.
-//   - Every other request a Kafka 2.1 broker advertises (admin,
-//     transactions) is advertised too, since clients derive features from
-//     the list, and closes the connection when sent.
+//   - The admin requests SLS's samples send: ListGroups, DescribeGroups
+//     and DeleteGroups are served (a deleted group frees its place among
+//     the logstore's 15; one with members is NON_EMPTY_GROUP), and
+//     ListOffsets with a timestamp answers the first offset at or after
+//     it. CreateTopics, DeleteTopics and DescribeConfigs, which SLS serves
+//     for SPL virtual topics (<logstore>.0 to .31 with a query config),
+//     are answered, not cut off: an existing logstore is
+//     TOPIC_ALREADY_EXISTS to CreateTopics, an unknown topic
+//     UNKNOWN_TOPIC_OR_PARTITION to the other two, and everything else
+//     POLICY_VIOLATION with a message saying why. SPL virtual topics are
+//     not emulated: without an SPL engine a virtual topic would serve
+//     every log as if its query matched, which a test would mistake for
+//     the query working.
+//   - A consumer group may read at most 50 logstores; past that, or past
+//     a logstore's 15 groups, a JoinGroup or OffsetCommit is refused with
+//     GROUP_MAX_SIZE_REACHED and leaves no group behind. A JoinGroup with a
+//     protocol type other than "consumer", or a subscription that does not
+//     parse, is INCONSISTENT_GROUP_PROTOCOL: SLS serves consumer groups
+//     only.
+//   - Every other request a Kafka 2.1 broker advertises (transactions,
+//     the rest of the admin requests) is advertised too, since clients
+//     derive features from the list, and closes the connection when sent.
 //   - A logstore is a topic with N shards = N partitions, led by one broker.
 //     An unknown logstore is UNKNOWN_TOPIC_OR_PARTITION. The topic
 //     "<logstore>.json", or the record header data-parse-format: json, stores
@@ -84,10 +111,25 @@
 //     capped at MaxRequestBytes (100 MiB), and a connection that sends no
 //     request or does not read a response for IdleTimeout (10 min, Kafka's
 //     connections.max.idle.ms) is closed.
+//   - A request frame is read into a buffer that grows with the bytes
+//     that arrive, from 64 KiB, never to more than its header declares: a
+//     header declaring 100 MiB costs what was sent after it. What the
+//     frames being read hold, all connections together, is bounded by
+//     MaxPendingRequestBytes (256 MiB): a connection whose bytes would
+//     pass it is closed (Stats.PendingRequestBytes shows the total).
+//   - A connection queues at most 64 responses and 8 MiB of them (one
+//     response always passes, however large) for a client that pipelines
+//     requests; past that it reads no more requests until the client
+//     reads its responses, as a Kafka broker mutes a connection, and a
+//     client that reads nothing for IdleTimeout is closed.
 //   - At most MaxConnections (1024) connections are open at once; further
 //     ones are closed at once, logged once and counted in Stats.
 //   - A fetch response holds at most 1 MiB of records (more only for a
 //     single record larger than that).
+//   - A logstore keeps about MaxStoredBytes (1 GiB) of logs; past that its
+//     oldest logs are dropped (Logs and consumers no longer see them), so
+//     an emulator that runs for days does not grow without end. SLS keeps
+//     logs for a retention period instead.
 //   - A client that speaks plaintext to the TLS port is logged once as a
 //     warning, naming the fix (security.protocol=SASL_SSL).
 //
@@ -159,6 +201,12 @@
 //   - At most 15 consumer groups per logstore: documented (consumption);
 //     the 16th refused with GROUP_MAX_SIZE_REACHED, and a refused key's
 //     group requests with GROUP_AUTHORIZATION_FAILED: assumed.
+//   - At most 50 logstores per consumer group: documented (consumption);
+//     refused with GROUP_MAX_SIZE_REACHED: assumed.
+//   - ListGroups, DescribeGroups, DeleteGroups, ListOffsets by time, and
+//     CreateTopics, DescribeConfigs and DeleteTopics for SPL virtual
+//     topics: documented (samples); how SLS answers a topic admin request
+//     it does not serve (POLICY_VIOLATION here): assumed.
 //   - NetworkException and KafkaStorageException as "wait 1 s and retry":
 //     documented (upload); served on demand only (FailNext).
 //   - Permissions are not modelled: every valid key may write and read.

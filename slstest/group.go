@@ -7,12 +7,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // maxGroupsPerLogstore is how many consumer groups SLS lets read one
-// logstore.
-const maxGroupsPerLogstore = 15
+// logstore, and maxLogstoresPerGroup how many logstores one group may
+// read: both documented (consumption).
+const (
+	maxGroupsPerLogstore = 15
+	maxLogstoresPerGroup = 50
+)
 
 // maxPendingMembers bounds the member ids handed out with
 // MEMBER_ID_REQUIRED and not yet used, per group.
@@ -34,6 +39,7 @@ type coordinator struct {
 	mu         sync.Mutex
 	groups     map[string]*group
 	byLogstore map[string]map[string]bool // logstore -> groups that use it
+	byGroup    map[string]map[string]bool // group -> logstores it uses
 	closed     bool
 }
 
@@ -62,6 +68,7 @@ type group struct {
 
 type member struct {
 	id, clientID      string
+	clientHost        string // "/" + the client's IP, as Kafka's DescribeGroups shows it
 	session, rebalTmo time.Duration
 	protocols         []kmsg.JoinGroupRequestProtocol
 	joining           bool       // joined the rebalance in progress
@@ -85,7 +92,7 @@ type commit struct {
 }
 
 func newCoordinator() *coordinator {
-	return &coordinator{groups: make(map[string]*group), byLogstore: make(map[string]map[string]bool)}
+	return &coordinator{groups: make(map[string]*group), byLogstore: make(map[string]map[string]bool), byGroup: make(map[string]map[string]bool)}
 }
 
 // close stops every timer; the server's connections are closed by then.
@@ -113,24 +120,67 @@ func (co *coordinator) group(id string) *group {
 	return g
 }
 
-// attach records that group reads logstore, or reports false if the
-// logstore already has maxGroupsPerLogstore other groups. A group stays
-// attached for the life of the server, as an SLS consumer group stays until
-// it is deleted. Called with mu held.
-func (co *coordinator) attach(group, logstore string) bool {
-	gs := co.byLogstore[logstore]
-	if gs[group] {
-		return true
+// attachable reports 0 if group may read every one of logstores, or the
+// error code that refuses it: GROUP_MAX_SIZE_REACHED if one of them already
+// has maxGroupsPerLogstore other groups, or if the group would read more
+// than maxLogstoresPerGroup. The message says which. Called with mu held.
+func (co *coordinator) attachable(group string, logstores []string) (int16, string) {
+	mine := co.byGroup[group]
+	adding := 0
+	for _, ls := range logstores {
+		if mine[ls] {
+			continue
+		}
+		if len(co.byLogstore[ls]) >= maxGroupsPerLogstore {
+			return kerr.GroupMaxSizeReached.Code, "logstore " + ls + " already has the most consumer groups SLS allows (15)"
+		}
+		adding++
 	}
-	if len(gs) >= maxGroupsPerLogstore {
-		return false
+	if len(mine)+adding > maxLogstoresPerGroup {
+		return kerr.GroupMaxSizeReached.Code, "a consumer group may read at most 50 logstores in SLS"
 	}
-	if gs == nil {
-		gs = make(map[string]bool)
-		co.byLogstore[logstore] = gs
+	return 0, ""
+}
+
+// attach records that group reads logstores; attachable has allowed it. A
+// group stays attached until DeleteGroups deletes it, as an SLS consumer
+// group stays until it is deleted. Called with mu held.
+func (co *coordinator) attach(group string, logstores []string) {
+	for _, ls := range logstores {
+		if co.byLogstore[ls] == nil {
+			co.byLogstore[ls] = make(map[string]bool)
+		}
+		co.byLogstore[ls][group] = true
+		if co.byGroup[group] == nil {
+			co.byGroup[group] = make(map[string]bool)
+		}
+		co.byGroup[group][ls] = true
 	}
-	gs[group] = true
-	return true
+}
+
+// drop deletes a group and frees its place on the logstores it read.
+// Called with mu held; the group has no members.
+func (co *coordinator) drop(g *group) {
+	if g.rebalance != nil {
+		g.rebalance.Stop()
+	}
+	for ls := range co.byGroup[g.id] {
+		delete(co.byLogstore[ls], g.id)
+		if len(co.byLogstore[ls]) == 0 {
+			delete(co.byLogstore, ls)
+		}
+	}
+	delete(co.byGroup, g.id)
+	delete(co.groups, g.id)
+}
+
+// dropIfUnused deletes a group that a refused request created and that
+// holds nothing: no members, no member ids handed out, no offsets, no
+// logstore. Called with mu held.
+func (co *coordinator) dropIfUnused(g *group) {
+	if g.state == groupEmpty && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0 && len(co.byGroup[g.id]) == 0 {
+		co.drop(g)
+	}
 }
 
 // newMemberID builds a member id as Kafka does: the client id and a unique

@@ -1,6 +1,10 @@
 package slstest
 
 import (
+	"bytes"
+	"maps"
+	"net"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,9 +30,20 @@ func (co *coordinator) handle(c *conn, req kmsg.Request) (kmsg.Response, bool) {
 		return co.offsetCommit(c, req), true
 	case *kmsg.OffsetFetchRequest:
 		return co.offsetFetch(c, req), true
+	case *kmsg.ListGroupsRequest:
+		return co.listGroups(c, req), true
+	case *kmsg.DescribeGroupsRequest:
+		return co.describeGroups(c, req), true
+	case *kmsg.DeleteGroupsRequest:
+		return co.deleteGroups(c, req), true
 	}
 	return nil, false
 }
+
+// noTransactions is why a transactional client is refused, sent in
+// FindCoordinator's error message (which librdkafka and the Java client
+// show; franz-go shows the code only) and logged.
+var noTransactions = "SLS has no transactions: produce without a transactional id, with idempotence off (enable.idempotence=false)"
 
 // findCoordinator names the one broker as every group's coordinator. SLS
 // has no transactions, so a transaction coordinator is refused.
@@ -40,8 +55,8 @@ func (co *coordinator) findCoordinator(c *conn, req *kmsg.FindCoordinatorRequest
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 	case req.CoordinatorType != 0:
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-		msg := "SLS has no transactions"
-		resp.ErrorMessage = &msg
+		resp.ErrorMessage = &noTransactions
+		c.s.log.Warn("slstest: transaction coordinator refused: "+noTransactions, "remote", c.remote(), "client_id", c.clientID)
 	default:
 		resp.NodeID, resp.Host, resp.Port = nodeID, c.s.host, int32(c.s.port)
 	}
@@ -63,7 +78,14 @@ func (co *coordinator) join(c *conn, req *kmsg.JoinGroupRequest) kmsg.Response {
 		resp.ErrorCode = kerr.InvalidGroupID.Code
 	case session < minSessionTimeout || session > maxSessionTimeout:
 		resp.ErrorCode = kerr.InvalidSessionTimeout.Code
-	case req.ProtocolType == "" || len(req.Protocols) == 0:
+	case req.ProtocolType != "consumer":
+		// SLS serves consumer groups only. Another protocol type (Kafka
+		// Connect's "connect", say) carries no subscription the
+		// emulator can read, so it could not count the group against
+		// the logstores' limit.
+		c.s.log.Warn("slstest: group refused: SLS serves consumer groups only", "group", req.Group, "protocol_type", req.ProtocolType)
+		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
+	case len(req.Protocols) == 0:
 		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
 	}
 	if resp.ErrorCode != 0 {
@@ -73,6 +95,9 @@ func (co *coordinator) join(c *conn, req *kmsg.JoinGroupRequest) kmsg.Response {
 	co.mu.Lock()
 	g := co.group(req.Group)
 	m, done, code := co.admit(c, g, req, session, rebalance)
+	if code != 0 && code != kerr.MemberIDRequired.Code {
+		co.dropIfUnused(g) // a refused join leaves no group behind
+	}
 	co.mu.Unlock()
 	if code != 0 {
 		resp.ErrorCode = code
@@ -116,8 +141,8 @@ func (co *coordinator) admit(c *conn, g *group, req *kmsg.JoinGroupRequest, sess
 	if !sharesProtocol(req.Protocols, others) {
 		return nil, nil, kerr.InconsistentGroupProtocol.Code
 	}
-	if req.ProtocolType == "consumer" && !co.attachSubscription(c, g.id, req.Protocols) {
-		return nil, nil, kerr.GroupMaxSizeReached.Code
+	if code := co.attachSubscription(c, g.id, req.Protocols); code != 0 {
+		return nil, nil, code
 	}
 
 	id := req.MemberID
@@ -141,10 +166,10 @@ func (co *coordinator) admit(c *conn, g *group, req *kmsg.JoinGroupRequest, sess
 	delete(g.pending, id)
 	m := g.members[id]
 	if m == nil {
-		m = &member{id: id, clientID: c.clientID}
+		m = &member{id: id, clientID: c.clientID, clientHost: clientHost(c)}
 		g.members[id] = m
 	}
-	m.session, m.rebalTmo, m.protocols = session, rebalance, req.Protocols
+	m.session, m.rebalTmo, m.protocols = session, rebalance, cloneProtocols(req.Protocols)
 	m.stopExpiry() // a member waiting to join is not expected to heartbeat
 	g.protocolType = req.ProtocolType
 	if g.state != groupPreparing {
@@ -154,6 +179,17 @@ func (co *coordinator) admit(c *conn, g *group, req *kmsg.JoinGroupRequest, sess
 	done := g.joined
 	co.maybeCompleteJoin(g)
 	return m, done, 0
+}
+
+// cloneProtocols copies the protocols of a JoinGroup request, whose
+// metadata are slices of the request frame: a member keeps them, and must
+// not keep the frame (which may be much larger) with them.
+func cloneProtocols(ps []kmsg.JoinGroupRequestProtocol) []kmsg.JoinGroupRequestProtocol {
+	out := make([]kmsg.JoinGroupRequestProtocol, len(ps))
+	for i, p := range ps {
+		out[i] = kmsg.JoinGroupRequestProtocol{Name: p.Name, Metadata: bytes.Clone(p.Metadata)}
+	}
+	return out
 }
 
 // sharesProtocol reports whether one of protocols is supported by every
@@ -168,23 +204,40 @@ func sharesProtocol(protocols []kmsg.JoinGroupRequestProtocol, others map[string
 }
 
 // attachSubscription attaches a consumer group to the logstores of the
-// topics its member subscribes to, or reports false if one has reached
-// maxGroupsPerLogstore groups. Called with mu held.
-func (co *coordinator) attachSubscription(c *conn, group string, protocols []kmsg.JoinGroupRequestProtocol) bool {
+// topics its member subscribes to, or returns the code that refuses the
+// join: GROUP_MAX_SIZE_REACHED past SLS's limits (attachable), or
+// INCONSISTENT_GROUP_PROTOCOL for a subscription that does not parse.
+// Called with mu held.
+func (co *coordinator) attachSubscription(c *conn, group string, protocols []kmsg.JoinGroupRequestProtocol) int16 {
+	var logstores []string
 	for _, p := range protocols {
 		var meta kmsg.ConsumerMemberMetadata
 		if err := meta.ReadFrom(p.Metadata); err != nil {
-			continue
+			c.s.log.Warn("slstest: group refused: its consumer subscription does not parse", "group", group, "protocol", p.Name, "err", err)
+			return kerr.InconsistentGroupProtocol.Code
 		}
 		for _, topic := range meta.Topics {
-			if name, _, ok := c.s.store.resolve(topic); ok && !co.attach(group, name) {
-				c.s.log.Warn("slstest: consumer group refused: the logstore already has the most consumer groups SLS allows",
-					"group", group, "logstore", name, "max", maxGroupsPerLogstore)
-				return false
+			if name, _, ok := c.s.store.resolve(topic); ok && !slices.Contains(logstores, name) {
+				logstores = append(logstores, name)
 			}
 		}
 	}
-	return true
+	if code, why := co.attachable(group, logstores); code != 0 {
+		c.s.log.Warn("slstest: consumer group refused: "+why, "group", group)
+		return code
+	}
+	co.attach(group, logstores)
+	return 0
+}
+
+// clientHost is how Kafka's DescribeGroups shows a member's host: a slash
+// and the client's IP.
+func clientHost(c *conn) string {
+	addr := c.remote()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	return "/" + addr
 }
 
 func (co *coordinator) sync(c *conn, req *kmsg.SyncGroupRequest) kmsg.Response {
@@ -204,7 +257,8 @@ func (co *coordinator) sync(c *conn, req *kmsg.SyncGroupRequest) kmsg.Response {
 			if m.id == g.leader {
 				for _, a := range req.GroupAssignment {
 					if other := g.members[a.MemberID]; other != nil {
-						other.assignment = a.MemberAssignment
+						// A copy: the request's bytes are the frame's buffer.
+						other.assignment = bytes.Clone(a.MemberAssignment)
 					}
 				}
 				g.state = groupStable
@@ -319,7 +373,9 @@ func (co *coordinator) offsetCommit(c *conn, req *kmsg.OffsetCommitRequest) kmsg
 	default:
 		// A consumer that assigns itself partitions and only stores
 		// offsets in the group: allowed while the group has no members.
-		if g = co.group(req.Group); g.state != groupEmpty {
+		// The group is created by its first stored offset, so that a
+		// commit refused for every partition leaves none behind.
+		if g = co.groups[req.Group]; g != nil && g.state != groupEmpty {
 			code = kerr.UnknownMemberID.Code
 		}
 	}
@@ -336,11 +392,16 @@ func (co *coordinator) offsetCommit(c *conn, req *kmsg.OffsetCommitRequest) kmsg
 				rp.ErrorCode = code
 			case !known || p.Partition < 0 || int(p.Partition) >= shards:
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case !co.attach(g.id, name):
-				c.s.log.Warn("slstest: offset commit refused: the logstore already has the most consumer groups SLS allows",
-					"group", g.id, "logstore", name, "max", maxGroupsPerLogstore)
-				rp.ErrorCode = kerr.GroupMaxSizeReached.Code
 			default:
+				if code, why := co.attachable(req.Group, []string{name}); code != 0 {
+					c.s.log.Warn("slstest: offset commit refused: "+why, "group", req.Group)
+					rp.ErrorCode = code
+					break
+				}
+				co.attach(req.Group, []string{name})
+				if g == nil {
+					g = co.group(req.Group)
+				}
 				if g.offsets[t.Topic] == nil {
 					g.offsets[t.Topic] = make(map[int32]commit)
 				}
@@ -400,6 +461,107 @@ func (co *coordinator) offsetFetch(c *conn, req *kmsg.OffsetFetchRequest) kmsg.R
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// listGroups answers ListGroups: every group, those that only hold
+// committed offsets included (protocol type "", as Kafka lists them).
+func (co *coordinator) listGroups(c *conn, req *kmsg.ListGroupsRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
+	if c.authorized() != nil {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp
+	}
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	for _, id := range slices.Sorted(maps.Keys(co.groups)) {
+		g := co.groups[id]
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType = id, g.protocolType
+		resp.Groups = append(resp.Groups, lg)
+	}
+	return resp
+}
+
+// stateNames are the group states as Kafka's DescribeGroups names them.
+var stateNames = map[groupState]string{
+	groupEmpty:     "Empty",
+	groupPreparing: "PreparingRebalance",
+	groupSyncing:   "CompletingRebalance",
+	groupStable:    "Stable",
+}
+
+// describeGroups answers DescribeGroups. A group that does not exist is
+// "Dead" with no error, as Kafka answers it before version 6.
+func (co *coordinator) describeGroups(c *conn, req *kmsg.DescribeGroupsRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+	authErr := c.authorized()
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	for _, id := range req.Groups {
+		dg := kmsg.NewDescribeGroupsResponseGroup()
+		dg.Group = id
+		g := co.groups[id]
+		switch {
+		case authErr != nil:
+			dg.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		case g == nil:
+			dg.State = "Dead"
+		default:
+			dg.State, dg.ProtocolType = stateNames[g.state], g.protocolType
+			if g.state == groupStable {
+				// The protocol is chosen once the join phase ends; Kafka
+				// shows it for a stable group.
+				dg.Protocol = g.members[g.leader].result.protocol
+			}
+			for _, mid := range slices.Sorted(maps.Keys(g.members)) {
+				m := g.members[mid]
+				dm := kmsg.NewDescribeGroupsResponseGroupMember()
+				dm.MemberID, dm.ClientID, dm.ClientHost = m.id, m.clientID, m.clientHost
+				if g.state == groupStable {
+					dm.MemberAssignment = m.assignment
+					for _, p := range m.protocols {
+						if p.Name == dg.Protocol {
+							dm.ProtocolMetadata = p.Metadata
+						}
+					}
+				}
+				dg.Members = append(dg.Members, dm)
+			}
+		}
+		resp.Groups = append(resp.Groups, dg)
+	}
+	return resp
+}
+
+// deleteGroups answers DeleteGroups. SLS's samples delete a consumer group
+// by hand, the groups of a deleted logstore in particular: a deleted group
+// frees its place among the logstore's 15. A group with members is
+// NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND, as in Kafka.
+func (co *coordinator) deleteGroups(c *conn, req *kmsg.DeleteGroupsRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
+	authErr := c.authorized()
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	for _, id := range req.Groups {
+		dg := kmsg.NewDeleteGroupsResponseGroup()
+		dg.Group = id
+		g := co.groups[id]
+		switch {
+		case authErr != nil:
+			dg.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		case id == "":
+			dg.ErrorCode = kerr.InvalidGroupID.Code
+		case g == nil:
+			dg.ErrorCode = kerr.GroupIDNotFound.Code
+		case len(g.members) > 0:
+			dg.ErrorCode = kerr.NonEmptyGroup.Code
+		default:
+			co.drop(g)
+			c.s.log.Debug("slstest: consumer group deleted", "group", id)
+		}
+		resp.Groups = append(resp.Groups, dg)
 	}
 	return resp
 }

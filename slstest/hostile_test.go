@@ -395,3 +395,143 @@ func TestPlaintextClientLoggedOnce(t *testing.T) {
 		t.Errorf("logged plaintext clients %d times, want once, naming SASL_SSL:\n%s", n, logs.String())
 	}
 }
+
+// heapInUse returns the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// frameHeader returns the 4-byte header of a request frame of n bytes.
+func frameHeader(n int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(n)) }
+
+// TestDeclaredFrameSizeCostsNothing opens 40 authenticated connections
+// that each send only the header of a 100 MiB frame (MaxRequestBytes) and
+// one byte of it. The emulator holds what arrived, not what was declared:
+// the heap grows by far less than 256 MiB (it grew by 4 GiB when each
+// header allocated its frame), and a good client is served meanwhile.
+func TestDeclaredFrameSizeCostsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const conns = 40
+		s := slstest.New(t, slstest.Config{InMemory: true, Logstores: map[string]int{"app": 1}})
+		good := rawAuthenticated(t, s)
+		before := heapInUse()
+		for range conns {
+			bad := rawAuthenticated(t, s)
+			if _, err := bad.Write(frameHeader(100 << 20)); err != nil {
+				t.Fatal(err)
+			}
+			// A write on a pipe returns once the server has read it:
+			// this byte is read into the frame's buffer.
+			if _, err := bad.Write([]byte{0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		grown := int64(heapInUse()) - int64(before)
+		if grown >= 256<<20 {
+			t.Errorf("heap grew by %d MiB for %d frame headers, want < 256 MiB", grown>>20, conns)
+		}
+		if pending := s.Stats().PendingRequestBytes; pending > conns*64<<10 {
+			t.Errorf("PendingRequestBytes = %d, want at most %d: 64 KiB per connection", pending, conns*64<<10)
+		}
+		t.Logf("heap grew by %.1f MiB; %d bytes pending", float64(grown)/(1<<20), s.Stats().PendingRequestBytes)
+		produceAlive(t, good, "served while 40 frames are pending")
+		if open := s.Stats().OpenConnections; open != conns+1 {
+			t.Errorf("OpenConnections = %d, want %d: a pending frame is not an error", open, conns+1)
+		}
+	})
+}
+
+// apiVersionsFrame is a whole ApiVersions v0 request frame of n bytes
+// with correlation id corr: the header, then padding the emulator does not
+// read (ApiVersions v0 has no body).
+func apiVersionsFrame(n int, corr int32) []byte {
+	f := frameHeader(n)
+	f = binary.BigEndian.AppendUint16(f, uint16(kmsg.ApiVersions.Int16()))
+	f = binary.BigEndian.AppendUint16(f, 0)
+	f = binary.BigEndian.AppendUint32(f, uint32(corr))
+	f = binary.BigEndian.AppendUint16(f, 0xffff) // null client id
+	return append(f, make([]byte, n+4-len(f))...)
+}
+
+// TestPendingRequestBytesAreCapped checks the bound on what all
+// connections hold together: while one connection's frame holds all of
+// MaxPendingRequestBytes, another connection that starts a frame is
+// closed; the first is answered, and once it is, a new client is served.
+func TestPendingRequestBytesAreCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const budget = 1 << 20
+		s := slstest.New(t, slstest.Config{InMemory: true, Logstores: map[string]int{"app": 1},
+			MaxRequestBytes: budget, MaxPendingRequestBytes: budget})
+		big := rawAuthenticated(t, s)
+		other := rawAuthenticated(t, s)
+		frame := apiVersionsFrame(budget, 1)
+		half := 4 + budget/2 + 1 // past half: the buffer has grown to the whole frame
+		if _, err := big.Write(frame[:half]); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if pending := s.Stats().PendingRequestBytes; pending != budget {
+			t.Fatalf("PendingRequestBytes = %d, want %d", pending, budget)
+		}
+		other.Write(frameHeader(1000))
+		other.checkClosed()
+
+		if _, err := big.Write(frame[half:]); err != nil {
+			t.Fatal(err)
+		}
+		big.sent = append(big.sent, 1)
+		if resp := big.recv(kmsg.NewPtrApiVersionsResponse()).(*kmsg.ApiVersionsResponse); resp.ErrorCode != 0 {
+			t.Fatalf("the whole frame: code %d", resp.ErrorCode)
+		}
+		synctest.Wait()
+		if pending := s.Stats().PendingRequestBytes; pending != 0 {
+			t.Errorf("PendingRequestBytes = %d once the frame is handled, want 0", pending)
+		}
+		produceAlive(t, rawAuthenticated(t, s), "served once the frame is handled")
+	})
+}
+
+// TestUnreadResponsesAreBounded pipelines fetch requests, each answered
+// with a 900 KiB record, on a connection that never reads: the
+// connection stops reading requests once maxQueuedResponseBytes (8 MiB) of
+// responses wait, instead of holding 64 of them (58 MiB).
+func TestUnreadResponsesAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{InMemory: true, Logstores: map[string]int{"app": 1}})
+		bad := rawAuthenticated(t, s)
+		if got := bad.produce("app", 0, recordBatch(1, record(strings.Repeat("f", 900<<10)))); got.ErrorCode != 0 {
+			t.Fatalf("produce: code %d", got.ErrorCode)
+		}
+		fetch := kmsg.NewPtrFetchRequest()
+		fetch.Version = 10
+		fetch.ReplicaID = -1
+		fetch.MaxBytes = 50 << 20
+		ft := kmsg.NewFetchRequestTopic()
+		ft.Topic = "app"
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.PartitionMaxBytes = 50 << 20
+		ft.Partitions = append(ft.Partitions, fp)
+		fetch.Topics = append(fetch.Topics, ft)
+		frame := bad.f.AppendRequest(nil, fetch, 1)
+
+		before := heapInUse()
+		go func() {
+			for {
+				if _, err := bad.Write(frame); err != nil {
+					return
+				}
+			}
+		}()
+		synctest.Wait()
+		grown := int64(heapInUse()) - int64(before)
+		t.Logf("heap grew by %.1f MiB", float64(grown)/(1<<20))
+		if grown > 20<<20 {
+			t.Errorf("heap grew by %d MiB for unread fetch responses, want at most 20 MiB", grown>>20)
+		}
+		produceAlive(t, rawAuthenticated(t, s), "still served")
+	})
+}

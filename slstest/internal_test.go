@@ -149,7 +149,7 @@ func TestPendingMemberIDsAreBounded(t *testing.T) {
 	req.Version = 4
 	req.Group = "g"
 	req.ProtocolType = "consumer"
-	req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
+	req.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: (&kmsg.ConsumerMemberMetadata{}).AppendTo(nil)}}
 	co := s.groups
 	for range 3 * maxPendingMembers {
 		co.mu.Lock()

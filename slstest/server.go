@@ -58,6 +58,10 @@ type Stats struct {
 	Records          int64 // records stored
 	AuthorizationErr int64 // topics and partitions answered TOPIC_AUTHORIZATION_FAILED (metadata, produce, fetch, list offsets)
 	FaultsServed     int64 // produce requests answered with an injected fault
+	// PendingRequestBytes is what the buffers of request frames being
+	// read or handled hold now, all connections together: at most
+	// Config.MaxPendingRequestBytes.
+	PendingRequestBytes int64
 }
 
 // Server is a running SLS Kafka endpoint emulator.
@@ -81,6 +85,8 @@ type Server struct {
 	onLogMu sync.Mutex // held across storing logs and calling OnLog
 
 	plaintextSeen atomic.Bool // a plaintext client has been logged
+
+	pendingFrames atomic.Int64 // bytes reserved by request frame buffers, at most cfg.MaxPendingRequestBytes
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
@@ -154,6 +160,7 @@ func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server,
 		faults:       make(map[string][]Fault),
 		done:         make(chan struct{}),
 	}
+	s.store.maxBytes = int64(cfg.MaxStoredBytes)
 	s.groups = newCoordinator()
 	s.latency.Store(int64(cfg.Latency))
 	s.keys.add(cfg.AccessKeyID, cfg.AccessKeySecret, "", time.Time{})
@@ -398,8 +405,23 @@ func (s *Server) Stats() Stats {
 		Records:             s.stats.records.Load(),
 		AuthorizationErr:    s.stats.authz.Load(),
 		FaultsServed:        s.stats.faults.Load(),
+		PendingRequestBytes: s.pendingFrames.Load(),
 	}
 }
+
+// reserveFrame reserves n bytes of request frame buffer, or reports false
+// if that would take what all connections hold past
+// Config.MaxPendingRequestBytes.
+func (s *Server) reserveFrame(n int) bool {
+	if s.pendingFrames.Add(int64(n)) > int64(s.cfg.MaxPendingRequestBytes) {
+		s.pendingFrames.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+// releaseFrame returns what reserveFrame reserved.
+func (s *Server) releaseFrame(n int) { s.pendingFrames.Add(-int64(n)) }
 
 // Close stops the emulator: it closes the listener and every connection and
 // waits for every goroutine it started. Later calls return nil.

@@ -39,11 +39,13 @@ type store struct {
 	mu        sync.Mutex
 	logstores map[string]*logstore
 	changed   chan struct{} // closed and replaced on every write
+	maxBytes  int64         // Config.MaxStoredBytes, per logstore
 }
 
 type logstore struct {
 	shards []shard
 	logs   []Log // arrival order, which is offset order per shard
+	held   int64 // approximate bytes of logs (logSize), for retain
 }
 
 // shard is what consumers read: the record values as producers sent them,
@@ -137,6 +139,10 @@ func (s *store) append(name string, shardID int, logs []Log, values []string) in
 	}
 	sh.next += int64(len(logs))
 	ls.logs = append(ls.logs, logs...)
+	for _, l := range logs {
+		ls.held += logSize(l)
+	}
+	s.retain(ls)
 	s.notify()
 	return base
 }

@@ -46,6 +46,13 @@ var served = func() map[int16]bool {
 		kmsg.ApiVersions.Int16():      true,
 		kmsg.InitProducerID.Int16():   true, // advertised so idempotent clients ask, then refused
 		kmsg.SASLAuthenticate.Int16(): true,
+		// The admin requests SLS's samples send.
+		kmsg.ListGroups.Int16():      true,
+		kmsg.DescribeGroups.Int16():  true,
+		kmsg.DeleteGroups.Int16():    true,
+		kmsg.CreateTopics.Int16():    true, // refused: see admin.go
+		kmsg.DeleteTopics.Int16():    true, // refused
+		kmsg.DescribeConfigs.Int16(): true, // refused
 	}
 	for _, k := range consumerKeys {
 		m[k] = true
@@ -61,8 +68,8 @@ var served = func() map[int16]bool {
 // only if FindCoordinator is, and zstd only if Fetch >= 10 is. Offered the
 // produce keys alone it falls back to message format v0, which SLS and the
 // emulator refuse with UNSUPPORTED_FOR_MESSAGE_FORMAT. A request that is
-// advertised but not served (admin requests, transactions) closes the
-// connection (see conn.handleFrame).
+// advertised but not served (transactions, the admin requests SLS's samples
+// do not send) closes the connection (see conn.handleFrame).
 var advertised, maxVersions = func() ([]kmsg.ApiVersionsResponseApiKey, map[int16]int16) {
 	var keys []kmsg.ApiVersionsResponseApiKey
 	maxV := make(map[int16]int16)
