@@ -135,8 +135,8 @@ func (c Config) Format(f fmt.State, verb rune) {
 }
 
 // AuthFailure says where the emulator refuses a credential it does not
-// accept (unknown AccessKey, wrong secret, revoked or expired key, wrong
-// project).
+// accept (unknown AccessKey, wrong secret, revoked or expired key). A
+// valid key with another project is not refused: it finds no logstore.
 type AuthFailure int
 
 const (

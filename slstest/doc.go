@@ -27,8 +27,8 @@
 //     <AccessKeyId>#<AccessKeySecret>#<SecurityToken> for an STS key that has
 //     not expired (unless Config.RefuseSecurityTokens). AddKey, AddSTSKey
 //     and RevokeKey change the key table at run time.
-//   - A refused credential (wrong secret, unknown, revoked or expired key,
-//     wrong project) fails where Config.AuthFailure says: by default
+//   - A refused credential (wrong secret, unknown, revoked or expired key)
+//     fails where Config.AuthFailure says: by default
 //     (AtProduce) SASL succeeds and the connection's Metadata, Produce,
 //     Fetch and ListOffsets requests are answered with
 //     TOPIC_AUTHORIZATION_FAILED and its group requests with
@@ -38,6 +38,10 @@
 //     expired after its connection authenticated gets
 //     TOPIC_AUTHORIZATION_FAILED in both modes: Kafka 2.1 cannot
 //     re-authenticate, so clients must re-dial with a fresh credential.
+//   - A valid key with a username other than the project authenticates
+//     in both modes and finds no logstore: every topic it names is
+//     UNKNOWN_TOPIC_OR_PARTITION, and an all-topics Metadata request lists
+//     none, as SLS answers a project that does not exist.
 //   - Producer requests at Kafka 2.1: ApiVersions, SaslHandshake,
 //     SaslAuthenticate, Metadata, Produce (v0-v7). InitProducerID is
 //     advertised and refused with CLUSTER_AUTHORIZATION_FAILED, so an
@@ -114,7 +118,9 @@
 //     TOPIC_AUTHORIZATION_FAILED: documented (upload); that SASL passes
 //     first (AtProduce) is assumed, and AtSASL is an emulator mode.
 //     TestWrongSecret.
-//   - A project that does not exist fails like a wrong key: assumed.
+//   - A project that does not exist, with a valid AccessKey, is
+//     UNKNOWN_TOPIC_OR_PARTITION: documented (upload: "the project or
+//     logstore does not exist"); that SASL passes first is assumed.
 //     TestWrongProject.
 //   - An unknown logstore, or an endpoint in another region than the
 //     project, is UNKNOWN_TOPIC_OR_PARTITION: documented (upload).

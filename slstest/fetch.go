@@ -35,7 +35,7 @@ func (s *Server) fetch(c *conn, req *kmsg.FetchRequest) kmsg.Response {
 	wait := time.NewTimer(min(time.Duration(req.MaxWaitMillis)*time.Millisecond, s.cfg.IdleTimeout))
 	defer wait.Stop()
 	for {
-		resp, size, failed, changed := s.fetchOnce(req, authErr)
+		resp, size, failed, changed := s.fetchOnce(c, req, authErr)
 		if failed || size >= int(req.MinBytes) {
 			return resp
 		}
@@ -52,7 +52,7 @@ func (s *Server) fetch(c *conn, req *kmsg.FetchRequest) kmsg.Response {
 // fetchOnce builds a fetch response from what is stored now. It returns
 // the bytes of record values in it, whether a partition failed (which
 // answers at once), and a channel closed on the next write.
-func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchResponse, int, bool, <-chan struct{}) {
+func (s *Server) fetchOnce(c *conn, req *kmsg.FetchRequest, authErr error) (*kmsg.FetchResponse, int, bool, <-chan struct{}) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	left := maxFetchBytes
 	if req.Version >= 3 {
@@ -64,7 +64,7 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchRe
 	for _, t := range req.Topics {
 		rt := kmsg.NewFetchResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
@@ -167,7 +167,7 @@ func (s *Server) listOffsets(c *conn, req *kmsg.ListOffsetsRequest) kmsg.Respons
 	for _, t := range req.Topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = p.Partition

@@ -27,6 +27,8 @@ func (s *Server) metadata(c *conn, req *kmsg.MetadataRequest) kmsg.Response {
 	switch {
 	case all && authErr != nil:
 		s.log.Info("slstest: metadata refused", "reason", authErr.Error())
+	case all && c.id.otherProject:
+		// The project does not exist, so it has no logstore to list.
 	case all:
 		// Every logstore is listed in both topic forms. Clients that
 		// produce from a cached all-topics metadata response (kafka-go's
@@ -51,7 +53,7 @@ func (s *Server) metadata(c *conn, req *kmsg.MetadataRequest) kmsg.Response {
 	for _, topic := range topics {
 		rt := kmsg.NewMetadataResponseTopic()
 		rt.Topic = kmsg.StringPtr(topic)
-		name, _, ok := s.store.resolve(topic)
+		name, _, ok := c.resolve(topic)
 		if authErr != nil {
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			s.stats.authz.Add(1)

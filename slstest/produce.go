@@ -18,7 +18,7 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
-		name, expand, ok := s.store.resolve(t.Topic)
+		name, expand, ok := c.resolve(t.Topic)
 
 		var code int16
 		switch {
