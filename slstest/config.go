@@ -102,6 +102,15 @@ type Config struct {
 	// min, Kafka's connections.max.idle.ms. Connections that have not
 	// authenticated get 10 s from the moment they connect.
 	IdleTimeout time.Duration
+	// JumpingOffsets makes a shard's offsets jump, as SLS documents its
+	// consumers' offsets do ("offsets jump: do not derive counts from
+	// them"): every batch a shard stores (one partition of one produce
+	// request) starts at the next multiple of 1000, so offsets are
+	// consecutive within a batch only. Consumers read across the gaps;
+	// a fetch from an offset in a gap starts at the next log. How far
+	// SLS's offsets jump is not documented. Default: consecutive
+	// offsets, as Kafka assigns them.
+	JumpingOffsets bool
 	// Discard makes the emulator validate and acknowledge record batches
 	// (framing, CRC, sizes) without decompressing or storing them: Logs
 	// stays empty, OnLog is not called and consumers find nothing to

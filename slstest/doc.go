@@ -50,8 +50,15 @@
 //   - Consumer requests at Kafka 2.2: Fetch (v4-v10), ListOffsets (v0-v5),
 //     FindCoordinator, JoinGroup (v0-v4), SyncGroup, Heartbeat, LeaveGroup,
 //     OffsetCommit, OffsetFetch. A consumer reads any shard from any
-//     offset; records carry their value and timestamp as the producer sent
-//     them. Consumer groups rebalance eagerly or cooperatively (the
+//     offset and gets what SLS serves: a log whose only field is content
+//     as the key "content" and that field's text; a log holding the
+//     fields kafka_topic, kafka_partition, kafka_offset, key and value as
+//     that key (null if empty) and value; any other log as a null key and
+//     the JSON object of its fields, every value a string (a field sent
+//     as 1 comes back as "1"). Record keys and headers sent by producers
+//     are not kept. The timestamp is the log time, in whole seconds.
+//     With Config.JumpingOffsets a shard's offsets jump between batches,
+//     as SLS's do. Consumer groups rebalance eagerly or cooperatively (the
 //     protocol is the clients'); a logstore takes at most 15 groups, and a
 //     16th is refused with GROUP_MAX_SIZE_REACHED.
 //   - Every other request a Kafka 2.1 broker advertises (admin,
@@ -62,7 +69,8 @@
 //     "<logstore>.json", or the record header data-parse-format: json, stores
 //     a JSON object value expanded one level into fields (nested objects and
 //     arrays stay JSON text); anything else is stored in the field "content".
-//     The log time is the record timestamp.
+//     The log time (__time__, Log.Time) is the record timestamp cut to
+//     whole seconds, as SLS keeps it.
 //   - Record batches must be message format v2 with a valid CRC, compressed
 //     with none, gzip, snappy, lz4 or zstd (but not with a codec in
 //     Config.RefuseCodecs, which is answered as Config.CodecRefusal says:
@@ -140,8 +148,9 @@
 //     text, numbers, booleans and null keep their JSON spelling, and a
 //     value that is not an object is stored in "content": assumed.
 //     TestJSONNested, TestJSONArrays, TestJSONNumbers, TestJSONNonObject.
-//   - The record timestamp is the log time (__time__): documented
-//     (sls-doc); for records stamped an hour ago or a day ahead: assumed.
+//   - The record timestamp is the log time (__time__), in whole seconds:
+//     documented (sls-doc; consumption); for records stamped an hour ago
+//     or a day ahead: assumed.
 //     TestTime/now, TestTime/hour_ago, TestTime/day_ahead.
 //   - Topic = logstore and shard = partition, under both topic forms:
 //     documented (upload); one broker leading every shard: assumed.
@@ -153,11 +162,14 @@
 //     group requests up to Kafka 2.2: documented (consumption); the other
 //     requests of a 2.1 broker advertised but not served: assumed.
 //     TestApiVersions.
-//   - Consumer groups read what was written: documented (consumption);
-//     records carry the value as the producer sent it, and no key or
-//     headers: assumed. The consumption overview gives a log whose one
-//     field is content the key "content", which the emulator does not.
-//     TestConsumerGroup.
+//   - Consumer groups read what was written: a content log with the key
+//     "content", a log of several fields with a null key and the JSON
+//     object of its fields as strings, a log of Kafka fields as its key
+//     and value, timestamps in whole seconds, offsets that jump:
+//     documented (consumption). Whether the JSON object holds system
+//     fields such as __source__, the order of its keys, how far offsets
+//     jump and that headers are dropped: assumed. TestConsumerGroup,
+//     TestTime.
 //
 // These are not checked against a real project: a run cannot cause them,
 // or must not.

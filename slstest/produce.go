@@ -55,12 +55,12 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 				rp.BaseOffset = s.store.advance(name, int(p.Partition), n)
 				s.stats.records.Add(int64(n))
 			default:
-				logs, values, errCode := s.decode(p.Records, expand, &b)
+				logs, errCode := s.decode(p.Records, expand, &b)
 				if errCode != 0 {
 					rp.ErrorCode = errCode
 					break
 				}
-				rp.BaseOffset = s.appendLogs(name, int(p.Partition), logs, values)
+				rp.BaseOffset = s.appendLogs(name, int(p.Partition), logs)
 				rp.LogStartOffset = 0
 				s.stats.records.Add(int64(len(logs)))
 			}
@@ -77,13 +77,13 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 // even when several connections write to the shard. OnLog gets its own
 // copy of the fields, so it may keep or change them without touching
 // what Logs returns.
-func (s *Server) appendLogs(name string, shard int, logs []Log, values []string) int64 {
+func (s *Server) appendLogs(name string, shard int, logs []Log) int64 {
 	if s.cfg.OnLog == nil {
-		return s.store.append(name, shard, logs, values)
+		return s.store.append(name, shard, logs)
 	}
 	s.onLogMu.Lock()
 	defer s.onLogMu.Unlock()
-	base := s.store.append(name, shard, logs, values)
+	base := s.store.append(name, shard, logs)
 	for _, l := range logs {
 		l.Fields = maps.Clone(l.Fields)
 		s.cfg.OnLog(name, l)
