@@ -190,13 +190,21 @@
 //     assumed.
 //   - The size, count, connection and idle bounds above are Kafka's or the
 //     emulator's; SLS's own are not documented for the Kafka endpoint.
+//   - Quotas: SLS documents per-shard soft limits (5 MB/s of raw data with
+//     an index, 10 MB/s without, 500 writes/s) and per-project hard limits
+//     for its HTTP API; how the Kafka endpoint enforces them is not
+//     documented. ThrottleShard answers as a Kafka 2.1 broker throttles a
+//     client over its quota (ThrottleTimeMs in the produce response, the
+//     connection muted meanwhile): assumed, and served on demand only;
+//     no quota is enforced by itself.
 //
 // # Faults and tests
 //
 // Faults on demand: FailNext answers produce requests with
 // KAFKA_STORAGE_ERROR or NETWORK_EXCEPTION (SLS's "wait 1 s and retry"
 // errors), DropConnections cuts every connection, SetLatency delays produce
-// responses (pipelining is kept), SetShards splits a logstore.
+// responses (pipelining is kept), ThrottleShard throttles the writes to a
+// shard, SetShards splits a logstore.
 // Config.RefuseSecurityTokens and Config.RefuseCodecs play an SLS where an
 // assumption above does not hold, to test how a client reports it. Stats
 // counts what the emulator saw. Logs and WaitLogs return what it stored, in arrival

@@ -2,6 +2,7 @@ package slstest
 
 import (
 	"maps"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -10,11 +11,12 @@ import (
 // produce stores what a produce request carries and builds its response.
 // Every partition is answered; a partition's records are stored only if
 // the whole partition is accepted, as Kafka appends a batch atomically.
-func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
+func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 	s.stats.produces.Add(1)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	authErr := c.authorized()
 	b := budget{bytes: s.cfg.MaxDecompressedBytes, records: s.cfg.MaxRecords}
+	var throttle time.Duration
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
@@ -35,6 +37,9 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 		}
 
 		for _, p := range t.Partitions {
+			if ok {
+				throttle = max(throttle, s.store.throttle(name, int(p.Partition)))
+			}
 			rp := kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.BaseOffset = -1
@@ -67,6 +72,10 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
+	}
+	if throttle > 0 {
+		resp.ThrottleMillis = int32(throttle / time.Millisecond)
+		s.log.Debug("slstest: produce request throttled (ThrottleShard)", "throttle", throttle)
 	}
 	return resp
 }

@@ -58,6 +58,7 @@ type Stats struct {
 	Records          int64 // records stored
 	AuthorizationErr int64 // topics and partitions answered TOPIC_AUTHORIZATION_FAILED (metadata, produce, fetch, list offsets)
 	FaultsServed     int64 // produce requests answered with an injected fault
+	Throttled        int64 // produce requests answered with a throttle (ThrottleShard)
 }
 
 // Server is a running SLS Kafka endpoint emulator.
@@ -94,6 +95,7 @@ type Server struct {
 
 	stats struct {
 		connections, rejected, auths, authFailures, produces, records, authz, faults atomic.Int64
+		throttled                                                                    atomic.Int64
 	}
 }
 
@@ -398,6 +400,7 @@ func (s *Server) Stats() Stats {
 		Records:             s.stats.records.Load(),
 		AuthorizationErr:    s.stats.authz.Load(),
 		FaultsServed:        s.stats.faults.Load(),
+		Throttled:           s.stats.throttled.Load(),
 	}
 }
 

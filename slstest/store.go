@@ -59,9 +59,10 @@ type logstore struct {
 
 // shard is what consumers read: the records SLS serves, by offset.
 type shard struct {
-	start int64    // the first offset held; = next in Discard mode, which keeps nothing
-	next  int64    // the next offset to assign (the high watermark)
-	recs  []stored // ascending offsets from start to below next, dense unless jumping
+	start    int64         // the first offset held; = next in Discard mode, which keeps nothing
+	next     int64         // the next offset to assign (the high watermark)
+	recs     []stored      // ascending offsets from start to below next, dense unless jumping
+	throttle time.Duration // Server.ThrottleShard: how long writes to it are throttled
 }
 
 // stored is one log as a consumer reads it back (see consumed).
@@ -181,6 +182,30 @@ func (s *store) assign(sh *shard, n int) int64 {
 	}
 	sh.next = base + int64(n)
 	return base
+}
+
+// setThrottle sets how long a produce request that writes to a shard is
+// throttled; ok is false if the shard does not exist.
+func (s *store) setThrottle(name string, shardID int, d time.Duration) (ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shardLocked(name, shardID)
+	if sh == nil {
+		return false
+	}
+	sh.throttle = d
+	return true
+}
+
+// throttle returns how long a produce request that writes to a shard is
+// throttled, 0 for a shard that is not or does not exist.
+func (s *store) throttle(name string, shardID int) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh := s.shardLocked(name, shardID); sh != nil {
+		return sh.throttle
+	}
+	return 0
 }
 
 // notify wakes everyone waiting for a write. Called with mu held.
