@@ -31,7 +31,10 @@
 //     fails where Config.AuthFailure says: by default
 //     (AtProduce) SASL succeeds and the connection's Metadata, Produce,
 //     Fetch and ListOffsets requests are answered with
-//     TOPIC_AUTHORIZATION_FAILED and its group requests with
+//     TOPIC_AUTHORIZATION_FAILED (an all-topics Metadata request lists
+//     every logstore with it, so that clients which look their topic up
+//     in that list, such as kafka-go, report the refusal rather than an
+//     unknown topic; Kafka would list none) and its group requests with
 //     GROUP_AUTHORIZATION_FAILED; with AtSASL, SaslAuthenticate fails with
 //     SASL_AUTHENTICATION_FAILED and a message saying which rule failed
 //     (never the secret), and the connection is closed. A key revoked or
@@ -124,7 +127,8 @@
 //     that takes AccessKey pairs only.
 //   - A wrong AccessKey, or one without write permission, answered with
 //     TOPIC_AUTHORIZATION_FAILED: documented (upload); that SASL passes
-//     first (AtProduce) is assumed, and AtSASL is an emulator mode.
+//     first (AtProduce), and that an all-topics Metadata request lists
+//     every logstore refused, are assumed; AtSASL is an emulator mode.
 //     TestWrongSecret.
 //   - A project that does not exist, with a valid AccessKey, is
 //     UNKNOWN_TOPIC_OR_PARTITION: documented (upload: "the project or
