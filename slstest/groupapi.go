@@ -177,7 +177,7 @@ func (co *coordinator) attachSubscription(c *conn, group string, protocols []kms
 			continue
 		}
 		for _, topic := range meta.Topics {
-			if name, _, ok := c.s.store.resolve(topic); ok && !co.attach(group, name) {
+			if name, _, ok := c.resolve(topic); ok && !co.attach(group, name) {
 				c.s.log.Warn("slstest: consumer group refused: the logstore already has the most consumer groups SLS allows",
 					"group", group, "logstore", name, "max", maxGroupsPerLogstore)
 				return false
@@ -326,7 +326,7 @@ func (co *coordinator) offsetCommit(c *conn, req *kmsg.OffsetCommitRequest) kmsg
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetCommitResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := c.s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		shards := c.s.store.shards(name)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetCommitResponseTopicPartition()

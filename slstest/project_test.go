@@ -16,7 +16,8 @@ import (
 // TestUnknownProjectIsUnknownTopic checks SLS's error table: a valid
 // AccessKey with a project that does not exist gets
 // UNKNOWN_TOPIC_OR_PARTITION ("the project or logstore does not exist"),
-// in both AuthFailure modes, for metadata, produce and fetch; an
+// in both AuthFailure modes, for metadata, produce, fetch and offset
+// commits; an
 // all-topics metadata request lists nothing. A refused key with another
 // project still fails as a refused key.
 func TestUnknownProjectIsUnknownTopic(t *testing.T) {
@@ -60,6 +61,9 @@ func TestUnknownProjectIsUnknownTopic(t *testing.T) {
 			}
 			if code := fresp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnknownTopicOrPartition.Code {
 				t.Errorf("fetch: code %d, want UNKNOWN_TOPIC_OR_PARTITION", code)
+			}
+			if err := commitOffset(t, cl, "g", "app"); !errors.Is(err, kerr.UnknownTopicOrPartition) {
+				t.Errorf("offset commit: %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
 			}
 			if n := len(s.Logs("app")); n != 0 {
 				t.Errorf("stored %d logs for another project", n)
