@@ -17,9 +17,8 @@ import (
 // AccessKey with a project that does not exist gets
 // UNKNOWN_TOPIC_OR_PARTITION ("the project or logstore does not exist"),
 // in both AuthFailure modes, for metadata, produce, fetch and offset
-// commits; an
-// all-topics metadata request lists nothing. A refused key with another
-// project still fails as a refused key.
+// commits; an all-topics metadata request lists nothing. A refused key
+// with another project still fails as a refused key.
 func TestUnknownProjectIsUnknownTopic(t *testing.T) {
 	for _, mode := range []slstest.AuthFailure{slstest.AtProduce, slstest.AtSASL} {
 		t.Run(mode.String(), func(t *testing.T) {
