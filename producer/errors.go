@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/slskafka/slskafka/endpoint"
 )
 
 // Sentinel errors. Every error the producer returns or reports about a
@@ -22,8 +25,9 @@ var (
 	// STS security token, the message says that SLS documents only
 	// AccessKey pairs for its Kafka endpoint.
 	ErrAuth = errors.New("authentication failed")
-	// ErrLogstoreNotFound: the logstore (Kafka topic) does not exist in
-	// the project, or the endpoint is in another region than the project.
+	// ErrLogstoreNotFound: the project or the logstore (Kafka topic) does
+	// not exist, or the endpoint is in another region than the project;
+	// SLS answers all three alike (UnknownTopicOrPartition).
 	ErrLogstoreNotFound = errors.New("logstore not found")
 	// ErrRecordTooLarge: the encoded record exceeds MaxRecordBytes, or SLS
 	// refused its batch as too large.
@@ -82,6 +86,9 @@ type Error struct {
 	// hint is advice that depends on what the producer sent (the
 	// credential's form, the codec), which Kind and Err do not tell.
 	hint string
+	// at is where the producer sent it: the region, or the endpoint
+	// when its host does not name one.
+	at string
 }
 
 // Advice for failures that an assumption about SLS may explain: the
@@ -98,7 +105,7 @@ const (
 // newError returns the error about records for logstore, with the advice
 // that depends on what the producer sent.
 func (p *Producer) newError(kind error, logstore string, cause error, unconfirmed bool) *Error {
-	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause, Unconfirmed: unconfirmed}
+	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause, Unconfirmed: unconfirmed, at: regionOf(p.cfg.Project, p.cfg.Endpoint)}
 	var credErr *errCredential
 	switch {
 	case kind == ErrAuth && p.conn.lastToken.Load() && !errors.As(cause, &credErr):
@@ -111,6 +118,20 @@ func (p *Producer) newError(kind error, logstore string, cause error, unconfirme
 		e.hint = codecHint(p.cfg.Compression, cause)
 	}
 	return e
+}
+
+// regionOf names where an SLS endpoint is, for messages: the region of
+// <project>.<region>[-intranet].log.aliyuncs.com, or the endpoint itself
+// when its host is not of that form (an emulator, a private link).
+func regionOf(project string, ep endpoint.Endpoint) string {
+	label, ok := strings.CutPrefix(strings.ToLower(ep.Host), strings.ToLower(project)+".")
+	if region, isSLS := strings.CutSuffix(label, ".log.aliyuncs.com"); ok && isSLS && region != "" && !strings.Contains(region, ".") {
+		return fmt.Sprintf("region %q", strings.TrimSuffix(region, "-intranet"))
+	}
+	if ep.Host == "" {
+		return ""
+	}
+	return "the region of endpoint " + ep.String()
 }
 
 // codecHint is the advice for a batch SLS refused for its compression: it
@@ -158,7 +179,13 @@ func (e *Error) Error() string {
 	case ErrAuth:
 		msg = fmt.Sprintf("authentication failed for %s: check the AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, or the STS token) and that its RAM policy allows log:GetProject on the project and log:GetLogStore, log:ListShards and log:PostLogStoreLogs on the logstore", where)
 	case ErrLogstoreNotFound:
-		msg = fmt.Sprintf("%s not found: create the logstore, or check that the endpoint's region is the project's region", where)
+		// SLS answers a missing project as it answers a missing
+		// logstore, so the message cannot tell which.
+		at := e.at
+		if at == "" {
+			at = "the endpoint's region"
+		}
+		msg = fmt.Sprintf("project %q or logstore %q does not exist in %s: check the project name, create the logstore, or check that the endpoint's region is the project's region", e.Project, e.Logstore, at)
 	case ErrRecordTooLarge:
 		msg = fmt.Sprintf("record for %s too large: split it or raise MaxRecordBytes (SLS refuses batches over about 1 MiB)", where)
 	case ErrBufferFull:

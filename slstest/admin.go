@@ -45,7 +45,7 @@ func (s *Server) createTopics(c *conn, req *kmsg.CreateTopicsRequest) kmsg.Respo
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
 		msg := ""
-		_, _, known := s.store.resolve(t.Topic)
+		_, _, known := c.resolve(t.Topic)
 		switch {
 		case authErr != nil:
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -74,7 +74,7 @@ func (s *Server) deleteTopics(c *conn, req *kmsg.DeleteTopicsRequest) kmsg.Respo
 	for _, topic := range req.TopicNames {
 		rt := kmsg.NewDeleteTopicsResponseTopic()
 		rt.Topic = &topic
-		_, _, known := s.store.resolve(topic)
+		_, _, known := c.resolve(topic)
 		switch {
 		case authErr != nil:
 			rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -101,7 +101,7 @@ func (s *Server) describeConfigs(c *conn, req *kmsg.DescribeConfigsRequest) kmsg
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = r.ResourceType, r.ResourceName
 		msg := noConfigs
-		switch _, _, known := s.store.resolve(r.ResourceName); {
+		switch _, _, known := c.resolve(r.ResourceName); {
 		case r.ResourceType != kmsg.ConfigResourceTypeTopic:
 			if authErr != nil {
 				rr.ErrorCode, msg = kerr.ClusterAuthorizationFailed.Code, ""

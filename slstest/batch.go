@@ -137,23 +137,19 @@ func (s *Server) decompress(batch *kmsg.RecordBatch, b *budget) ([]byte, int16) 
 	return records, 0
 }
 
-// decode parses the record batches of one partition into logs and the
-// record values as sent, or returns the Kafka error code the partition is
-// answered with.
-func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, []string, int16) {
-	var (
-		logs   []Log
-		values []string
-	)
+// decode parses the record batches of one partition into logs, or
+// returns the Kafka error code the partition is answered with.
+func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, int16) {
+	var logs []Log
 	for len(raw) > 0 {
 		batch, rest, code := s.nextBatch(raw)
 		if code != 0 {
-			return nil, nil, code
+			return nil, code
 		}
 		raw = rest
 		records, code := s.decompress(&batch, b)
 		if code != 0 {
-			return nil, nil, code
+			return nil, code
 		}
 		rd := kbin.Reader{Src: records}
 		for range batch.NumRecords {
@@ -165,11 +161,11 @@ func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, []string, in
 			start := rd.Src
 			rd.Span(int(rd.Varint()))
 			if !rd.Ok() {
-				return nil, nil, kerr.CorruptMessage.Code
+				return nil, kerr.CorruptMessage.Code
 			}
 			var rec kmsg.Record
 			if err := rec.ReadFrom(start[:len(start)-len(rd.Src)]); err != nil {
-				return nil, nil, kerr.CorruptMessage.Code
+				return nil, kerr.CorruptMessage.Code
 			}
 
 			exp := expand
@@ -179,7 +175,6 @@ func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, []string, in
 				}
 			}
 			value := string(rec.Value)
-			values = append(values, value)
 			logs = append(logs, Log{
 				Time:   time.UnixMilli(batch.FirstTimestamp + rec.TimestampDelta64),
 				Fields: fields(rec.Value, value, exp),
@@ -187,8 +182,8 @@ func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, []string, in
 		}
 		if len(rd.Src) != 0 {
 			// Bytes after the last record the batch counts.
-			return nil, nil, kerr.CorruptMessage.Code
+			return nil, kerr.CorruptMessage.Code
 		}
 	}
-	return logs, values, 0
+	return logs, 0
 }

@@ -118,6 +118,15 @@ type Config struct {
 	// the logstore's retention period instead; the emulator bounds
 	// memory, not time. Default 1 GiB.
 	MaxStoredBytes int
+	// JumpingOffsets makes a shard's offsets jump, as SLS documents its
+	// consumers' offsets do ("offsets jump: do not derive counts from
+	// them"): every batch a shard stores (one partition of one produce
+	// request) starts at the next multiple of 1000, so offsets are
+	// consecutive within a batch only. Consumers read across the gaps;
+	// a fetch from an offset in a gap starts at the next log. How far
+	// SLS's offsets jump is not documented. Default: consecutive
+	// offsets, as Kafka assigns them.
+	JumpingOffsets bool
 	// Discard makes the emulator validate and acknowledge record batches
 	// (framing, CRC, sizes) without decompressing or storing them: Logs
 	// stays empty, OnLog is not called and consumers find nothing to
@@ -151,8 +160,8 @@ func (c Config) Format(f fmt.State, verb rune) {
 }
 
 // AuthFailure says where the emulator refuses a credential it does not
-// accept (unknown AccessKey, wrong secret, revoked or expired key, wrong
-// project).
+// accept (unknown AccessKey, wrong secret, revoked or expired key). A
+// valid key with another project is not refused: it finds no logstore.
 type AuthFailure int
 
 const (

@@ -73,6 +73,8 @@ type conn struct {
 	requests int      // requests read before authentication
 	id       identity // the AccessKey the connection authenticated with
 	denied   error    // AtProduce: why the credential was refused
+	// throttledUntil is when a throttle (Server.ThrottleShard) ends.
+	throttledUntil time.Time
 }
 
 type response struct {
@@ -238,6 +240,9 @@ func (c *conn) remote() string { return c.nc.RemoteAddr().String() }
 
 // handleFrame handles one request frame and reports whether to keep serving.
 func (c *conn) handleFrame(body []byte) bool {
+	if !c.waitThrottle() {
+		return false
+	}
 	if c.state == saslAwaitRaw {
 		return c.rawToken(body)
 	}
@@ -294,10 +299,12 @@ func (c *conn) handleFrame(body []byte) bool {
 	switch req := req.(type) {
 	case *kmsg.ProduceRequest:
 		resp := c.s.produce(c, req)
+		delay, mute := throttling(req.Version, resp)
+		c.throttle(mute)
 		if req.Acks == 0 {
 			return true
 		}
-		return c.send(c.respond(corr, resp, time.Now().Add(time.Duration(c.s.latency.Load()))))
+		return c.send(c.respond(corr, resp, time.Now().Add(time.Duration(c.s.latency.Load())+delay)))
 	case *kmsg.InitProducerIDRequest:
 		// SLS has no idempotent or transactional producer: refuse the
 		// producer id the way a Kafka broker refuses a principal without

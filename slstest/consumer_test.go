@@ -442,3 +442,140 @@ func TestFetchResponseIsCapped(t *testing.T) {
 			len(parts[0].RecordBatches), len(parts[1].RecordBatches))
 	}
 }
+
+// TestConsumersGetWhatSLSServes checks the shapes of SLS's consumption
+// overview through a franz-go consumer group: a log whose only field is
+// content is read with the key "content" and the field's text; an
+// expanded log with a null key and the JSON object of its fields, every
+// value a string; a log holding the Kafka fields with their key and
+// value. Timestamps are the log time in whole seconds. With
+// JumpingOffsets the group reads the same across the gaps.
+func TestConsumersGetWhatSLSServes(t *testing.T) {
+	for _, jumping := range []bool{false, true} {
+		t.Run("jumping="+strconv.FormatBool(jumping), func(t *testing.T) {
+			s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, JumpingOffsets: jumping})
+			cl := franzClient(t, s, s.Project(), password(t, s))
+			at := time.Unix(1_700_000_000, 987_000_000)
+			writes := []*kgo.Record{
+				{Topic: "app", Value: []byte("plain <text> line")},
+				{Topic: "app.json", Value: []byte(`{"n":1,"ok":true,"s":"a<b","obj":{"k":[1,2]},"nil":null}`)},
+				{Topic: "app.json", Value: []byte(`{"kafka_topic":"orders","kafka_partition":"3","kafka_offset":"42","key":"order-7","value":"{\"total\":12}"}`)},
+				{Topic: "app", Value: []byte(`{"not":"expanded"}`)},
+			}
+			// One produce request each: with JumpingOffsets every one
+			// starts a new block of offsets.
+			for _, r := range writes {
+				r.Timestamp = at
+				if err := cl.ProduceSync(ctx(t), r).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := []struct {
+				key   *string // nil: null
+				value string
+			}{
+				{kmsg.StringPtr("content"), "plain <text> line"},
+				{nil, `{"n":"1","nil":"null","obj":"{\"k\":[1,2]}","ok":"true","s":"a<b"}`},
+				{kmsg.StringPtr("order-7"), `{"total":12}`},
+				{kmsg.StringPtr("content"), `{"not":"expanded"}`},
+			}
+
+			c := franzConsumer(t, s, kgo.ConsumerGroup("shapes"), kgo.ConsumeTopics("app"))
+			got := poll(ctx(t), t, c, len(want))
+			for i, r := range got {
+				w := want[i]
+				switch {
+				case w.key == nil && r.Key != nil:
+					t.Errorf("record %d: key %q, want null", i, r.Key)
+				case w.key != nil && string(r.Key) != *w.key:
+					t.Errorf("record %d: key %q, want %q", i, r.Key, *w.key)
+				}
+				if string(r.Value) != w.value {
+					t.Errorf("record %d: value %s, want %s", i, r.Value, w.value)
+				}
+				if w.key == nil {
+					var obj map[string]string
+					if err := json.Unmarshal(r.Value, &obj); err != nil {
+						t.Errorf("record %d: value is not a JSON object of strings: %v", i, err)
+					}
+				}
+				if !r.Timestamp.Equal(at.Truncate(time.Second)) {
+					t.Errorf("record %d: timestamp %v, want the log time in whole seconds, %v", i, r.Timestamp, at.Truncate(time.Second))
+				}
+			}
+			logs := s.Logs("app")
+			for i, l := range logs {
+				if !l.Time.Equal(at.Truncate(time.Second)) {
+					t.Errorf("log %d: time %v, want whole seconds", i, l.Time)
+				}
+				if i < len(got) && got[i].Offset != l.Offset {
+					t.Errorf("record %d read at offset %d, stored at %d", i, got[i].Offset, l.Offset)
+				}
+			}
+			dense := logs[len(logs)-1].Offset == int64(len(logs)-1)
+			if dense == jumping {
+				t.Errorf("offsets %v with JumpingOffsets %v", offsetsOf(logs), jumping)
+			}
+		})
+	}
+}
+
+// TestJumpingOffsets checks what a consumer outside a group sees of
+// jumping offsets: a batch's offsets are consecutive and the produce
+// response's base offset is the first, a fetch from an offset in a gap
+// starts at the next log, and ListOffsets answers the first held and the
+// next offset.
+func TestJumpingOffsets(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, JumpingOffsets: true})
+	cl := franzClient(t, s, s.Project(), password(t, s))
+	var bases []int64
+	for i := range 3 {
+		recs := []*kgo.Record{{Topic: "app", Value: []byte("a" + strconv.Itoa(i))}, {Topic: "app", Value: []byte("b" + strconv.Itoa(i))}}
+		if err := cl.ProduceSync(ctx(t), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if recs[0].Offset+1 != recs[1].Offset {
+			t.Errorf("batch %d at offsets %d, %d: want consecutive offsets within a batch", i, recs[0].Offset, recs[1].Offset)
+		}
+		bases = append(bases, recs[0].Offset)
+	}
+	if bases[0] != 0 || bases[1] <= 2 || bases[2] <= bases[1]+2 {
+		t.Fatalf("batches start at %v, want 0 and then jumps", bases)
+	}
+	if got := offsetsOf(s.Logs("app")); len(got) != 6 || got[2] != bases[1] || got[4] != bases[2] {
+		t.Errorf("stored offsets %v, batches at %v", got, bases)
+	}
+
+	c := franzConsumer(t, s, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"app": {0: kgo.NewOffset().At(bases[1] - 1)}}))
+	got := poll(ctx(t), t, c, 4)
+	for i, w := range []string{"a1", "b1", "a2", "b2"} {
+		if string(got[i].Value) != w {
+			t.Errorf("from offset %d in a gap: record %d = %q at %d, want %q", bases[1]-1, i, got[i].Value, got[i].Offset, w)
+		}
+	}
+
+	for ts, want := range map[int64]int64{-2: 0, -1: bases[2] + 2} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = "app"
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Timestamp = ts
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.Offset != want {
+			t.Errorf("ListOffsets(%d) = %d (code %d), want %d", ts, p.Offset, p.ErrorCode, want)
+		}
+	}
+}
+
+func offsetsOf(logs []slstest.Log) []int64 {
+	out := make([]int64, len(logs))
+	for i, l := range logs {
+		out[i] = l.Offset
+	}
+	return out
+}

@@ -27,17 +27,24 @@
 //     <AccessKeyId>#<AccessKeySecret>#<SecurityToken> for an STS key that has
 //     not expired (unless Config.RefuseSecurityTokens). AddKey, AddSTSKey
 //     and RevokeKey change the key table at run time.
-//   - A refused credential (wrong secret, unknown, revoked or expired key,
-//     wrong project) fails where Config.AuthFailure says: by default
+//   - A refused credential (wrong secret, unknown, revoked or expired key)
+//     fails where Config.AuthFailure says: by default
 //     (AtProduce) SASL succeeds and the connection's Metadata, Produce,
 //     Fetch and ListOffsets requests are answered with
-//     TOPIC_AUTHORIZATION_FAILED and its group requests with
+//     TOPIC_AUTHORIZATION_FAILED (an all-topics Metadata request lists
+//     every logstore with it, so that clients which look their topic up
+//     in that list, such as kafka-go, report the refusal rather than an
+//     unknown topic; Kafka would list none) and its group requests with
 //     GROUP_AUTHORIZATION_FAILED; with AtSASL, SaslAuthenticate fails with
 //     SASL_AUTHENTICATION_FAILED and a message saying which rule failed
 //     (never the secret), and the connection is closed. A key revoked or
 //     expired after its connection authenticated gets
 //     TOPIC_AUTHORIZATION_FAILED in both modes: Kafka 2.1 cannot
 //     re-authenticate, so clients must re-dial with a fresh credential.
+//   - A valid key with a username other than the project authenticates
+//     in both modes and finds no logstore: every topic it names is
+//     UNKNOWN_TOPIC_OR_PARTITION, and an all-topics Metadata request lists
+//     none, as SLS answers a project that does not exist.
 //   - Producer requests at Kafka 2.1: ApiVersions, SaslHandshake,
 //     SaslAuthenticate, Metadata, Produce (v0-v7). InitProducerID is
 //     advertised and refused with CLUSTER_AUTHORIZATION_FAILED, so an
@@ -54,8 +61,15 @@
 //   - Consumer requests at Kafka 2.2: Fetch (v4-v10), ListOffsets (v0-v5),
 //     FindCoordinator, JoinGroup (v0-v4), SyncGroup, Heartbeat, LeaveGroup,
 //     OffsetCommit, OffsetFetch. A consumer reads any shard from any
-//     offset; records carry their value and timestamp as the producer sent
-//     them. Consumer groups rebalance eagerly or cooperatively (the
+//     offset and gets what SLS serves: a log whose only field is content
+//     as the key "content" and that field's text; a log holding the
+//     fields kafka_topic, kafka_partition, kafka_offset, key and value as
+//     that key (null if empty) and value; any other log as a null key and
+//     the JSON object of its fields, every value a string (a field sent
+//     as 1 comes back as "1"). Record keys and headers sent by producers
+//     are not kept. The timestamp is the log time, in whole seconds.
+//     With Config.JumpingOffsets a shard's offsets jump between batches,
+//     as SLS's do. Consumer groups rebalance eagerly or cooperatively (the
 //     protocol is the clients'); a logstore takes at most 15 groups, and a
 //     16th is refused with GROUP_MAX_SIZE_REACHED.
 //   - The admin requests SLS's samples send: ListGroups, DescribeGroups
@@ -85,7 +99,8 @@
 //     "<logstore>.json", or the record header data-parse-format: json, stores
 //     a JSON object value expanded one level into fields (nested objects and
 //     arrays stay JSON text); anything else is stored in the field "content".
-//     The log time is the record timestamp.
+//     The log time (__time__, Log.Time) is the record timestamp cut to
+//     whole seconds, as SLS keeps it.
 //   - Record batches must be message format v2 with a valid CRC, compressed
 //     with none, gzip, snappy, lz4 or zstd (but not with a codec in
 //     Config.RefuseCodecs, which is answered as Config.CodecRefusal says:
@@ -154,9 +169,12 @@
 //     that takes AccessKey pairs only.
 //   - A wrong AccessKey, or one without write permission, answered with
 //     TOPIC_AUTHORIZATION_FAILED: documented (upload); that SASL passes
-//     first (AtProduce) is assumed, and AtSASL is an emulator mode.
+//     first (AtProduce), and that an all-topics Metadata request lists
+//     every logstore refused, are assumed; AtSASL is an emulator mode.
 //     TestWrongSecret.
-//   - A project that does not exist fails like a wrong key: assumed.
+//   - A project that does not exist, with a valid AccessKey, is
+//     UNKNOWN_TOPIC_OR_PARTITION: documented (upload: "the project or
+//     logstore does not exist"); that SASL passes first is assumed.
 //     TestWrongProject.
 //   - An unknown logstore, or an endpoint in another region than the
 //     project, is UNKNOWN_TOPIC_OR_PARTITION: documented (upload).
@@ -176,8 +194,9 @@
 //     text, numbers, booleans and null keep their JSON spelling, and a
 //     value that is not an object is stored in "content": assumed.
 //     TestJSONNested, TestJSONArrays, TestJSONNumbers, TestJSONNonObject.
-//   - The record timestamp is the log time (__time__): documented
-//     (sls-doc); for records stamped an hour ago or a day ahead: assumed.
+//   - The record timestamp is the log time (__time__), in whole seconds:
+//     documented (sls-doc; consumption); for records stamped an hour ago
+//     or a day ahead: assumed.
 //     TestTime/now, TestTime/hour_ago, TestTime/day_ahead.
 //   - Topic = logstore and shard = partition, under both topic forms:
 //     documented (upload); one broker leading every shard: assumed.
@@ -189,11 +208,14 @@
 //     group requests up to Kafka 2.2: documented (consumption); the other
 //     requests of a 2.1 broker advertised but not served: assumed.
 //     TestApiVersions.
-//   - Consumer groups read what was written: documented (consumption);
-//     records carry the value as the producer sent it, and no key or
-//     headers: assumed. The consumption overview gives a log whose one
-//     field is content the key "content", which the emulator does not.
-//     TestConsumerGroup.
+//   - Consumer groups read what was written: a content log with the key
+//     "content", a log of several fields with a null key and the JSON
+//     object of its fields as strings, a log of Kafka fields as its key
+//     and value, timestamps in whole seconds, offsets that jump:
+//     documented (consumption). Whether the JSON object holds system
+//     fields such as __source__, the order of its keys, how far offsets
+//     jump and that headers are dropped: assumed. TestConsumerGroup,
+//     TestTime.
 //
 // These are not checked against a real project: a run cannot cause them,
 // or must not.
@@ -220,13 +242,21 @@
 //     assumed.
 //   - The size, count, connection and idle bounds above are Kafka's or the
 //     emulator's; SLS's own are not documented for the Kafka endpoint.
+//   - Quotas: SLS documents per-shard soft limits (5 MB/s of raw data with
+//     an index, 10 MB/s without, 500 writes/s) and per-project hard limits
+//     for its HTTP API; how the Kafka endpoint enforces them is not
+//     documented. ThrottleShard answers as a Kafka 2.1 broker throttles a
+//     client over its quota (ThrottleTimeMs in the produce response, the
+//     connection muted meanwhile): assumed, and served on demand only;
+//     no quota is enforced by itself.
 //
 // # Faults and tests
 //
 // Faults on demand: FailNext answers produce requests with
 // KAFKA_STORAGE_ERROR or NETWORK_EXCEPTION (SLS's "wait 1 s and retry"
 // errors), DropConnections cuts every connection, SetLatency delays produce
-// responses (pipelining is kept), SetShards splits a logstore.
+// responses (pipelining is kept), ThrottleShard throttles the writes to a
+// shard, SetShards splits a logstore.
 // Config.RefuseSecurityTokens and Config.RefuseCodecs play an SLS where an
 // assumption above does not hold, to test how a client reports it. Stats
 // counts what the emulator saw. Logs and WaitLogs return what it stored, in arrival

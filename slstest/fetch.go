@@ -18,8 +18,8 @@ import (
 const maxFetchBytes = 1 << 20
 
 // fetch answers a Fetch request: the records of each partition from the
-// fetch offset on, values as the producer sent them, in one uncompressed
-// batch. If there is less than MinBytes to return, it waits for writes up
+// fetch offset on, keys and values as SLS serves them (see consumed), in
+// one uncompressed batch. If there is less than MinBytes to return, it waits for writes up
 // to MaxWaitMillis, as a Kafka broker does. It returns nil if the
 // connection ends while it waits.
 //
@@ -35,7 +35,7 @@ func (s *Server) fetch(c *conn, req *kmsg.FetchRequest) kmsg.Response {
 	wait := time.NewTimer(min(time.Duration(req.MaxWaitMillis)*time.Millisecond, s.cfg.IdleTimeout))
 	defer wait.Stop()
 	for {
-		resp, size, failed, changed := s.fetchOnce(req, authErr)
+		resp, size, failed, changed := s.fetchOnce(c, req, authErr)
 		if failed || size >= int(req.MinBytes) {
 			return resp
 		}
@@ -52,7 +52,7 @@ func (s *Server) fetch(c *conn, req *kmsg.FetchRequest) kmsg.Response {
 // fetchOnce builds a fetch response from what is stored now. It returns
 // the bytes of record values in it, whether a partition failed (which
 // answers at once), and a channel closed on the next write.
-func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchResponse, int, bool, <-chan struct{}) {
+func (s *Server) fetchOnce(c *conn, req *kmsg.FetchRequest, authErr error) (*kmsg.FetchResponse, int, bool, <-chan struct{}) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	left := maxFetchBytes
 	if req.Version >= 3 {
@@ -64,7 +64,7 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchRe
 	for _, t := range req.Topics {
 		rt := kmsg.NewFetchResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
@@ -81,10 +81,10 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, authErr error) (*kmsg.FetchRe
 				limit := min(int(p.PartitionMaxBytes), left)
 				recs := s.store.read(name, int(p.Partition), p.FetchOffset, limit, size == 0)
 				if len(recs) > 0 {
-					rp.RecordBatches = encodeBatch(p.FetchOffset, recs)
+					rp.RecordBatches = encodeBatch(recs)
 					for _, r := range recs {
-						size += len(r.value)
-						left -= len(r.value)
+						size += r.size()
+						left -= r.size()
 					}
 				}
 			}
@@ -121,18 +121,25 @@ func (s *Server) readable(authErr error, known, exists bool, fetchVersion int16)
 	return 0
 }
 
-// encodeBatch encodes records stored from offset base on as one
-// uncompressed v2 record batch. Keys and headers are not kept, so records
-// carry neither.
-func encodeBatch(base int64, recs []stored) []byte {
+// encodeBatch encodes stored records, in offset order, as one
+// uncompressed v2 record batch. Offsets may have gaps between records
+// (Config.JumpingOffsets), as compacted Kafka batches do. Headers are not
+// kept, so records carry none.
+func encodeBatch(recs []stored) []byte {
+	base := recs[0].offset
 	first, last := recs[0].ms, recs[0].ms
 	var records, body []byte
-	for i, r := range recs {
+	for _, r := range recs {
 		last = max(last, r.ms)
 		body = append(body[:0], 0) // attributes
 		body = kbin.AppendVarlong(body, r.ms-first)
-		body = kbin.AppendVarint(body, int32(i))
-		body = kbin.AppendVarint(body, -1) // null key
+		body = kbin.AppendVarint(body, int32(r.offset-base))
+		if r.key == nil {
+			body = kbin.AppendVarint(body, -1)
+		} else {
+			body = kbin.AppendVarint(body, int32(len(r.key)))
+			body = append(body, r.key...)
+		}
 		body = kbin.AppendVarint(body, int32(len(r.value)))
 		body = append(body, r.value...)
 		body = kbin.AppendVarint(body, 0) // no headers
@@ -143,7 +150,7 @@ func encodeBatch(base int64, recs []stored) []byte {
 		FirstOffset:          base,
 		PartitionLeaderEpoch: -1,
 		Magic:                2,
-		LastOffsetDelta:      int32(len(recs) - 1),
+		LastOffsetDelta:      int32(recs[len(recs)-1].offset - base),
 		FirstTimestamp:       first,
 		MaxTimestamp:         last,
 		ProducerID:           -1,
@@ -167,7 +174,7 @@ func (s *Server) listOffsets(c *conn, req *kmsg.ListOffsetsRequest) kmsg.Respons
 	for _, t := range req.Topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = p.Partition

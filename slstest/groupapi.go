@@ -217,7 +217,7 @@ func (co *coordinator) attachSubscription(c *conn, group string, protocols []kms
 			return kerr.InconsistentGroupProtocol.Code
 		}
 		for _, topic := range meta.Topics {
-			if name, _, ok := c.s.store.resolve(topic); ok && !slices.Contains(logstores, name) {
+			if name, _, ok := c.resolve(topic); ok && !slices.Contains(logstores, name) {
 				logstores = append(logstores, name)
 			}
 		}
@@ -382,7 +382,7 @@ func (co *coordinator) offsetCommit(c *conn, req *kmsg.OffsetCommitRequest) kmsg
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetCommitResponseTopic()
 		rt.Topic = t.Topic
-		name, _, known := c.s.store.resolve(t.Topic)
+		name, _, known := c.resolve(t.Topic)
 		shards := c.s.store.shards(name)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetCommitResponseTopicPartition()

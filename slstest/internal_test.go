@@ -119,9 +119,9 @@ func TestCloseStopsAcceptRetries(t *testing.T) {
 // satisfied does not copy the logstore on every write, which made waiting
 // for n logs cost O(n²).
 func TestWaitCopiesOnlyWhenEnough(t *testing.T) {
-	st := newStore(map[string]int{"app": 1})
+	st := newStore(map[string]int{"app": 1}, false)
 	for range 100 {
-		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}}, []string{"x"})
+		st.append("app", 0, []Log{{Fields: map[string]string{"content": "x"}}})
 	}
 	if allocs := testing.AllocsPerRun(20, func() {
 		if logs, _ := st.logsIfAtLeast("app", 101); logs != nil {

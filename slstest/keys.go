@@ -22,6 +22,19 @@ type key struct {
 type identity struct {
 	id    string
 	token string
+	// otherProject is set when the SASL username named a project other
+	// than the emulator's: the key is valid, the project does not exist.
+	otherProject bool
+}
+
+// resolve maps a Kafka topic to its logstore and storage form as this
+// connection sees it: a connection that authenticated for a project the
+// emulator does not serve finds no logstore.
+func (c *conn) resolve(topic string) (name string, expand, ok bool) {
+	if c.id.otherProject {
+		return "", false, false
+	}
+	return c.s.store.resolve(topic)
 }
 
 // keyring is the emulator's AccessKey table.

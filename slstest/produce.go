@@ -2,6 +2,7 @@ package slstest
 
 import (
 	"maps"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -10,15 +11,16 @@ import (
 // produce stores what a produce request carries and builds its response.
 // Every partition is answered; a partition's records are stored only if
 // the whole partition is accepted, as Kafka appends a batch atomically.
-func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
+func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 	s.stats.produces.Add(1)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	authErr := c.authorized()
 	b := budget{bytes: s.cfg.MaxDecompressedBytes, records: s.cfg.MaxRecords}
+	var throttle time.Duration
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
-		name, expand, ok := s.store.resolve(t.Topic)
+		name, expand, ok := c.resolve(t.Topic)
 
 		var code int16
 		switch {
@@ -35,6 +37,9 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 		}
 
 		for _, p := range t.Partitions {
+			if ok {
+				throttle = max(throttle, s.store.throttle(name, int(p.Partition)))
+			}
 			rp := kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.BaseOffset = -1
@@ -55,18 +60,22 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 				rp.BaseOffset = s.store.advance(name, int(p.Partition), n)
 				s.stats.records.Add(int64(n))
 			default:
-				logs, values, errCode := s.decode(p.Records, expand, &b)
+				logs, errCode := s.decode(p.Records, expand, &b)
 				if errCode != 0 {
 					rp.ErrorCode = errCode
 					break
 				}
-				rp.BaseOffset = s.appendLogs(name, int(p.Partition), logs, values)
+				rp.BaseOffset = s.appendLogs(name, int(p.Partition), logs)
 				rp.LogStartOffset = 0
 				s.stats.records.Add(int64(len(logs)))
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)
+	}
+	if throttle > 0 {
+		resp.ThrottleMillis = int32(throttle / time.Millisecond)
+		s.log.Debug("slstest: produce request throttled (ThrottleShard)", "throttle", throttle)
 	}
 	return resp
 }
@@ -77,13 +86,13 @@ func (s *Server) produce(c *conn, req *kmsg.ProduceRequest) kmsg.Response {
 // even when several connections write to the shard. OnLog gets its own
 // copy of the fields, so it may keep or change them without touching
 // what Logs returns.
-func (s *Server) appendLogs(name string, shard int, logs []Log, values []string) int64 {
+func (s *Server) appendLogs(name string, shard int, logs []Log) int64 {
 	if s.cfg.OnLog == nil {
-		return s.store.append(name, shard, logs, values)
+		return s.store.append(name, shard, logs)
 	}
 	s.onLogMu.Lock()
 	defer s.onLogMu.Unlock()
-	base := s.store.append(name, shard, logs, values)
+	base := s.store.append(name, shard, logs)
 	for _, l := range logs {
 		l.Fields = maps.Clone(l.Fields)
 		s.cfg.OnLog(name, l)

@@ -67,7 +67,9 @@ func (c *conn) saslAuthenticate(corr int32, req *kmsg.SASLAuthenticateRequest) b
 // password, where the username is the project and the password is the SLS
 // AccessKey form. It returns an error if SASL must fail: a malformed
 // token, or a refused credential under AtSASL. Under AtProduce a refused
-// credential authenticates, and the connection's requests are refused.
+// credential authenticates, and the connection's requests are refused. A
+// valid key with another project authenticates in both modes, and finds
+// no logstore.
 func (c *conn) authenticate(token []byte) error {
 	parts := bytes.Split(token, []byte{0})
 	var err error
@@ -77,12 +79,18 @@ func (c *conn) authenticate(token []byte) error {
 		err = authFailure("malformed SASL PLAIN token")
 		c.s.log.Info("slstest: authentication failed", "remote", c.remote(), "reason", err.Error())
 		return err
-	case string(parts[1]) != c.s.cfg.Project:
-		err = authFailure("username must be the SLS project name; this endpoint serves a different project")
 	case c.s.cfg.RefuseSecurityTokens && bytes.Count(parts[2], []byte{'#'}) >= 2:
 		err = failTokenRefused
 	default:
 		c.id, err = c.s.keys.authenticate(string(parts[2]))
+		if err == nil && string(parts[1]) != c.s.cfg.Project {
+			// A valid key naming a project this endpoint does not
+			// serve: SLS answers UnknownTopicOrPartition when "the
+			// project or logstore does not exist", so the key is
+			// accepted and no topic is found (conn.resolve).
+			c.id.otherProject = true
+			c.s.log.Info("slstest: authenticated for a project this endpoint does not serve; every topic answers UNKNOWN_TOPIC_OR_PARTITION", "remote", c.remote())
+		}
 	}
 	if err != nil {
 		c.s.stats.authFailures.Add(1)

@@ -58,6 +58,7 @@ type Stats struct {
 	Records          int64 // records stored
 	AuthorizationErr int64 // topics and partitions answered TOPIC_AUTHORIZATION_FAILED (metadata, produce, fetch, list offsets)
 	FaultsServed     int64 // produce requests answered with an injected fault
+	Throttled        int64 // produce requests answered with a throttle (ThrottleShard)
 	// PendingRequestBytes is what the buffers of request frames being
 	// read or handled hold now, all connections together: at most
 	// Config.MaxPendingRequestBytes.
@@ -100,6 +101,7 @@ type Server struct {
 
 	stats struct {
 		connections, rejected, auths, authFailures, produces, records, authz, faults atomic.Int64
+		throttled                                                                    atomic.Int64
 	}
 }
 
@@ -150,7 +152,7 @@ func start(cfg Config, listen func(addr string) (net.Listener, error)) (*Server,
 		ca:           ca,
 		mem:          mem,
 		keys:         &keyring{keys: make(map[string]*key), now: cfg.Now},
-		store:        newStore(cfg.Logstores),
+		store:        newStore(cfg.Logstores, cfg.JumpingOffsets),
 		log:          cfg.Logger,
 		host:         host,
 		port:         port,
@@ -405,6 +407,7 @@ func (s *Server) Stats() Stats {
 		Records:             s.stats.records.Load(),
 		AuthorizationErr:    s.stats.authz.Load(),
 		FaultsServed:        s.stats.faults.Load(),
+		Throttled:           s.stats.throttled.Load(),
 		PendingRequestBytes: s.pendingFrames.Load(),
 	}
 }

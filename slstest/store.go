@@ -1,7 +1,10 @@
 package slstest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,11 +18,13 @@ import (
 
 // Log is one log as SLS would have stored it.
 type Log struct {
-	// Time is the log time: the Kafka record's timestamp.
+	// Time is the log time (__time__): the Kafka record's timestamp, in
+	// whole seconds, as SLS keeps it.
 	Time time.Time
 	// Shard is the shard (Kafka partition) the record was written to.
 	Shard int
-	// Offset is the record's offset within its shard.
+	// Offset is the record's offset within its shard. With
+	// Config.JumpingOffsets the offsets of a shard are not dense.
 	Offset int64
 	// Fields are the log's fields. A record stored in the plain form has
 	// one field, "content"; an expanded JSON record has one field per
@@ -40,7 +45,13 @@ type store struct {
 	logstores map[string]*logstore
 	changed   chan struct{} // closed and replaced on every write
 	maxBytes  int64         // Config.MaxStoredBytes, per logstore
+	jumping   bool          // Config.JumpingOffsets
 }
+
+// offsetJump is the block that, with Config.JumpingOffsets, every batch a
+// shard stores starts on: the first offset at or after the shard's next
+// offset that is a multiple of it.
+const offsetJump = 1000
 
 type logstore struct {
 	shards []shard
@@ -48,22 +59,27 @@ type logstore struct {
 	held   int64 // approximate bytes of logs (logSize), for retain
 }
 
-// shard is what consumers read: the record values as producers sent them,
-// by offset.
+// shard is what consumers read: the records SLS serves, by offset.
 type shard struct {
-	start int64    // offset of recs[0]; = next in Discard mode, which keeps nothing
-	next  int64    // the next offset to assign (the high watermark)
-	recs  []stored // offsets start..next-1
+	start    int64         // the first offset held; = next in Discard mode, which keeps nothing
+	next     int64         // the next offset to assign (the high watermark)
+	recs     []stored      // ascending offsets from start to below next, dense unless jumping
+	throttle time.Duration // Server.ThrottleShard: how long writes to it are throttled
 }
 
-// stored is one record as a consumer reads it back.
+// stored is one log as a consumer reads it back (see consumed).
 type stored struct {
-	value string // as the producer sent it
-	ms    int64  // timestamp, Unix milliseconds
+	offset int64
+	key    []byte // nil: a null key
+	value  string
+	ms     int64 // timestamp, Unix milliseconds: the log time, whole seconds
 }
 
-func newStore(logstores map[string]int) *store {
-	s := &store{logstores: make(map[string]*logstore), changed: make(chan struct{})}
+// size is what a record counts against a fetch's byte limits.
+func (r stored) size() int { return len(r.key) + len(r.value) }
+
+func newStore(logstores map[string]int, jumping bool) *store {
+	s := &store{logstores: make(map[string]*logstore), changed: make(chan struct{}), jumping: jumping}
 	for name, shards := range logstores {
 		s.logstores[name] = &logstore{shards: make([]shard, shards)}
 	}
@@ -124,20 +140,22 @@ func (s *store) setShards(name string, n int) {
 	}
 }
 
-// append stores logs on one shard and returns the first offset assigned.
-// values are the record values as sent, one per log.
-func (s *store) append(name string, shardID int, logs []Log, values []string) int64 {
+// append stores the logs of one batch on one shard and returns the first
+// offset assigned. It sets each log's shard and offset, and cuts its time
+// to whole seconds, as SLS keeps __time__.
+func (s *store) append(name string, shardID int, logs []Log) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ls := s.logstores[name]
 	sh := &ls.shards[shardID]
-	base := sh.next
+	base := s.assign(sh, len(logs))
 	for i := range logs {
-		logs[i].Shard = shardID
-		logs[i].Offset = base + int64(i)
-		sh.recs = append(sh.recs, stored{value: values[i], ms: logs[i].Time.UnixMilli()})
+		l := &logs[i]
+		l.Shard, l.Offset = shardID, base+int64(i)
+		l.Time = l.Time.Truncate(time.Second)
+		key, value := consumed(l.Fields)
+		sh.recs = append(sh.recs, stored{offset: l.Offset, key: key, value: value, ms: l.Time.UnixMilli()})
 	}
-	sh.next += int64(len(logs))
 	ls.logs = append(ls.logs, logs...)
 	for _, l := range logs {
 		ls.held += logSize(l)
@@ -147,16 +165,53 @@ func (s *store) append(name string, shardID int, logs []Log, values []string) in
 	return base
 }
 
-// advance assigns n offsets on one shard without storing logs.
+// advance assigns the offsets of a batch of n records on one shard
+// without storing logs.
 func (s *store) advance(name string, shardID, n int) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sh := &s.logstores[name].shards[shardID]
-	base := sh.next
-	sh.next += int64(n)
+	base := s.assign(sh, n)
 	sh.start = sh.next
 	s.notify()
 	return base
+}
+
+// assign takes the offsets of a batch of n records on a shard and returns
+// the first. The batch's offsets are consecutive, since a produce
+// response tells a client only the first; with jumping, the batch starts
+// on the next block of offsetJump. Called with mu held.
+func (s *store) assign(sh *shard, n int) int64 {
+	base := sh.next
+	if s.jumping && base%offsetJump != 0 {
+		base += offsetJump - base%offsetJump
+	}
+	sh.next = base + int64(n)
+	return base
+}
+
+// setThrottle sets how long a produce request that writes to a shard is
+// throttled; ok is false if the shard does not exist.
+func (s *store) setThrottle(name string, shardID int, d time.Duration) (ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shardLocked(name, shardID)
+	if sh == nil {
+		return false
+	}
+	sh.throttle = d
+	return true
+}
+
+// throttle returns how long a produce request that writes to a shard is
+// throttled, 0 for a shard that is not or does not exist.
+func (s *store) throttle(name string, shardID int) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh := s.shardLocked(name, shardID); sh != nil {
+		return sh.throttle
+	}
+	return 0
 }
 
 // notify wakes everyone waiting for a write. Called with mu held.
@@ -195,10 +250,14 @@ func (s *store) read(name string, shardID int, offset int64, maxBytes int, atLea
 	if sh == nil || offset < sh.start || offset >= sh.next {
 		return nil
 	}
-	recs := sh.recs[offset-sh.start:]
+	// The first record at or after offset: with jumping offsets, an
+	// offset in a gap reads on from the next record, as Kafka reads on
+	// past the gaps compaction leaves.
+	i, _ := slices.BinarySearchFunc(sh.recs, offset, func(r stored, o int64) int { return cmp.Compare(r.offset, o) })
+	recs := sh.recs[i:]
 	n, size := 0, 0
-	for n < len(recs) && (n == 0 && atLeastOne || size+len(recs[n].value) <= maxBytes) {
-		size += len(recs[n].value)
+	for n < len(recs) && (n == 0 && atLeastOne || size+recs[n].size() <= maxBytes) {
+		size += recs[n].size()
 		n++
 	}
 	return slices.Clone(recs[:n])
@@ -214,9 +273,9 @@ func (s *store) offsetForTime(name string, shardID int, ms int64) (offset, at in
 	if sh == nil {
 		return 0, 0, false
 	}
-	for i, r := range sh.recs {
+	for _, r := range sh.recs {
 		if r.ms >= ms {
-			return sh.start + int64(i), r.ms, true
+			return r.offset, r.ms, true
 		}
 	}
 	return 0, 0, false
@@ -284,4 +343,38 @@ func fields(raw []byte, value string, expand bool) map[string]string {
 		}
 	}
 	return map[string]string{"content": value}
+}
+
+// Kafka fields of a log imported from Kafka: SLS's consumers get such a
+// log back as the Kafka record it was, with its key and value.
+var kafkaFields = [...]string{"kafka_topic", "kafka_partition", "kafka_offset", "key", "value"}
+
+// consumed returns the key and value a Kafka consumer reads for a log with
+// these fields, as SLS's consumption overview describes them: a log whose
+// only field is content has the key "content" and that field as its
+// value; a log holding the Kafka fields has their key and value (an empty
+// key is null); any other log has a null key and the JSON object of its
+// fields, every value a string, since SLS stores text.
+func consumed(fields map[string]string) (key []byte, value string) {
+	if c, ok := fields["content"]; ok && len(fields) == 1 {
+		return []byte("content"), c
+	}
+	kafka := true
+	for _, f := range kafkaFields {
+		_, has := fields[f]
+		kafka = kafka && has
+	}
+	if kafka {
+		if k := fields["key"]; k != "" {
+			key = []byte(k)
+		}
+		return key, fields["value"]
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Field text goes out as stored: no \u003c for "<".
+	enc.SetEscapeHTML(false)
+	// A map of strings always encodes (invalid UTF-8 becomes U+FFFD).
+	_ = enc.Encode(fields)
+	return nil, strings.TrimSuffix(buf.String(), "\n")
 }

@@ -164,6 +164,7 @@ func TestRunServesPrintsAndStops(t *testing.T) {
 		"-project", "proj1",
 		"-logstore", "app:3",
 		"-logstore", "audit",
+		"-logstore", "one:1",
 		"-key", "LTAItestkey:testsecret",
 		"-key", "LTAIsecond:secret2",
 		"-print",
@@ -178,7 +179,7 @@ func TestRunServesPrintsAndStops(t *testing.T) {
 	if settings["listen"] != settings["bootstrap"] {
 		t.Errorf("listen = %q, want the bound address %q", settings["listen"], settings["bootstrap"])
 	}
-	if want := "app (3 shards), audit (2 shards)"; settings["logstores"] != want {
+	if want := "app (3 shards), audit (2 shards), one (1 shard)"; settings["logstores"] != want {
 		t.Errorf("logstores = %q, want %q", settings["logstores"], want)
 	}
 	for _, want := range []string{"-b " + settings["bootstrap"], "sasl.username=proj1", "sasl.password=LTAItestkey#testsecret", "ssl.ca.location=" + settings["ca"], "-t app"} {

@@ -242,7 +242,7 @@ func printSettings(w io.Writer, s *slstest.Server, o options) error {
 	}
 	names := make([]string, 0, len(o.logstores))
 	for _, ls := range o.logstores {
-		names = append(names, ls.name+" ("+strconv.Itoa(ls.shards)+" shards)")
+		names = append(names, ls.name+" ("+shardCount(ls.shards)+")")
 	}
 	slices.Sort(names)
 	caFile, err := filepath.Abs(o.caFile)
@@ -371,4 +371,12 @@ func (p *printer) onLog(logstore string, l slstest.Log) {
 func (p *printer) close() {
 	close(p.lines)
 	<-p.done
+}
+
+// shardCount says "1 shard" or "n shards".
+func shardCount(n int) string {
+	if n == 1 {
+		return "1 shard"
+	}
+	return strconv.Itoa(n) + " shards"
 }

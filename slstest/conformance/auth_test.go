@@ -107,10 +107,10 @@ func TestWrongSecret(t *testing.T) {
 
 func TestWrongProject(t *testing.T) {
 	check(t, assumption{
-		what:     "a project that does not exist (its endpoint, its name as username) fails like a wrong key",
-		evidence: assumed,
-		emulator: "refused after SASL: TOPIC_AUTHORIZATION_FAILED → ErrAuth",
-		sdk:      "a failure with ErrAuth, ErrLogstoreNotFound or ErrUnreachable, not a silent retry",
+		what:     "a project that does not exist (its endpoint, its name as username), with a valid AccessKey, is UNKNOWN_TOPIC_OR_PARTITION",
+		evidence: docUpload,
+		emulator: "refused after SASL: UNKNOWN_TOPIC_OR_PARTITION → ErrLogstoreNotFound",
+		sdk:      "a failure with ErrLogstoreNotFound, ErrAuth or ErrUnreachable, not a silent retry",
 	}, func(t *testing.T, tg *target) (string, bool) {
 		project := "slskafka-no-such-project-" + strings.ToLower(rand.Text()[:8])
 		ep, err := tg.endpointFor(project)

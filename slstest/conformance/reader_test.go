@@ -3,7 +3,6 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +32,8 @@ type consumed struct {
 
 // reader reads the target's logstore through a consumer group, as SLS
 // documents its Kafka consumers, from the offsets the logstore had when
-// the run started.
+// the run started. It finds records by their content, never by offset:
+// SLS's offsets jump.
 type reader struct {
 	cl     *kgo.Client
 	cancel context.CancelFunc
@@ -196,32 +196,22 @@ type stored struct {
 	read   consumed // as the consumer group read it
 }
 
-// stored reads back the log that holds token. The emulator's consumers
-// read values as the producer sent them, so there the fields come from
-// what the emulator stored (Server.Logs); a real project's come from what
-// its consumer returns (fieldsOf).
+// stored reads back the log that holds token, from what the consumer
+// returned (fieldsOf), the same way on the emulator and on a real
+// project: the log time is the consumed timestamp.
 func (tg *target) stored(ctx context.Context, token string) (stored, error) {
 	c, err := tg.read.find(ctx, token)
 	if err != nil {
 		return stored{}, err
 	}
-	if tg.emu == nil {
-		return stored{fields: fieldsOf(c), time: c.time, read: c}, nil
-	}
-	for _, l := range tg.emu.Logs(tg.logstore) {
-		for _, v := range l.Fields {
-			if strings.Contains(v, token) {
-				return stored{fields: l.Fields, time: l.Time, read: c}, nil
-			}
-		}
-	}
-	return stored{}, errors.New("the emulator's consumer read " + token + " but its store does not hold it")
+	return stored{fields: fieldsOf(c), time: c.time, read: c}, nil
 }
 
-// fieldsOf is the log a real project's consumer returned: SLS's
-// consumption overview gives a log whose only field is content as the key
-// "content" and that field's value; a JSON object value is taken as the
-// log's fields, anything else as its content.
+// fieldsOf is the log a consumer returned, decoded from either shape of
+// SLS's consumption overview: a log whose only field is content comes as
+// the key "content" and that field's value; a log of several fields as a
+// null key and the JSON object of its fields. A value that is not a JSON
+// object is taken as the log's content.
 func fieldsOf(c consumed) map[string]string {
 	if string(c.key) != "content" {
 		if m, ok := jsonfields.Expand(c.value); ok {

@@ -25,9 +25,9 @@ func TestTime(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			check(t, assumption{
-				what:     "the record timestamp becomes __time__, for a record stamped " + c.stamped,
+				what:     "the record timestamp becomes __time__, in whole seconds, for a record stamped " + c.stamped,
 				evidence: c.evidence,
-				emulator: "accepted, stored with the record's time",
+				emulator: "accepted, stored with the record's time, read back in whole seconds",
 				sdk:      c.sdk,
 			}, func(t *testing.T, tg *target) (string, bool) {
 				token := tg.token()
@@ -47,7 +47,11 @@ func TestTime(t *testing.T) {
 					arrival := st.read.time.Sub(r.Time).Round(time.Second)
 					return fmt.Sprintf("%s, stored with a time %v from the record's (read back with a timestamp %v from it)", o, d.Round(time.Second), arrival), false
 				}
-				return o + ", stored with the record's time", true
+				o += ", stored with the record's time"
+				if st.read.time.Equal(st.read.time.Truncate(time.Second)) {
+					return o + ", read back in whole seconds", true
+				}
+				return o + ", read back with sub-second time", true
 			})
 		})
 	}
