@@ -53,6 +53,7 @@ type Producer struct {
 	life      lifecycle  // Close; close.go
 	conn      connState  // what connections report; connect.go
 	tel       telemetry
+	codec     *codec // the batch compression in use; compress.go
 	diag      *diag
 	spool     *spooler                 // nil without Config.SpoolDir; spool.go
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
@@ -329,7 +330,7 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 func (p *Producer) failed(pd *pending, err error) {
 	own := pd.win.ctx.Err()
 	// pushFront refuses once Close stopped the hand-off.
-	if own == nil && transient(err) && p.handoff.pushFront(pd) {
+	if own == nil && (transient(err) || p.resend(pd, err)) && p.handoff.pushFront(pd) {
 		return
 	}
 	// Close gave up on it: still queued when Close stopped the hand-off,
