@@ -63,9 +63,9 @@ func BenchmarkLog(b *testing.B) {
 }
 
 // BenchmarkThroughput ships records to the emulator over TLS and SASL with
-// LZ4 through the SDK and, next to it, through a raw franz-go client with
-// the same settings (5 produce requests in flight, the same linger, codec
-// and partitioner) sending the same bytes already encoded. The emulator
+// LZ4 (or the codec SLSKAFKA_BENCH_CODEC names) through the SDK and, next
+// to it, through a raw franz-go client with the same settings (5 produce
+// requests in flight, the same linger, codec and partitioner) sending the same bytes already encoded. The emulator
 // runs in another process, in Discard mode, so that cpu-ns/op is the
 // client's CPU time per record (every goroutine: encoding, batching,
 // compression, TLS), which the machine's other load does not inflate.
@@ -80,11 +80,12 @@ func BenchmarkThroughput(b *testing.B) {
 	b.Run("franz-go-json", func(b *testing.B) { rawThroughput(b, addr, r, rawJSON) })
 }
 
-// sdkThroughput logs b.N records through a producer with its defaults,
+// sdkThroughput logs b.N records through a producer with its defaults
+// (but the codec benchCodecEnv selects),
 // then flushes: the timer and the CPU meter cover the delivery of every
 // record.
 func sdkThroughput(b *testing.B, addr emulatorAddr, r producer.Record) {
-	p, err := producer.New(addr.config(nil))
+	p, err := producer.New(addr.config(withBenchCodec(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,6 +159,7 @@ func rawThroughput(b *testing.B, addr emulatorAddr, r producer.Record, mode int)
 // rawClient returns a franz-go client with the producer's settings,
 // connected to the emulator at addr, and the encoded record.
 func rawClient(b *testing.B, addr emulatorAddr, r producer.Record) (*kgo.Client, []byte) {
+	_, rawCodec := benchCodec(b)
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(addr.Endpoint),
 		kgo.DialTLSConfig(addr.config(nil).TLS),
@@ -166,7 +168,7 @@ func rawClient(b *testing.B, addr emulatorAddr, r producer.Record) (*kgo.Client,
 		kgo.DisableIdempotentWrite(),
 		kgo.RequiredAcks(kgo.LeaderAck()),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerBatchCompression(rawCodec),
 		kgo.ProducerLinger(producer.DefaultLinger),
 		kgo.MaxProduceRequestsInflightPerBroker(producer.DefaultMaxInflight),
 		kgo.ProducerBatchMaxBytes(producer.DefaultMaxRecordBytes+1024),
@@ -191,7 +193,7 @@ func BenchmarkThroughputParallel(b *testing.B) {
 	addr := startEmulatorProcess(b, 0)
 	r := benchRecord()
 	b.Run("sdk", func(b *testing.B) {
-		p, err := producer.New(addr.config(nil))
+		p, err := producer.New(addr.config(withBenchCodec(b)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package producer_test
 import (
 	"log/slog"
 	"maps"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,4 +117,38 @@ func TestDefaultCodecGzipRefusedToo(t *testing.T) {
 	if st := p.Stats(); st.Failed != 3 {
 		t.Errorf("Stats.Failed = %d, want 3", st.Failed)
 	}
+}
+
+// benchCodecEnv selects the codec of BenchmarkThroughput and
+// BenchmarkThroughputParallel, for the SDK and the raw client alike
+// (bench/throughput.sh's codec argument): auto (the default: LZ4 where it
+// is accepted, as in the emulator), lz4, gzip, none, snappy or zstd.
+const benchCodecEnv = "SLSKAFKA_BENCH_CODEC"
+
+// benchCodec returns the codec benchCodecEnv selects, as the SDK's
+// Compression and as franz-go's codec.
+func benchCodec(b testing.TB) (producer.Compression, kgo.CompressionCodec) {
+	switch v := os.Getenv(benchCodecEnv); v {
+	case "", "auto":
+		return producer.Auto, kgo.Lz4Compression()
+	case "lz4":
+		return producer.LZ4, kgo.Lz4Compression()
+	case "gzip":
+		return producer.Gzip, kgo.GzipCompression()
+	case "none":
+		return producer.NoCompression, kgo.NoCompression()
+	case "snappy":
+		return producer.Snappy, kgo.SnappyCompression()
+	case "zstd":
+		return producer.Zstd, kgo.ZstdCompression()
+	default:
+		b.Fatalf("%s=%q: want auto, lz4, gzip, none, snappy or zstd", benchCodecEnv, v)
+	}
+	panic("unreachable")
+}
+
+// withBenchCodec sets the SDK's codec to benchCodec's.
+func withBenchCodec(b testing.TB) func(*producer.Config) {
+	c, _ := benchCodec(b)
+	return func(cfg *producer.Config) { cfg.Compression = c }
 }
