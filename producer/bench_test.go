@@ -33,10 +33,11 @@ func benchServer(b testing.TB) *slstest.Server {
 	return slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
 }
 
-// connected returns a producer on a fresh emulator in Discard mode that has
-// delivered r once, so that connecting is not measured.
+// connected returns a producer with the default config (the time field
+// included) on a fresh emulator in Discard mode that has delivered r once,
+// so that connecting is not measured.
 func connected(t testing.TB, r producer.Record) *producer.Producer {
-	p := newProducer(t, benchServer(t), nil)
+	p := newProducer(t, benchServer(t), func(c *producer.Config) { c.TimeField = "" })
 	if err := p.LogSync(context.Background(), "app", r); err != nil {
 		t.Fatal(err)
 	}

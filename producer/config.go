@@ -199,6 +199,17 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// ClientID is the Kafka client id sent to SLS. Default "slskafka".
 	ClientID string
+
+	// TimeField is the field that keeps each record's full time: SLS
+	// stores the log time (__time__, Record.Time) in whole seconds, which
+	// loses the order and the fraction of records of one second. The
+	// field holds Record.Time in UTC, RFC 3339 with nine fractional digits
+	// ("2026-01-02T03:04:05.123456789Z"), so that it sorts as text. It
+	// comes after StaticFields (replacing one of that name), and a
+	// record's own field of that name replaces it, so it is never written
+	// twice. Default DefaultTimeField ("time", as slog's JSON handler
+	// names it); "-": no time field.
+	TimeField string
 }
 
 // Format selects how SLS stores a record.

@@ -144,7 +144,7 @@ func New(cfg Config) (*Producer, error) {
 	for i, f := range cfg.StaticFields {
 		static[i] = record.Field(f)
 	}
-	p.static = record.NewStatic(static)
+	p.static = record.NewStaticTime(static, cfg.timeKey())
 	p.deadlines = newDeadlines(cfg.DeliveryTimeout, p.conn.lastError, p.deadlinePassed)
 	p.acct.init(cfg, p.diag)
 	if cfg.SpoolDir != "" {
@@ -235,7 +235,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
 	spilling := p.spool != nil && done == nil // LogSync waits in memory
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
