@@ -82,7 +82,8 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // sdkThroughput logs b.N records through a producer with its defaults
-// (but the codec benchCodecEnv selects),
+// (but the codec benchCodecEnv selects, and no time field: the raw client
+// sends the same bytes),
 // then flushes: the timer and the CPU meter cover the delivery of every
 // record.
 func sdkThroughput(b *testing.B, addr emulatorAddr, r producer.Record) {

@@ -147,8 +147,13 @@ func benchCodec(b testing.TB) (producer.Compression, kgo.CompressionCodec) {
 	panic("unreachable")
 }
 
-// withBenchCodec sets the SDK's codec to benchCodec's.
+// withBenchCodec sets the SDK's codec to benchCodec's, and leaves out the
+// time field, so that the SDK sends the bytes the raw client sends
+// (BenchmarkLogTimeField measures the field).
 func withBenchCodec(b testing.TB) func(*producer.Config) {
 	c, _ := benchCodec(b)
-	return func(cfg *producer.Config) { cfg.Compression = c }
+	return func(cfg *producer.Config) {
+		cfg.Compression = c
+		cfg.TimeField = producer.NoTimeField
+	}
 }
