@@ -157,3 +157,19 @@ func withBenchCodec(b testing.TB) func(*producer.Config) {
 		cfg.TimeField = producer.NoTimeField
 	}
 }
+
+// TestDefaultCodecKeepsLZ4OnCorruptPlainBatch checks that CORRUPT_MESSAGE
+// on an uncompressed batch (a record too short to shrink) is not taken for
+// a codec refusal: the record fails, and the producer stays with LZ4.
+func TestDefaultCodecKeepsLZ4OnCorruptPlainBatch(t *testing.T) {
+	s := slstest.New(t, slstest.Config{RefuseCodecs: []kgo.CompressionCodecType{kgo.CodecNone}, CodecRefusal: slstest.CorruptMessage})
+	p := newProducer(t, s, nil)
+	err := p.LogSync(timeout(t, time.Minute), "app", rec("m", "x"))
+	checkOneSentinel(t, "LogSync", err, producer.ErrRejected)
+	if got := p.Compression(); got != producer.LZ4 {
+		t.Errorf("Compression() = %v, want lz4", got)
+	}
+	if got := s.CodecBatches(); len(got) != 0 {
+		t.Errorf("stored batches per codec %v, want none", got)
+	}
+}
