@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput and CPU cost of the SDK against a raw franz-go client with the
-# same settings (TLS, SASL PLAIN, LZ4, Kafka 2.1 caps, round-robin over 4
+# same settings (TLS, SASL PLAIN, the codec, Kafka 2.1 caps, round-robin over 4
 # shards, 5 produce requests in flight, the same linger) sending the same
 # record, into the emulator in Discard mode running in another process, so
 # that the process's CPU time per record (cpu-ns/op) is the client's alone.
@@ -19,11 +19,21 @@
 # same with many goroutines logging at once (BenchmarkThroughputParallel),
 # as a server's request handlers do.
 #
-#   bench/throughput.sh [rounds] [benchtime]
+# codec is the SDK's Compression and the raw client's codec alike: auto
+# (the default: LZ4 where SLS takes it, as the emulator does), lz4, gzip,
+# none, snappy or zstd. Compare codecs by their CPU per record against the
+# raw client's (same machine, same run), or run BenchmarkCompress for the
+# codecs side by side.
+#
+#   bench/throughput.sh [rounds] [benchtime] [codec]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-6}
 benchtime=${2:-2s}
+case ${3:-auto} in
+auto | lz4 | gzip | none | snappy | zstd) export SLSKAFKA_BENCH_CODEC=${3:-auto} ;;
+*) echo "codec: want auto, lz4, gzip, none, snappy or zstd, got $3" >&2; exit 2 ;;
+esac
 bin=$(mktemp)
 trap 'rm -f "$bin"' EXIT
 go test -c -o "$bin" ./producer
@@ -33,7 +43,7 @@ out=$(for _ in $(seq "$rounds"); do
 	"$bin" -test.run '^$' -test.bench '^BenchmarkThroughput(Parallel)?$' -test.benchtime "$benchtime" -test.count 1
 done)
 echo "$out" | grep '^BenchmarkThroughput'
-echo "$out" | awk '
+echo "$out" | awk -v codec="$SLSKAFKA_BENCH_CODEC" '
 function metric(name,   i) { for (i = 1; i <= NF; i++) if ($i == name) return $(i - 1); return 0 }
 /^BenchmarkThroughput\/sdk-/           { s[++ns] = $3; sc[++nsc] = metric("cpu-ns/op") }
 /^BenchmarkThroughput\/franz-go-[0-9]/ { r[++nr] = $3; rc[++nrc] = metric("cpu-ns/op") }
@@ -49,7 +59,7 @@ function line(name, ns, cpu) { printf "  %-22s %8.0f records/s  %6.0f ns CPU/rec
 END {
 	S = median(s, ns); SC = median(sc, nsc); R = median(r, nr); RC = median(rc, nrc)
 	C = median(c, nc); CC = median(cc, ncc); J = median(j, nj); JC = median(jc, njc)
-	print "medians:"
+	print "medians (codec " codec "):"
 	line("sdk", S, SC); line("raw franz-go", R, RC); line("raw with copy", C, CC); line("raw + encoding/json", J, JC)
 	printf "sdk vs raw franz-go:     records/s %.2fx (target >= 0.95), CPU per record %.2fx (target <= 1.20)\n", R / S, SC / RC
 	printf "sdk vs raw with copy:    records/s %.2fx, CPU per record %.2fx\n", C / S, SC / CC

@@ -33,10 +33,11 @@ func benchServer(b testing.TB) *slstest.Server {
 	return slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
 }
 
-// connected returns a producer on a fresh emulator in Discard mode that has
-// delivered r once, so that connecting is not measured.
+// connected returns a producer with the default config (the time field
+// included) on a fresh emulator in Discard mode that has delivered r once,
+// so that connecting is not measured.
 func connected(t testing.TB, r producer.Record) *producer.Producer {
-	p := newProducer(t, benchServer(t), nil)
+	p := newProducer(t, benchServer(t), func(c *producer.Config) { c.TimeField = "" })
 	if err := p.LogSync(context.Background(), "app", r); err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +64,9 @@ func BenchmarkLog(b *testing.B) {
 }
 
 // BenchmarkThroughput ships records to the emulator over TLS and SASL with
-// LZ4 through the SDK and, next to it, through a raw franz-go client with
-// the same settings (5 produce requests in flight, the same linger, codec
-// and partitioner) sending the same bytes already encoded. The emulator
+// LZ4 (or the codec SLSKAFKA_BENCH_CODEC names) through the SDK and, next
+// to it, through a raw franz-go client with the same settings (5 produce
+// requests in flight, the same linger, codec and partitioner) sending the same bytes already encoded. The emulator
 // runs in another process, in Discard mode, so that cpu-ns/op is the
 // client's CPU time per record (every goroutine: encoding, batching,
 // compression, TLS), which the machine's other load does not inflate.
@@ -80,11 +81,13 @@ func BenchmarkThroughput(b *testing.B) {
 	b.Run("franz-go-json", func(b *testing.B) { rawThroughput(b, addr, r, rawJSON) })
 }
 
-// sdkThroughput logs b.N records through a producer with its defaults,
+// sdkThroughput logs b.N records through a producer with its defaults
+// (but the codec benchCodecEnv selects, and no time field: the raw client
+// sends the same bytes),
 // then flushes: the timer and the CPU meter cover the delivery of every
 // record.
 func sdkThroughput(b *testing.B, addr emulatorAddr, r producer.Record) {
-	p, err := producer.New(addr.config(nil))
+	p, err := producer.New(addr.config(withBenchCodec(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,6 +161,7 @@ func rawThroughput(b *testing.B, addr emulatorAddr, r producer.Record, mode int)
 // rawClient returns a franz-go client with the producer's settings,
 // connected to the emulator at addr, and the encoded record.
 func rawClient(b *testing.B, addr emulatorAddr, r producer.Record) (*kgo.Client, []byte) {
+	_, rawCodec := benchCodec(b)
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(addr.Endpoint),
 		kgo.DialTLSConfig(addr.config(nil).TLS),
@@ -166,7 +170,7 @@ func rawClient(b *testing.B, addr emulatorAddr, r producer.Record) (*kgo.Client,
 		kgo.DisableIdempotentWrite(),
 		kgo.RequiredAcks(kgo.LeaderAck()),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerBatchCompression(rawCodec),
 		kgo.ProducerLinger(producer.DefaultLinger),
 		kgo.MaxProduceRequestsInflightPerBroker(producer.DefaultMaxInflight),
 		kgo.ProducerBatchMaxBytes(producer.DefaultMaxRecordBytes+1024),
@@ -191,7 +195,7 @@ func BenchmarkThroughputParallel(b *testing.B) {
 	addr := startEmulatorProcess(b, 0)
 	r := benchRecord()
 	b.Run("sdk", func(b *testing.B) {
-		p, err := producer.New(addr.config(nil))
+		p, err := producer.New(addr.config(withBenchCodec(b)))
 		if err != nil {
 			b.Fatal(err)
 		}

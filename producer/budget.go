@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sync/semaphore"
@@ -148,6 +149,7 @@ func (b *budget) lock() *arena {
 // buffer is full.
 type claim struct {
 	static    *record.Static
+	time      time.Time // for the static's time field (Config.TimeField)
 	fields    []Field
 	raw       []byte
 	maxRecord int
@@ -158,7 +160,7 @@ func (c *claim) appendTo(dst []byte) []byte {
 	if c.raw != nil {
 		return append(dst, c.raw...)
 	}
-	return record.AppendObject(dst, c.static, c.fields)
+	return record.AppendRecord(dst, c.static, c.time, c.fields)
 }
 
 // take places a record: it encodes c and returns a zeroed pending whose

@@ -30,7 +30,9 @@
 // Each record becomes one flat JSON object. By default it is sent to the
 // topic "<logstore>.json", so SLS stores every key as its own field
 // (Expanded); with Format: Content the object is stored as text in the field
-// "content". The record's Time is the log time.
+// "content". The record's Time is the log time (__time__), which SLS keeps
+// in whole seconds; the field "time" (Config.TimeField) keeps it to the
+// nanosecond.
 //
 // # Delivery
 //

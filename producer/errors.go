@@ -115,7 +115,7 @@ func (p *Producer) newError(kind error, logstore string, cause error, unconfirme
 		// while connections failed.
 		e.hint = stsHint
 	case kind == ErrRejected:
-		e.hint = codecHint(p.cfg.Compression, cause)
+		e.hint = codecHint(p.Compression(), cause)
 	}
 	return e
 }

@@ -116,7 +116,7 @@ func TestErrAuthWithoutTokenHasNoSTSHint(t *testing.T) {
 var compressible = producer.Record{Fields: []producer.Field{{Key: "msg", Value: strings.Repeat("a log line that repeats ", 20)}}}
 
 // TestCodecRefusalNamesTheCodec checks that a batch SLS refuses for its
-// compression (the emulator configured to refuse lz4, the default codec)
+// compression (the emulator configured to refuse lz4, set explicitly)
 // fails at once with ErrRejected, naming the codec and suggesting gzip;
 // that gzip then delivers; and that a refused gzip suggests no
 // compression.

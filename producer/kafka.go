@@ -109,21 +109,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
 	})
 
-	compression := kgo.WithCompressor(newLZ4Compressor())
-	var codec kgo.CompressionCodec
-	switch c.Compression {
-	case NoCompression:
-		codec = kgo.NoCompression()
-	case Gzip:
-		codec = kgo.GzipCompression()
-	case Snappy:
-		codec = kgo.SnappyCompression()
-	case Zstd:
-		codec = kgo.ZstdCompression()
-	}
-	if c.Compression != LZ4 {
-		compression = kgo.ProducerBatchCompression(codec)
-	}
+	compression := p.compressionOpt()
 
 	return []kgo.Opt{
 		kgo.SeedBrokers(c.Endpoint.String()),

@@ -53,6 +53,7 @@ type Producer struct {
 	life      lifecycle  // Close; close.go
 	conn      connState  // what connections report; connect.go
 	tel       telemetry
+	codec     *codec // the batch compression in use; compress.go
 	diag      *diag
 	spool     *spooler                 // nil without Config.SpoolDir; spool.go
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
@@ -143,7 +144,7 @@ func New(cfg Config) (*Producer, error) {
 	for i, f := range cfg.StaticFields {
 		static[i] = record.Field(f)
 	}
-	p.static = record.NewStatic(static)
+	p.static = record.NewStaticTime(static, cfg.timeKey())
 	p.deadlines = newDeadlines(cfg.DeliveryTimeout, p.conn.lastError, p.deadlinePassed)
 	p.acct.init(cfg, p.diag)
 	if cfg.SpoolDir != "" {
@@ -234,7 +235,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
 	spilling := p.spool != nil && done == nil // LogSync waits in memory
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
@@ -329,7 +330,7 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 func (p *Producer) failed(pd *pending, err error) {
 	own := pd.win.ctx.Err()
 	// pushFront refuses once Close stopped the hand-off.
-	if own == nil && transient(err) && p.handoff.pushFront(pd) {
+	if own == nil && (transient(err) || p.resend(pd, err)) && p.handoff.pushFront(pd) {
 		return
 	}
 	// Close gave up on it: still queued when Close stopped the hand-off,

@@ -83,6 +83,7 @@ func TestLogDeliversExpandedJSON(t *testing.T) {
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
 	p := newProducer(t, s, func(c *producer.Config) {
 		c.StaticFields = []producer.Field{{Key: "host", Value: "web-1"}, {Key: "service", Value: "api"}}
+		c.TimeField = "" // the default
 	})
 	ts := time.Date(2026, 11, 25, 8, 0, 0, 123_000_000, time.UTC)
 	r := rec("level", "INFO", "msg", "hello \"sls\"\n", "service", "checkout")
@@ -94,7 +95,7 @@ func TestLogDeliversExpandedJSON(t *testing.T) {
 	if len(logs) != 1 {
 		t.Fatalf("stored %d logs, want 1", len(logs))
 	}
-	want := map[string]string{"host": "web-1", "service": "checkout", "level": "INFO", "msg": "hello \"sls\"\n"}
+	want := map[string]string{"host": "web-1", "service": "checkout", "level": "INFO", "msg": "hello \"sls\"\n", "time": "2026-11-25T08:00:00.123000000Z"}
 	if fmt.Sprint(logs[0].Fields) != fmt.Sprint(want) {
 		t.Errorf("fields = %v, want %v", logs[0].Fields, want)
 	}

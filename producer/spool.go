@@ -102,7 +102,7 @@ func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time) error {
 	bp := p.spool.scratch.Get().(*[]byte)
 	defer p.spool.scratch.Put(bp)
-	c := claim{static: p.static, fields: r.Fields}
+	c := claim{static: p.static, time: ts, fields: r.Fields}
 	*bp = c.appendTo((*bp)[:0])
 	if len(*bp) > p.cfg.MaxRecordBytes {
 		ls.tooLarge.Add(1)

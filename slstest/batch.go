@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -46,14 +47,17 @@ func newDecompressor(maxBytes int) (kgo.Decompressor, error) {
 // records they hold, or the Kafka error code the partition is answered with.
 func (s *Server) count(raw []byte) (int, int16) {
 	n := 0
+	var codecs [8]int64
 	for len(raw) > 0 {
 		batch, rest, code := s.nextBatch(raw)
 		if code != 0 {
 			return 0, code
 		}
 		n += int(batch.NumRecords)
+		codecs[batch.Attributes&0x07]++
 		raw = rest
 	}
+	s.codecs.add(&codecs)
 	return n, 0
 }
 
@@ -90,6 +94,35 @@ func (s *Server) nextBatch(raw []byte) (kmsg.RecordBatch, []byte, int16) {
 		return batch, nil, kerr.UnsupportedCompressionType.Code
 	}
 	return batch, raw[12+length:], 0
+}
+
+// codecCounts counts stored record batches per codec (the low three bits
+// of a batch's attributes).
+type codecCounts [8]atomic.Int64
+
+// add counts the batches of one accepted partition.
+func (c *codecCounts) add(n *[8]int64) {
+	for i, v := range n {
+		if v > 0 {
+			c[i].Add(v)
+		}
+	}
+}
+
+// CodecBatches returns how many record batches the emulator has stored
+// per compression codec, every logstore together (with Config.Discard
+// too). It is what went on the wire: a client may send a batch
+// uncompressed although a codec is configured (franz-go does when
+// compressing does not make it smaller) or switch codecs on its own.
+// Batches refused (Config.RefuseCodecs, a fault) are not counted.
+func (s *Server) CodecBatches() map[kgo.CompressionCodecType]int64 {
+	m := make(map[kgo.CompressionCodecType]int64)
+	for i := range s.codecs {
+		if n := s.codecs[i].Load(); n > 0 {
+			m[kgo.CompressionCodecType(i)] = n
+		}
+	}
+	return m
 }
 
 // codecName names a batch compression codec as Kafka's compression.type
@@ -140,13 +173,17 @@ func (s *Server) decompress(batch *kmsg.RecordBatch, b *budget) ([]byte, int16) 
 // decode parses the record batches of one partition into logs, or
 // returns the Kafka error code the partition is answered with.
 func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, int16) {
-	var logs []Log
+	var (
+		logs   []Log
+		codecs [8]int64
+	)
 	for len(raw) > 0 {
 		batch, rest, code := s.nextBatch(raw)
 		if code != 0 {
 			return nil, code
 		}
 		raw = rest
+		codecs[batch.Attributes&0x07]++
 		records, code := s.decompress(&batch, b)
 		if code != 0 {
 			return nil, code
@@ -185,5 +222,7 @@ func (s *Server) decode(raw []byte, expand bool, b *budget) ([]Log, int16) {
 			return nil, kerr.CorruptMessage.Code
 		}
 	}
+	// Every partition that decodes is stored (produce.go).
+	s.codecs.add(&codecs)
 	return logs, 0
 }

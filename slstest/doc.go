@@ -107,7 +107,9 @@
 //     UNSUPPORTED_COMPRESSION_TYPE or CORRUPT_MESSAGE). A batch over MaxBatchBytes is
 //     MESSAGE_TOO_LARGE; a batch whose records do not parse (a record length
 //     that does not match, bytes left over, a negative record count) is
-//     CORRUPT_MESSAGE.
+//     CORRUPT_MESSAGE. Server.CodecBatches counts the stored batches per
+//     codec: what went on the wire, whatever the client was configured
+//     with.
 //
 // # Bad input
 //
@@ -180,10 +182,12 @@
 //     project, is UNKNOWN_TOPIC_OR_PARTITION: documented (upload).
 //     TestMissingLogstore, TestWrongRegion (the emulator has one region: a
 //     second emulator without the logstore stands in for another).
-//   - Batches compressed with gzip are accepted: documented (samples);
-//     uncompressed, snappy, lz4 and zstd batches: assumed. TestCodec/none,
-//     TestCodec/gzip, TestCodec/snappy, TestCodec/lz4, TestCodec/zstd.
-//     Config.RefuseCodecs plays an SLS that refuses a codec.
+//   - Batches compressed with gzip, and uncompressed ones, are accepted:
+//     documented (samples); snappy, lz4 and zstd batches: assumed.
+//     TestCodec/none, TestCodec/gzip, TestCodec/snappy, TestCodec/lz4,
+//     TestCodec/zstd, TestCodec/default (the producer's default codec).
+//     Config.RefuseCodecs plays an SLS that refuses a codec; with lz4,
+//     snappy and zstd refused it takes only what SLS's documents show.
 //   - A batch over MaxBatchBytes (Kafka's default message.max.bytes) is
 //     MESSAGE_TOO_LARGE: assumed. TestLargestRecord.
 //   - The value is stored in "content"; "<logstore>.json", or the header

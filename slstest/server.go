@@ -82,6 +82,7 @@ type Server struct {
 
 	decompressor kgo.Decompressor
 	decodeSlots  chan struct{} // one per batch being decompressed
+	codecs       codecCounts   // stored batches per codec; batch.go
 
 	onLogMu sync.Mutex // held across storing logs and calling OnLog
 

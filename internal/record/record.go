@@ -7,6 +7,8 @@ package record
 
 import (
 	"slices"
+	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -32,13 +34,32 @@ type Static struct {
 	encoded [][]byte // fields[i] as "key":"value"
 	hashes  []uint64 // keyHash(fields[i].Key)
 	joined  []byte   // the encoded fields, comma-separated
+
+	// timeKey, if set, is the field AppendRecord writes the record's time
+	// to, after the static fields; timePrefix is its "key":" and
+	// timeHash keyHash(timeKey).
+	timeKey    string
+	timePrefix []byte
+	timeHash   uint64
+	second     atomic.Pointer[secondCache] // the last second written
 }
 
 // NewStatic returns fields, deduplicated and encoded.
-func NewStatic(fields []Field) *Static {
-	st := &Static{}
+func NewStatic(fields []Field) *Static { return NewStaticTime(fields, "") }
+
+// NewStaticTime is NewStatic with a time field: AppendRecord writes the
+// record's time (AppendTime) under timeKey, after the static fields, as
+// the last of them: it replaces a static field of the same key, and a
+// record's own field of that key replaces it. An empty timeKey writes no
+// time.
+func NewStaticTime(fields []Field, timeKey string) *Static {
+	st := &Static{timeKey: timeKey}
+	if timeKey != "" {
+		st.timePrefix = append(AppendString(nil, timeKey), ':', '"')
+		st.timeHash = keyHash(timeKey)
+	}
 	for i, f := range fields {
-		if inFields(f.Key, fields[i+1:]) {
+		if inFields(f.Key, fields[i+1:]) || timeKey != "" && f.Key == timeKey {
 			continue
 		}
 		enc := appendPair(nil, f.Key, f.Value)
@@ -61,14 +82,25 @@ func NewStatic(fields []Field) *Static {
 // field overrides an earlier one. Keys and values are escaped as JSON strings;
 // invalid UTF-8 is replaced by U+FFFD.
 func AppendObject[F Pair](dst []byte, st *Static, fields []F) []byte {
+	return AppendRecord(dst, st, time.Time{}, fields)
+}
+
+// AppendRecord is AppendObject with the record's time t written to st's
+// time field (NewStaticTime), unless t is zero or a field of the record
+// has that key.
+func AppendRecord[F Pair](dst []byte, st *Static, t time.Time, fields []F) []byte {
 	if st == nil {
 		st = &noStatic
 	}
 	fs := asFields(fields)
 	if len(fs) > maxSetFields {
-		return appendObjectMap(dst, st.fields, fs)
+		static := st.fields
+		if st.timeKey != "" && !t.IsZero() {
+			static = append(slices.Clip(static), Field{st.timeKey, string(AppendTime(nil, t))})
+		}
+		return appendObjectMap(dst, static, fs)
 	}
-	return appendObject(dst, st, fs)
+	return appendObject(dst, st, t, fs)
 }
 
 var noStatic Static
@@ -86,25 +118,33 @@ const pairwiseFields = 4
 // twice; only a key whose bit was marked twice can have a later duplicate,
 // and only such a key is compared with the later ones. A static field is
 // compared with the record's keys only if its bit is marked.
-func appendObject(dst []byte, st *Static, fields []Field) []byte {
+func appendObject(dst []byte, st *Static, t time.Time, fields []Field) []byte {
 	if len(fields) <= pairwiseFields {
-		return appendFields(dst, st, fields, nil, nil)
+		return appendFields(dst, st, t, fields, nil, nil)
 	}
 	var ks keySet
 	var bits [maxSetFields]uint16 // each key's bit, not to hash it again
 	for i := range fields {
 		bits[i&(maxSetFields-1)] = ks.add(keyHash(fields[i].Key))
 	}
-	return appendFields(dst, st, fields, &ks, &bits)
+	return appendFields(dst, st, t, fields, &ks, &bits)
 }
 
 // appendFields appends the object. With a nil ks, every key is compared
 // with the later ones; else only those whose bit (bits[i]) ks has twice.
-func appendFields(dst []byte, st *Static, fields []Field, ks *keySet, bits *[maxSetFields]uint16) []byte {
+func appendFields(dst []byte, st *Static, t time.Time, fields []Field, ks *keySet, bits *[maxSetFields]uint16) []byte {
 	dst = append(dst, '{')
 	first := true
 	if len(st.fields) > 0 {
 		dst, first = appendStatic(dst, st, fields, ks)
+	}
+	if st.timeKey != "" && !t.IsZero() && !((ks == nil || ks.has(st.timeHash)) && inFields(st.timeKey, fields)) {
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, st.timePrefix...)
+		dst = append(st.appendTime(dst, t), '"')
+		first = false
 	}
 	for i := range fields {
 		f := &fields[i]

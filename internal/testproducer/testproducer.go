@@ -12,8 +12,9 @@ import (
 )
 
 // New returns a producer on s, with s's project, endpoint, credentials and
-// TLS and a logger that discards, closed when t ends. Each mutate adjusts
-// the config first.
+// TLS, a logger that discards and no time field (Config.TimeField), so
+// that tests compare the fields they log; closed when t ends. Each mutate
+// adjusts the config first (TimeField = "" restores the default).
 func New(t testing.TB, s *slstest.Server, mutate ...func(*producer.Config)) *producer.Producer {
 	t.Helper()
 	cfg := producer.Config{
@@ -22,6 +23,7 @@ func New(t testing.TB, s *slstest.Server, mutate ...func(*producer.Config)) *pro
 		Credentials: s.Credentials(),
 		TLS:         s.TLSConfig(),
 		Logger:      slog.New(slog.DiscardHandler),
+		TimeField:   producer.NoTimeField,
 	}
 	for _, m := range mutate {
 		if m != nil {

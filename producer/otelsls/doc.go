@@ -26,7 +26,8 @@
 //	req.method:      POST
 //
 // and the record's timestamp (or, without one, its observed timestamp) as
-// the log time.
+// the log time (__time__, which SLS keeps in whole seconds; the producer
+// keeps it to the nanosecond in its field "time", producer.Config.TimeField).
 //
 // # One flat record per log record
 //

@@ -59,7 +59,11 @@ func Example() {
 	}
 	for _, l := range sls.Logs("app") {
 		for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
-			fmt.Printf("%s: %s\n", k, l.Fields[k])
+			v := l.Fields[k]
+			if k == "time" { // the log time to the nanosecond (producer.Config.TimeField)
+				v = "<RFC 3339 ns>"
+			}
+			fmt.Printf("%s: %s\n", k, v)
 		}
 	}
 	// Output:
@@ -71,4 +75,5 @@ func Example() {
 	// req.path: /api/orders
 	// service.name: checkout
 	// severity_number: 9
+	// time: <RFC 3339 ns>
 }

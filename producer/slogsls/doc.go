@@ -10,12 +10,14 @@
 //
 // stores one log with the fields
 //
+//	time: 2026-01-02T03:04:05.123456789Z
 //	level: INFO
 //	msg: request served
 //	method: GET
 //	user.id: 42
 //
-// and the record's time as the log time (__time__).
+// and the record's time as the log time (__time__, in whole seconds; the
+// field "time" is the producer's, producer.Config.TimeField).
 //
 // Code that logs through github.com/go-logr/logr (Kubernetes controllers,
 // client-go through klog) uses the handler through
@@ -34,10 +36,13 @@
 //     stored under "!BADKEY" (SLS keys cannot be empty, and the producer
 //     refuses them). The flattening is not reversible when keys themselves
 //     contain dots.
-//   - The record time is the log time, not a field (set [Options.TimeKey]
-//     to also keep it as a field with nanosecond precision). A record with a
-//     zero time has no time of its own: the producer stamps it with the time
-//     it accepts it, since every SLS log has a time.
+//   - The record time is the log time (__time__, which SLS keeps in whole
+//     seconds), and the producer keeps it to the nanosecond in its time
+//     field ("time" by default, producer.Config.TimeField), as it does for
+//     every adapter; the handler writes no time field of its own unless
+//     [Options.TimeKey] says so. A record with a zero time has no time of
+//     its own: the producer stamps it with the time it accepts it, since
+//     every SLS log has a time.
 //   - The level is a field, upper case as slog.JSONHandler writes it
 //     (Level.String: "DEBUG", "INFO", "WARN", "ERROR", "WARN+2"; logr's
 //     V(1) is "DEBUG+3"). producer/zapsls writes zap's levels in upper case

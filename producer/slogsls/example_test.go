@@ -55,13 +55,17 @@ func Example() {
 	for _, l := range sls.Logs("app") {
 		var fields []string
 		for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
-			fields = append(fields, k+"="+l.Fields[k])
+			v := l.Fields[k]
+			if k == "time" { // the log time to the nanosecond (producer.Config.TimeField)
+				v = "<RFC 3339 ns>"
+			}
+			fields = append(fields, k+"="+v)
 		}
 		fmt.Println(strings.Join(fields, "  "))
 	}
 	// Output:
-	// level=INFO  msg=order placed  order_id=1042  req.method=POST  req.path=/api/orders  service=checkout  took=84ms  total=99.5
-	// db.err=lock wait timeout  db.table=orders  level=WARN  msg=slow query  service=checkout
+	// level=INFO  msg=order placed  order_id=1042  req.method=POST  req.path=/api/orders  service=checkout  time=<RFC 3339 ns>  took=84ms  total=99.5
+	// db.err=lock wait timeout  db.table=orders  level=WARN  msg=slow query  service=checkout  time=<RFC 3339 ns>
 }
 
 // Kubernetes controllers log through logr. logr.FromSlogHandler puts a
@@ -100,12 +104,16 @@ func Example_logr() {
 	for _, l := range sls.Logs("app") {
 		var fields []string
 		for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
-			fields = append(fields, k+"="+l.Fields[k])
+			v := l.Fields[k]
+			if k == "time" { // the log time to the nanosecond (producer.Config.TimeField)
+				v = "<RFC 3339 ns>"
+			}
+			fields = append(fields, k+"="+v)
 		}
 		fmt.Println(strings.Join(fields, "  "))
 	}
 	// Output:
-	// generation=7  level=INFO  logger=webapp-controller  msg=reconciling  name=web  namespace=default
-	// from=2  level=DEBUG+3  logger=webapp-controller  msg=replicas scaled  name=web  namespace=default  to=3
-	// err=conflict: object modified  level=ERROR  logger=webapp-controller  msg=update failed  name=web  namespace=default  retry_in=2s
+	// generation=7  level=INFO  logger=webapp-controller  msg=reconciling  name=web  namespace=default  time=<RFC 3339 ns>
+	// from=2  level=DEBUG+3  logger=webapp-controller  msg=replicas scaled  name=web  namespace=default  time=<RFC 3339 ns>  to=3
+	// err=conflict: object modified  level=ERROR  logger=webapp-controller  msg=update failed  name=web  namespace=default  retry_in=2s  time=<RFC 3339 ns>
 }

@@ -55,10 +55,14 @@ type Options struct {
 	// slog.MessageKey ("msg") and slog.SourceKey ("source").
 	LevelKey, MessageKey, SourceKey string
 
-	// TimeKey, if set, also writes the record time as a field with this
-	// key, in RFC 3339 with nanoseconds. SLS stores the log time (__time__)
-	// in seconds, so this keeps the order of records logged within one
-	// second visible. Default "": no time field.
+	// TimeKey, if set, makes the handler write the record time itself,
+	// under this key, as slog.JSONHandler does (RFC 3339 with nanoseconds,
+	// in the time's zone, or what ReplaceAttr makes of it). The producer
+	// already keeps every record's time to the nanosecond in a field of
+	// its own (producer.Config.TimeField, "time" by default), which a
+	// field of the record with the same key replaces: set TimeKey to that
+	// key for slog's format, or turn the producer's off, else the time is
+	// stored under both. Default "": the handler writes none.
 	TimeKey string
 
 	// OnError is called with every error the producer returns from Log

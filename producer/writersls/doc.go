@@ -49,9 +49,15 @@
 //     A line without a level, or with another one, is slog.LevelInfo. The
 //     field is stored as it was written: zerolog and logrus write lower
 //     case, producer/slogsls and producer/zapsls upper case.
-//   - The log time (__time__) is the time the producer accepts the record,
-//     which is when the logger wrote it; a "time" member is stored as a
-//     field like any other.
+//   - The log time (__time__, which SLS keeps in whole seconds) is the
+//     time the producer accepts the record, which is when the logger wrote
+//     it, and the producer keeps it to the nanosecond in its time field
+//     ("time" by default, producer.Config.TimeField). A "time" member the
+//     logger wrote (zerolog and logrus write one) replaces that field, so
+//     the time is stored once, as the logger wrote it: zerolog and logrus
+//     write whole seconds unless told otherwise
+//     (zerolog.TimeFieldFormat = time.RFC3339Nano, logrus's
+//     TimestampFormat).
 //
 // Any other line, such as what log.New(w, "", 0) or logrus's default text
 // formatter write, is stored whole in the field "content" (ContentKey), at

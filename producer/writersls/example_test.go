@@ -47,11 +47,15 @@ func Example() {
 	for _, l := range sls.Logs("app") {
 		var fields []string
 		for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
-			fields = append(fields, k+"="+l.Fields[k])
+			v := l.Fields[k]
+			if k == "time" { // the log time to the nanosecond (producer.Config.TimeField)
+				v = "<RFC 3339 ns>"
+			}
+			fields = append(fields, k+"="+v)
 		}
 		fmt.Println(strings.Join(fields, "  "))
 	}
 	// Output:
-	// content=checkout: order 1042 placed
-	// db.ms=840  level=warn  message=slow query  table=orders
+	// content=checkout: order 1042 placed  time=<RFC 3339 ns>
+	// db.ms=840  level=warn  message=slow query  table=orders  time=<RFC 3339 ns>
 }

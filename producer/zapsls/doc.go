@@ -20,8 +20,11 @@
 //
 //   - the entry: "level", "logger" (the logger name), "caller"
 //     ("pkg/file.go:42"), "msg", "stacktrace", each only when present; the
-//     key names are Options. The entry time is the SLS log time, not a
-//     field.
+//     key names are Options. The entry time is the SLS log time
+//     (__time__, which SLS keeps in whole seconds), and the producer keeps
+//     it to the nanosecond in its time field ("time" by default,
+//     producer.Config.TimeField): the core writes no "ts" of its own, so
+//     a logstore fed by several adapters has one time field to query.
 //   - the level in upper case (zapcore.Level.CapitalString): "DEBUG",
 //     "INFO", "WARN", "ERROR", "DPANIC", "PANIC", "FATAL". That is how
 //     slog.JSONHandler and producer/slogsls write levels, so a logstore fed

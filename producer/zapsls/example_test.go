@@ -59,7 +59,11 @@ func Example() {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Printf("%s=%s\n", k, l.Fields[k])
+			v := l.Fields[k]
+			if k == "time" { // the log time to the nanosecond (producer.Config.TimeField)
+				v = "<RFC 3339 ns>"
+			}
+			fmt.Printf("%s=%s\n", k, v)
 		}
 		fmt.Println()
 	}
@@ -71,6 +75,7 @@ func Example() {
 	// payment.items=["book","pen"]
 	// payment.method=card
 	// service=shop
+	// time=<RFC 3339 ns>
 	// took=1.5s
 	//
 	// error=card declined
@@ -78,4 +83,5 @@ func Example() {
 	// logger=checkout
 	// msg=payment failed
 	// service=shop
+	// time=<RFC 3339 ns>
 }

@@ -23,7 +23,7 @@
 // part. Against a real project a row records what it observed and fails
 // only where the SDK's behaviour depends on it (the rows with an entry
 // under "SDK needs": the AccessKey and STS password forms, how a wrong key,
-// project, region or logstore fails, lz4 and gzip, the largest record,
+// project, region or logstore fails, the default codec and gzip, the largest record,
 // the .json topic and the content field, __time__ for now, shards in
 // metadata and the ApiVersions ranges); a row whose result is "differs"
 // observed something else than the emulator does, which the SDK does not

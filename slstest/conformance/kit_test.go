@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/slskafka/slskafka/slstest"
 )
 
@@ -124,5 +126,28 @@ func TestKitFailsAtOnceWithoutSettings(t *testing.T) {
 	}
 	if strings.Contains(string(out), "=== RUN") {
 		t.Errorf("a test ran before the settings were checked:\n%s", out)
+	}
+}
+
+// TestKitDefaultCodecOnGzipOnlySLS runs the default codec's row against
+// an emulator that, like an SLS that takes only what its documents show,
+// refuses LZ4, snappy and zstd: the default delivers, and the row says
+// that gzip carried the record after the switch.
+func TestKitDefaultCodecOnGzipOnlySLS(t *testing.T) {
+	for _, refusal := range []slstest.CodecRefusal{slstest.UnsupportedCompression, slstest.CorruptMessage} {
+		t.Run(refusal.String(), func(t *testing.T) {
+			gzipOnly, err := startEmulator(func(c *slstest.Config) {
+				c.RefuseCodecs = []kgo.CompressionCodecType{kgo.CodecLz4, kgo.CodecSnappy, kgo.CodecZstd}
+				c.CodecRefusal = refusal
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(gzipOnly.close)
+			const want = "accepted, read back, sent as gzip (SLS refused lz4: the producer switched)"
+			if got, meets := observeDefaultCodec(t, gzipOnly); got != want || !meets {
+				t.Errorf("observeDefaultCodec = %q, %v; want %q, true", got, meets, want)
+			}
+		})
 	}
 }
