@@ -179,8 +179,8 @@ func TestSegmentSize(t *testing.T) {
 	for _, tc := range []struct{ maxBytes, budget, want int64 }{
 		{1 << 30, -1, 64 * mib},
 		{1 << 30, 1 << 40, 64 * mib},
-		{1 << 30, 8 * mib, mib},       // the 8 MiB tmpfs
-		{1 << 30, 2 * mib, mib / 2},   // less than 4 MiB free
+		{1 << 30, 8 * mib, mib},        // the 8 MiB tmpfs
+		{1 << 30, 2 * mib, mib / 2},    // less than 4 MiB free
 		{1 << 30, 100 << 10, 64 << 10}, // almost nothing free
 		{128 * mib, -1, 8 * mib},
 		{16 * mib, 1 << 40, mib},
