@@ -62,6 +62,11 @@ type Stats struct {
 	PartitionRetries int64
 	// MaxDeliveryLatency is the longest time from Log to acknowledgement.
 	MaxDeliveryLatency time.Duration
+	// SpoolDegraded: the spool's disk has no room for another segment
+	// (or creating one failed). Log keeps records in memory only, under
+	// the memory rules (MaxBufferedBytes, OnBufferFull), until it has;
+	// Config.Logger was told once, with the directory and the free space.
+	SpoolDegraded bool
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -212,6 +217,7 @@ func (p *Producer) Stats() Stats {
 	if p.spool != nil {
 		ss := p.spool.s.Stats()
 		st.SpooledRecords, st.SpooledBytes = ss.Records, ss.Bytes
+		st.SpoolDegraded = ss.Degraded
 	}
 	return st
 }

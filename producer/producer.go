@@ -78,7 +78,7 @@ type pending struct {
 	done     chan error    // LogSync only
 	accepted time.Duration // since connState.born
 	sent     uint64        // kconn.Ledger's write sequence when last handed over
-	spoolID  spool.ID      // where it is on disk; 0 without a spool
+	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
 	unsure   bool          // a request that may have stored it was sent
 }
 
@@ -235,22 +235,33 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		ts = now
 	}
 	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
-	spilling := p.spool != nil && done == nil // LogSync waits in memory
+	// LogSync waits in memory; with the disk full, so does every record
+	// (spool.go).
+	spilling := p.spool != nil && done == nil && !p.spool.degraded()
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
-			return p.spill(ctx, ls, r, ts) // behind the records waiting on disk
+			// Behind the records waiting on disk.
+			if err := p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+				return err
+			}
+			spilling = false
+		} else {
+			c.policy = Drop // memory full: to disk instead
 		}
-		c.policy = Drop // memory full: to disk instead
 	}
 	pd, err := p.budget.take(ctx, &c)
-	if err != nil {
-		if spilling && errors.Is(err, errFull) {
-			return p.spill(ctx, ls, r, ts)
+	if err != nil && spilling && errors.Is(err, errFull) {
+		if err = p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+			return err
 		}
+		c.policy = p.cfg.OnBufferFull
+		pd, err = p.budget.take(ctx, &c)
+	}
+	if err != nil {
 		return p.notTaken(ctx, ls, err)
 	}
 	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil && !errors.Is(err, errNotSpooled) {
 			p.budget.give(pd)
 			return err
 		}
@@ -347,10 +358,11 @@ func (p *Producer) failed(pd *pending, err error) {
 	case gaveUp:
 		cause, kind = p.life.gaveUpCause(), ErrClosed
 	}
-	if p.spool != nil && (gaveUp || own != nil) && !refusal(cause) {
+	if pd.spoolID != 0 && (gaveUp || own != nil) && !refusal(cause) {
 		// It stays on disk: for the feeder to send again, or for the
 		// next producer on the directory. Refusals are final as
-		// without a spool.
+		// without a spool, and so is the end of a record the spool
+		// could not keep (a full disk).
 		p.unload(pd, cause)
 		return
 	}

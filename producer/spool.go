@@ -60,7 +60,8 @@ func (sp *spooler) signal() {
 }
 
 // spoolWrite puts a record on disk, held (it is in memory too) or spilled
-// (for the feeder), waiting for space under the Block policy.
+// (for the feeder), waiting for space under the Block policy when
+// MaxSpoolBytes is reached; errNotSpooled when the disk cannot take it.
 func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Time, value []byte, held bool) (spool.ID, error) {
 	sp := p.spool
 	r := spool.Record{Topic: ls.topic, Time: ts, Value: value}
@@ -83,12 +84,26 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		case errors.Is(err, spool.ErrFull):
 			ls.bufferFull.Add(1)
 			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool is full (MaxSpoolBytes %d)", p.cfg.MaxSpoolBytes))
+		case errors.Is(err, spool.ErrClosed):
+			return 0, p.refused(ErrClosed, ls.name, nil)
 		case err != nil:
-			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool could not keep the record: %w", err))
+			// The disk is full or failing (the spool said so, once), or
+			// the record is larger than a segment: the record goes on
+			// through memory, under the memory rules.
+			return 0, errNotSpooled
 		}
 		return id, nil
 	}
 }
+
+// errNotSpooled: the spool cannot keep the record (a full or failing
+// disk, spool.ErrNoSpace); Log keeps it in memory only, as without a
+// spool.
+var errNotSpooled = errors.New("producer: not spooled")
+
+// degraded reports whether the disk has no room for the spool: Log does
+// not try the disk and keeps records in memory only.
+func (sp *spooler) degraded() bool { return sp.s.Degraded() }
 
 func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 	if held {
@@ -98,7 +113,8 @@ func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 }
 
 // spill keeps a record on disk only, for the feeder: memory is full, or
-// older records wait on disk and this one goes behind them.
+// older records wait on disk and this one goes behind them. errNotSpooled:
+// the disk cannot take it; the caller keeps it in memory.
 func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time) error {
 	bp := p.spool.scratch.Get().(*[]byte)
 	defer p.spool.scratch.Put(bp)
