@@ -3,6 +3,7 @@ package spool
 import (
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,7 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 		}
 	}
 	off := seg.w
-	if err := writeRecord(seg.data[off:off+n], r.Topic, nanos, r.Value, mark); err != nil {
+	if err := writeRecord(seg.data, off, n, r.Topic, nanos, r.Value, mark, seg.count+1); err != nil {
 		// The mapping is broken (see fault.go): records go to a new
 		// segment from now on.
 		seg.seal()
@@ -77,9 +78,9 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 	return makeID(seg.seq, off), nil
 }
 
-// writeRecord encodes a record into b, a zeroed slice of its padded size
-// in a mapping.
-func writeRecord(b []byte, topic string, nanos int64, value []byte, mark uint32) (err error) {
+// writeRecord encodes a record into data[off:off+n], zeroed, of a mapped
+// segment, and stores the segment's new record count.
+func writeRecord(data []byte, off, n int64, topic string, nanos int64, value []byte, mark uint32, count int64) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -87,8 +88,10 @@ func writeRecord(b []byte, topic string, nanos int64, value []byte, mark uint32)
 			err = faultError(r)
 		}
 	}()
+	b := data[off : off+n]
 	putRecord(b, kindRecord, topic, nanos, value)
 	le.PutUint32(b[4:], mark)
+	atomic.StoreUint64(countAt(data, countOff), packCount(uint32(count)))
 	return nil
 }
 

@@ -110,7 +110,14 @@ func (seg *segment) sync() error {
 	} else if end <= from {
 		return nil
 	}
-	if err := protect(func() error { return syncRange(seg.data, from, end) }); err != nil {
+	if err := protect(func() error {
+		if from > 0 { // the header's record count, with the records it counts
+			if err := syncRange(seg.data, 0, segHeader); err != nil {
+				return err
+			}
+		}
+		return syncRange(seg.data, from, end)
+	}); err != nil {
 		return err
 	}
 	seg.synced, seg.final = end, sealed

@@ -71,6 +71,7 @@ type Spool struct {
 
 	recovered int64 // records found unacknowledged by Open
 	damaged   int64 // bytes of damaged data Open discarded
+	lost      int64 // records not acknowledged that the damage took
 	syncErrs  atomic.Int64
 }
 
@@ -89,6 +90,10 @@ type Stats struct {
 	// Damaged counts bytes of damaged data Open discarded (see the package
 	// documentation).
 	Damaged int64
+	// Lost counts the records not acknowledged that Open found lost to
+	// damage (see recover.go): Recovered + Lost is what the previous Spool
+	// left not acknowledged.
+	Lost int64
 	// SyncErrors counts failed writes of the mapped pages to disk.
 	SyncErrors int64
 	// Degraded: the disk has no room for another segment; appends fail
@@ -116,6 +121,7 @@ func (s *Spool) Stats() Stats {
 	st.Waiting = s.waiting.Load()
 	st.Recovered = s.recovered
 	st.Damaged = s.damaged
+	st.Lost = s.lost
 	st.SyncErrors = s.syncErrs.Load()
 	return st
 }
