@@ -67,6 +67,11 @@ type Stats struct {
 	// the memory rules (MaxBufferedBytes, OnBufferFull), until it has;
 	// Config.Logger was told once, with the directory and the free space.
 	SpoolDegraded bool
+	// SpoolLost counts the records New found lost to damage in the spool
+	// (a garbled or truncated segment file): with Recovered, what the
+	// previous producer on the directory left undelivered. Config.Logger
+	// was told, with the files and the counts.
+	SpoolLost int64
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -218,6 +223,7 @@ func (p *Producer) Stats() Stats {
 		ss := p.spool.s.Stats()
 		st.SpooledRecords, st.SpooledBytes = ss.Records, ss.Bytes
 		st.SpoolDegraded = ss.Degraded
+		st.SpoolLost = ss.Lost
 	}
 	return st
 }

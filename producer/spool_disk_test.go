@@ -288,3 +288,92 @@ func TestSpoolSmallDiskOutage(t *testing.T) {
 	// filled the disk.
 	diag.await(t, ctx, "disk space is back")
 }
+
+// Damage in the spool is counted: after a segment of what a previous
+// producer left is garbled or truncated, Recovered + SpoolLost is what it
+// left buffered, every recovered record is delivered, and one diagnostic
+// names the file and the count.
+func TestSpoolDamageIsCounted(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string, size int64)
+	}{
+		{"flip 64 bytes", func(t *testing.T, path string, size int64) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mid := size / 2
+			for i := mid; i < mid+64; i++ {
+				b[i] ^= 0xff
+			}
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"truncate", func(t *testing.T, path string, size int64) {
+			if err := os.Truncate(path, size/2+100); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := slstest.Start(slstest.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, ca := s.Endpoint().String(), s.CA()
+			cred, _ := s.Credentials().Credential(context.Background())
+			dir := filepath.Join(t.TempDir(), "spool")
+			p1 := newProducer(t, s, func(c *producer.Config) {
+				c.SpoolDir = dir
+				c.MaxBufferedBytes = 1 << 20 // most records only on disk
+			})
+			s.Close() // nothing gets out
+			const n = 20_000
+			for i := range n {
+				if err := p1.Log(context.Background(), "app", rec("i", strconv.Itoa(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			p1.Close(cctx) //nolint:errcheck // ErrClosed: records kept in the spool
+			left := p1.Stats().BufferedRecords
+			if left != n {
+				t.Fatalf("the first producer left %d records, want %d", left, n)
+			}
+			// The segment holding the most data.
+			segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+			var path string
+			var used int64
+			for _, seg := range segs {
+				b, err := os.ReadFile(seg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if end := int64(len(strings.TrimRight(string(b), "\x00"))); end > used {
+					path, used = seg, end
+				}
+			}
+			tc.damage(t, path, used)
+
+			s2 := slstest.New(t, slstest.Config{Addr: addr, CA: &ca, AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret})
+			diag := newDiagLog()
+			p2 := newProducer(t, s2, func(c *producer.Config) { c.SpoolDir, c.Logger = dir, diag.logger() })
+			if err := p2.Flush(timeout(t, time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			st := p2.Stats()
+			stored := storedIDs(s2)
+			t.Logf("left %d; recovered %d, lost %d; %d distinct stored", left, st.Recovered, st.SpoolLost, len(stored))
+			if st.SpoolLost == 0 || st.Recovered+st.SpoolLost != left || int64(len(stored)) != st.Recovered {
+				t.Errorf("recovered %d + lost %d, %d stored: want %d in all, every recovered record stored", st.Recovered, st.SpoolLost, len(stored), left)
+			}
+			warn := diag.lines("level=WARN")
+			if len(warn) != 1 || !strings.Contains(warn[0], fmt.Sprintf("lost_records=%d", st.SpoolLost)) || !strings.Contains(warn[0], path) {
+				t.Errorf("warnings %q, want one naming %s and %d records lost", warn, path, st.SpoolLost)
+			}
+		})
+	}
+}

@@ -36,6 +36,7 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	slskafka.producer.spool.records          updowncounter        {record}   sls.project
 //	slskafka.producer.spool.usage            updowncounter        By         sls.project
 //	slskafka.producer.spool.degraded         gauge                1          sls.project
+//	slskafka.producer.spool.lost             counter              {record}   sls.project
 //
 // error.type is one of auth, logstore_not_found, record_too_large, closed,
 // delivery_timeout, tls, unreachable, rejected. slskafka.unconfirmed is true
@@ -61,6 +62,7 @@ const (
 	MetricSpoolRecords        = "slskafka.producer.spool.records"
 	MetricSpoolUsage          = "slskafka.producer.spool.usage"
 	MetricSpoolDegraded       = "slskafka.producer.spool.degraded"
+	MetricSpoolLost           = "slskafka.producer.spool.lost"
 )
 
 // errorType names a sentinel for the error.type attribute.
@@ -133,6 +135,7 @@ func (p *Producer) initTelemetry() error {
 	spoolDegraded, err := m.Int64ObservableGauge(MetricSpoolDegraded, metric.WithUnit("1"),
 		metric.WithDescription("1 while the disk spool's disk has no room and records are kept in memory only, else 0 (with Config.SpoolDir)."))
 	errs = append(errs, err)
+	spoolLost := counter(MetricSpoolLost, "{record}", "Records New found lost to damage in the disk spool (with Config.SpoolDir).")
 	t.duration, err = m.Float64Histogram(MetricDeliveryDuration, metric.WithUnit("s"),
 		metric.WithDescription("Time from Log to acknowledgement by SLS."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
@@ -177,6 +180,7 @@ func (p *Producer) initTelemetry() error {
 				degraded = 1
 			}
 			o.ObserveInt64(spoolDegraded, degraded, projectOnly)
+			o.ObserveInt64(spoolLost, st.SpoolLost, projectOnly)
 		}
 		select {
 		case <-p.life.done:
@@ -186,7 +190,7 @@ func (p *Producer) initTelemetry() error {
 		default:
 		}
 		return nil
-	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage, spoolDegraded)
+	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage, spoolDegraded, spoolLost)
 	return err
 }
 

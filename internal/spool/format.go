@@ -130,6 +130,8 @@ func putSegHeader(b []byte, seq uint64, size int64) {
 	le.PutUint64(b[16:], seq)
 	le.PutUint64(b[24:], uint64(size))
 	le.PutUint32(b[12:], segHeaderCRC(b))
+	le.PutUint64(b[countOff:], packCount(0))
+	le.PutUint64(b[ackedOff:], packCount(0))
 }
 
 func segHeaderCRC(b []byte) uint32 {

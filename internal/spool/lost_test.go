@@ -108,9 +108,13 @@ func TestTornRecordIsCounted(t *testing.T) {
 	o := small(t, t.TempDir())
 	path, offs := crashed(t, o, 100)
 	patch(t, path, offs[99]+150, make([]byte, 200))
-	s := open(t, small(t, o.Dir))
+	o = small(t, o.Dir)
+	s := open(t, o)
 	if st := s.Stats(); st.Lost != 1 || st.Recovered != 99 {
 		t.Errorf("stats %+v, want 99 recovered and 1 lost", st)
+	}
+	if w := warningsOf(o).all(); len(w) != 1 || strings.Contains(w[0], "estimated") {
+		t.Errorf("warnings %q, want one with the count from the header, not an estimate", w)
 	}
 }
 
