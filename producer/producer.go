@@ -268,7 +268,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	}
 	pd.done = done
 	ls.accepted.Add(1)
-	p.handOver(pd, ls, ls.topic, ts, now)
+	p.handOver(pd, ls, ls.topic, ts, now, now)
 	return nil
 }
 
@@ -276,15 +276,16 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 // deadline window, its Kafka record, the flush epoch it counts in) and
 // queues it for franz-go. Its Log was accepted while Close waits for
 // hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
-// the record is one Close left behind.
-func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now time.Time) {
+// the record is one Close left behind. Its delivery latency counts from
+// accepted (spool.go: when Log accepted a record that waited on disk).
+func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = topic
 	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
 	pd.rec.Timestamp = ts
 	pd.rec.Context = pd.win.ctx
 	pd.ls = ls
-	pd.accepted = now.Sub(p.conn.born)
+	pd.accepted = accepted.Sub(p.conn.born)
 	pd.flush = p.flushes.enter()
 	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
 	if !p.handoff.push(pd) {

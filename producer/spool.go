@@ -35,6 +35,7 @@ type spooler struct {
 
 	scratch  sync.Pool    // *[]byte to encode spilled records into
 	released atomic.Int64 // records handed back to the disk after their deadline
+	badTopic atomic.Int64 // records from disk dropped for a topic that is no logstore (Stats.SpoolLost)
 }
 
 func openSpool(cfg Config) (*spooler, error) {
@@ -177,6 +178,7 @@ func (p *Producer) feedOne(e spool.Entry) bool {
 		p.diag.warn("spool", "dropping a spooled record whose topic is not a logstore", "dir", sp.dir, "topic", e.Topic, "err", err)
 		sp.s.Ack(e.ID)           //nolint:errcheck // handed out just now
 		p.acct.recovered.Add(-1) // counted at New, yet not a record to deliver
+		sp.badTopic.Add(1)       // but a record lost all the same
 		return true
 	}
 	pd, err := p.budget.take(sp.ctx, &claim{raw: e.Value, maxRecord: max(p.cfg.MaxRecordBytes, len(e.Value)), policy: blockThroughClose})
@@ -185,8 +187,24 @@ func (p *Producer) feedOne(e spool.Entry) bool {
 		return false
 	}
 	pd.spoolID = e.ID
-	p.handOver(pd, ls, e.Topic, e.Time, time.Now())
+	now := time.Now()
+	p.handOver(pd, ls, e.Topic, e.Time, now, acceptedAt(e.Time, now))
 	return true
+}
+
+// acceptedAt is when Log accepted a record that comes back from disk,
+// for its delivery latency (Stats.MaxDeliveryLatency, the delivery
+// duration metric): its stored time, which is the time Log accepted it
+// unless the caller set Record.Time (then the caller's time, which the
+// adapters take when the application logs). The spool keeps no other
+// time per record, and a record that waited on disk, in this process or
+// before a restart, has waited since then. A stored time after now (a
+// caller's, or a clock set back) counts from now.
+func acceptedAt(stored, now time.Time) time.Time {
+	if stored.IsZero() || stored.After(now) {
+		return now
+	}
+	return stored
 }
 
 // unload takes a record out of memory that stays on disk: handed back

@@ -377,3 +377,74 @@ func TestSpoolDamageIsCounted(t *testing.T) {
 		})
 	}
 }
+
+// Stats.MaxDeliveryLatency counts from when Log accepted a record, also
+// for one that waited on disk: here records a previous producer left
+// wait a while before the next one delivers them.
+func TestSpoolDeliveryLatencyCountsFromAcceptance(t *testing.T) {
+	s, err := slstest.Start(slstest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, ca := s.Endpoint().String(), s.CA()
+	cred, _ := s.Credentials().Credential(context.Background())
+	dir := filepath.Join(t.TempDir(), "spool")
+	p1 := newProducer(t, s, func(c *producer.Config) { c.SpoolDir, c.MaxBufferedBytes = dir, 1<<20 })
+	s.Close()
+	const n = 5000
+	first := time.Now()
+	for i := range n {
+		if err := p1.Log(context.Background(), "app", rec("i", strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p1.Close(cctx) //nolint:errcheck // ErrClosed: records kept in the spool
+	// The wait being measured, not a synchronisation.
+	const wait = 1500 * time.Millisecond
+	time.Sleep(time.Until(first.Add(wait)))
+
+	s2 := slstest.New(t, slstest.Config{Addr: addr, CA: &ca, AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret})
+	p2 := newProducer(t, s2, func(c *producer.Config) { c.SpoolDir = dir })
+	if err := p2.Flush(timeout(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	waited := time.Since(first)
+	st := p2.Stats()
+	if st.Delivered != n || st.MaxDeliveryLatency < wait || st.MaxDeliveryLatency > waited {
+		t.Errorf("delivered %d, MaxDeliveryLatency %v: want %d records, the first accepted %v before they could be delivered and %v before the last was",
+			st.Delivered, st.MaxDeliveryLatency, n, wait, waited)
+	}
+}
+
+// A record on disk whose topic names no logstore (not this SDK's, or
+// damaged where its CRC could not tell) is dropped with a warning and
+// counted in SpoolLost.
+func TestSpoolRecordWithBadTopicIsCounted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	sp, err := spool.Open(spool.Options{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"app", "Not A Logstore!", "app.json"} {
+		if err := sp.Spill(spool.Record{Topic: topic, Value: []byte(`{"i":"x"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := slstest.New(t, slstest.Config{})
+	diag := newDiagLog()
+	p := newProducer(t, s, func(c *producer.Config) { c.SpoolDir, c.Logger = dir, diag.logger() })
+	if err := p.Flush(timeout(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Recovered != 2 || st.SpoolLost != 1 || st.Delivered != 2 {
+		t.Errorf("stats %+v, want 2 recovered and delivered, 1 lost", st)
+	}
+	if w := diag.lines("not a logstore"); len(w) != 1 {
+		t.Errorf("warnings %q, want one", w)
+	}
+}
