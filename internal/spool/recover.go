@@ -21,8 +21,11 @@ import (
 //     a damaged record never hides the good ones behind it;
 //   - a segment that cannot be read at all (an I/O error) is renamed to
 //     <name>.unreadable and left for an operator.
-// One warning, when Open returns, says how many bytes each case took, and
-// Stats.Damaged counts them. Damaged ranges are overwritten with a skip
+// One warning, when Open returns, says how many bytes each case took and
+// how many records not acknowledged were lost, per file; Stats.Damaged and
+// Stats.Lost count them. The records lost come from the segment header's
+// counts (format.go), since damaged bytes cannot say how many records they
+// held; a segment without readable counts gets an estimate, said to be one. Damaged ranges are overwritten with a skip
 // record (and a cut tail is put behind the segment's recorded end), so the
 // next Open does not report them again.
 
