@@ -50,7 +50,8 @@ type Options struct {
 	// 30 s by default).
 	Sync time.Duration
 	// Logger receives the spool's warnings (damaged data found when
-	// opening, failed syncs). Default slog.Default().
+	// opening, failed syncs, a full disk) and the line saying that disk
+	// space is back. Default slog.Default().
 	Logger *slog.Logger
 }
 

@@ -75,7 +75,7 @@ func (s *Spool) recoverAll() error {
 		path := filepath.Join(dir, segName(seq))
 		seg, err := openSegment(path, seq)
 		if errors.Is(err, errBadSize) {
-			notes = append(notes, fmt.Sprintf("%s has an impossible size and was renamed to %s.unreadable", path, path))
+			notes = append(notes, fmt.Sprintf("%s has an impossible size (cut shorter than its header?) and was renamed to %s.unreadable; its records, how many is not known, are not delivered", path, path))
 			if err := os.Rename(path, path+".unreadable"); err != nil {
 				return fmt.Errorf("spool: %w", err)
 			}
