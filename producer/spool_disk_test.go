@@ -211,7 +211,28 @@ func TestSpoolSmallDiskHealthy(t *testing.T) {
 // and the free space; once SLS is back every accepted record is
 // delivered and the spool takes records again.
 func TestSpoolSmallDiskOutage(t *testing.T) {
-	dir := filepath.Join(tmpfs(t, "8m"), "spool")
+	outageOnFullDisk(t, filepath.Join(tmpfs(t, "8m"), "spool"))
+}
+
+// The same with a full disk injected where the spool preallocates a
+// segment, for machines that cannot mount a tmpfs: the disk is full from
+// the start and gets room again once SLS is back.
+func TestSpoolFullDiskOutage(t *testing.T) {
+	var full atomic.Bool
+	full.Store(true)
+	t.Cleanup(spool.InjectDiskFault(func() error {
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}))
+	outageOnFullDisk(t, filepath.Join(t.TempDir(), "spool"), func() { full.Store(false) })
+}
+
+// outageOnFullDisk runs an outage with a spool in dir whose disk fills;
+// room is called once SLS is back, if the disk does not get room by
+// itself as the spool's own segments are deleted.
+func outageOnFullDisk(t *testing.T, dir string, room ...func()) {
 	s, err := slstest.Start(slstest.Config{Logstores: map[string]int{"app": 2}})
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +254,7 @@ func TestSpoolSmallDiskOutage(t *testing.T) {
 	var accepted []int
 	var slowest time.Duration
 	pad := strings.Repeat("x", 200)
-	after := 0 // Logs after the disk filled
+	after := 0 // Logs refused after the disk filled
 	for i := 0; after < 10; i++ {
 		if i > 200_000 {
 			t.Fatalf("the spool never filled an 8 MiB disk: %+v", p.Stats())
@@ -252,8 +273,8 @@ func TestSpoolSmallDiskOutage(t *testing.T) {
 		case !errors.Is(err, producer.ErrBufferFull) && !errors.Is(err, context.DeadlineExceeded):
 			t.Fatalf("Log %d: %v", i, err)
 		}
-		if p.Stats().SpoolDegraded {
-			after++
+		if err != nil && p.Stats().SpoolDegraded {
+			after++ // memory full too
 		}
 	}
 	checkNoRoomLine(t, diag, dir)
@@ -271,6 +292,9 @@ func TestSpoolSmallDiskOutage(t *testing.T) {
 	defer s2.Close()
 	if err := p.Flush(ctx); err != nil {
 		t.Fatalf("Flush after the outage: %v", err)
+	}
+	for _, f := range room {
+		f()
 	}
 	seen := storedIDs(s2)
 	lost := 0
