@@ -88,9 +88,12 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		case errors.Is(err, spool.ErrClosed):
 			return 0, p.refused(ErrClosed, ls.name, nil)
 		case err != nil:
-			// The disk is full or failing (the spool said so, once), or
+			// The disk is full (the spool said so, once), failing, or
 			// the record is larger than a segment: the record goes on
 			// through memory, under the memory rules.
+			if !errors.Is(err, spool.ErrNoSpace) {
+				p.diag.warn("spool-write", "the spool could not keep a record; it is kept in memory only", "dir", sp.dir, "err", err)
+			}
 			return 0, errNotSpooled
 		}
 		return id, nil

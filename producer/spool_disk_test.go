@@ -472,3 +472,39 @@ func TestSpoolRecordWithBadTopicIsCounted(t *testing.T) {
 		t.Errorf("warnings %q, want one", w)
 	}
 }
+
+// A segment that faults under the producer (an I/O error, or a file cut
+// short by another program) costs no record: the one being written goes
+// on through memory, with a warning, and the spool goes on in a new
+// segment.
+func TestSpoolFaultKeepsRecordInMemory(t *testing.T) {
+	s := slstest.New(t, slstest.Config{})
+	dir := filepath.Join(t.TempDir(), "spool")
+	diag := newDiagLog()
+	p := newProducer(t, s, func(c *producer.Config) { c.SpoolDir, c.Logger = dir, diag.logger() })
+	ctx := timeout(t, time.Minute)
+	if err := p.LogSync(ctx, "app", rec("i", "0")); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	for _, seg := range segs {
+		if err := os.Truncate(seg, 4096); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 2000
+	for i := 1; i <= n; i++ {
+		if err := p.Log(ctx, "app", rec("i", strconv.Itoa(i), "pad", strings.Repeat("x", 200))); err != nil {
+			t.Fatalf("Log %d after the segment was cut: %v", i, err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if seen := storedIDs(s); len(seen) != n+1 {
+		t.Errorf("%d of %d records stored", len(seen), n+1)
+	}
+	if w := diag.lines("could not keep a record"); len(w) != 1 || !strings.Contains(w[0], "I/O error") {
+		t.Errorf("warnings %q, want one about the I/O error", w)
+	}
+}
