@@ -32,8 +32,6 @@ var freeSpace = statFree
 // and Spill fail with ErrNoSpace until it can.
 func (s *Spool) Degraded() bool { return s.degraded.Load() }
 
-// noRoom is a failure to create a segment that degrades the spool (see
-// above): anything but MaxBytes reached, or the spool closed.
 // degradeLocked enters the degraded state after a segment of size bytes
 // could not be created, and warns once per episode. The caller holds mu.
 func (s *Spool) degradeLocked(err error, size int64) {
