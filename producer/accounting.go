@@ -61,7 +61,20 @@ type Stats struct {
 	// RetryBackoff.
 	PartitionRetries int64
 	// MaxDeliveryLatency is the longest time from Log to acknowledgement.
+	// A record that waited in the spool counts from its Record.Time, which
+	// is when Log accepted it unless the caller set it.
 	MaxDeliveryLatency time.Duration
+	// SpoolDegraded: the spool's disk has no room for another segment
+	// (or creating one failed). Log keeps records in memory only, under
+	// the memory rules (MaxBufferedBytes, OnBufferFull), until it has;
+	// Config.Logger was told once, with the directory and the free space.
+	SpoolDegraded bool
+	// SpoolLost counts the records New found lost to damage in the spool
+	// (a garbled or truncated segment file), and recovered records dropped
+	// for a topic that names no logstore: with Recovered, what the
+	// previous producer on the directory left undelivered. Config.Logger
+	// was told, with the files and the counts.
+	SpoolLost int64
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -212,6 +225,8 @@ func (p *Producer) Stats() Stats {
 	if p.spool != nil {
 		ss := p.spool.s.Stats()
 		st.SpooledRecords, st.SpooledBytes = ss.Records, ss.Bytes
+		st.SpoolDegraded = ss.Degraded
+		st.SpoolLost = ss.Lost + p.spool.badTopic.Load()
 	}
 	return st
 }

@@ -122,8 +122,12 @@ type Config struct {
 	// as MaxSpoolBytes lasts: with a spool a record does not fail for its
 	// DeliveryTimeout, it goes back to disk. One producer per directory;
 	// the directory is created 0700, its files 0600, and it holds log
-	// content only. A lost disk loses the spool; a power loss, what came in
-	// the last SpoolSync. Unix only. Default "": no spool.
+	// content only. A full or failing disk does not stop Log: records go
+	// on through memory only, as without a spool, until the disk has room
+	// again (Stats.SpoolDegraded; one line to Logger names the directory
+	// and the free space). Records lost to damage on disk are counted in
+	// Stats.SpoolLost. A lost disk loses the spool; a power loss, what came
+	// in the last SpoolSync. Unix only. Default "": no spool.
 	SpoolDir string
 	// MaxSpoolBytes bounds the disk the spool takes. Default 1 GiB.
 	MaxSpoolBytes int64

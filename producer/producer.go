@@ -79,7 +79,7 @@ type pending struct {
 	done     chan error    // LogSync only
 	accepted time.Duration // since connState.born
 	sent     uint64        // kconn.Ledger's write sequence when last handed over
-	spoolID  spool.ID      // where it is on disk; 0 without a spool
+	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
 	unsure   bool          // a request that may have stored it was sent
 }
 
@@ -236,29 +236,40 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		ts = now
 	}
 	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
-	spilling := p.spool != nil && done == nil // LogSync waits in memory
+	// LogSync waits in memory; with the disk full, so does every record
+	// (spool.go).
+	spilling := p.spool != nil && done == nil && !p.spool.degraded()
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
-			return p.spill(ctx, ls, r, ts) // behind the records waiting on disk
+			// Behind the records waiting on disk.
+			if err := p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+				return err
+			}
+			spilling = false
+		} else {
+			c.policy = Drop // memory full: to disk instead
 		}
-		c.policy = Drop // memory full: to disk instead
 	}
 	pd, err := p.budget.take(ctx, &c)
-	if err != nil {
-		if spilling && errors.Is(err, errFull) {
-			return p.spill(ctx, ls, r, ts)
+	if err != nil && spilling && errors.Is(err, errFull) {
+		if err = p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+			return err
 		}
+		c.policy = p.cfg.OnBufferFull
+		pd, err = p.budget.take(ctx, &c)
+	}
+	if err != nil {
 		return p.notTaken(ctx, ls, err)
 	}
 	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil && !errors.Is(err, errNotSpooled) {
 			p.budget.give(pd)
 			return err
 		}
 	}
 	pd.done = done
 	ls.accepted.Add(1)
-	p.handOver(pd, ls, ls.topic, ts, now)
+	p.handOver(pd, ls, ls.topic, ts, now, now)
 	return nil
 }
 
@@ -266,15 +277,16 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 // deadline window, its Kafka record, the flush epoch it counts in) and
 // queues it for franz-go. Its Log was accepted while Close waits for
 // hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
-// the record is one Close left behind.
-func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now time.Time) {
+// the record is one Close left behind. Its delivery latency counts from
+// accepted (spool.go: when Log accepted a record that waited on disk).
+func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = topic
 	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
 	pd.rec.Timestamp = ts
 	pd.rec.Context = pd.win.ctx
 	pd.ls = ls
-	pd.accepted = now.Sub(p.conn.born)
+	pd.accepted = accepted.Sub(p.conn.born)
 	pd.flush = p.flushes.enter()
 	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
 	if !p.handoff.push(pd) {
@@ -348,10 +360,11 @@ func (p *Producer) failed(pd *pending, err error) {
 	case gaveUp:
 		cause, kind = p.life.gaveUpCause(), ErrClosed
 	}
-	if p.spool != nil && (gaveUp || own != nil) && !refusal(cause) {
+	if pd.spoolID != 0 && (gaveUp || own != nil) && !refusal(cause) {
 		// It stays on disk: for the feeder to send again, or for the
 		// next producer on the directory. Refusals are final as
-		// without a spool.
+		// without a spool, and so is the end of a record the spool
+		// could not keep (a full disk).
 		p.unload(pd, cause)
 		return
 	}

@@ -35,6 +35,7 @@ type spooler struct {
 
 	scratch  sync.Pool    // *[]byte to encode spilled records into
 	released atomic.Int64 // records handed back to the disk after their deadline
+	badTopic atomic.Int64 // records from disk dropped for a topic that is no logstore (Stats.SpoolLost)
 }
 
 func openSpool(cfg Config) (*spooler, error) {
@@ -60,7 +61,8 @@ func (sp *spooler) signal() {
 }
 
 // spoolWrite puts a record on disk, held (it is in memory too) or spilled
-// (for the feeder), waiting for space under the Block policy.
+// (for the feeder), waiting for space under the Block policy when
+// MaxSpoolBytes is reached; errNotSpooled when the disk cannot take it.
 func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Time, value []byte, held bool) (spool.ID, error) {
 	sp := p.spool
 	r := spool.Record{Topic: ls.topic, Time: ts, Value: value}
@@ -83,12 +85,29 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		case errors.Is(err, spool.ErrFull):
 			ls.bufferFull.Add(1)
 			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool is full (MaxSpoolBytes %d)", p.cfg.MaxSpoolBytes))
+		case errors.Is(err, spool.ErrClosed):
+			return 0, p.refused(ErrClosed, ls.name, nil)
 		case err != nil:
-			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool could not keep the record: %w", err))
+			// The disk is full (the spool said so, once), failing, or
+			// the record is larger than a segment: the record goes on
+			// through memory, under the memory rules.
+			if !errors.Is(err, spool.ErrNoSpace) {
+				p.diag.warn("spool-write", "the spool could not keep a record; it is kept in memory only", "dir", sp.dir, "err", err)
+			}
+			return 0, errNotSpooled
 		}
 		return id, nil
 	}
 }
+
+// errNotSpooled: the spool cannot keep the record (a full or failing
+// disk, spool.ErrNoSpace); Log keeps it in memory only, as without a
+// spool.
+var errNotSpooled = errors.New("producer: not spooled")
+
+// degraded reports whether the disk has no room for the spool: Log does
+// not try the disk and keeps records in memory only.
+func (sp *spooler) degraded() bool { return sp.s.Degraded() }
 
 func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 	if held {
@@ -98,7 +117,8 @@ func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 }
 
 // spill keeps a record on disk only, for the feeder: memory is full, or
-// older records wait on disk and this one goes behind them.
+// older records wait on disk and this one goes behind them. errNotSpooled:
+// the disk cannot take it; the caller keeps it in memory.
 func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time) error {
 	bp := p.spool.scratch.Get().(*[]byte)
 	defer p.spool.scratch.Put(bp)
@@ -161,6 +181,7 @@ func (p *Producer) feedOne(e spool.Entry) bool {
 		p.diag.warn("spool", "dropping a spooled record whose topic is not a logstore", "dir", sp.dir, "topic", e.Topic, "err", err)
 		sp.s.Ack(e.ID)           //nolint:errcheck // handed out just now
 		p.acct.recovered.Add(-1) // counted at New, yet not a record to deliver
+		sp.badTopic.Add(1)       // but a record lost all the same
 		return true
 	}
 	pd, err := p.budget.take(sp.ctx, &claim{raw: e.Value, maxRecord: max(p.cfg.MaxRecordBytes, len(e.Value)), policy: blockThroughClose})
@@ -169,8 +190,24 @@ func (p *Producer) feedOne(e spool.Entry) bool {
 		return false
 	}
 	pd.spoolID = e.ID
-	p.handOver(pd, ls, e.Topic, e.Time, time.Now())
+	now := time.Now()
+	p.handOver(pd, ls, e.Topic, e.Time, now, acceptedAt(e.Time, now))
 	return true
+}
+
+// acceptedAt is when Log accepted a record that comes back from disk,
+// for its delivery latency (Stats.MaxDeliveryLatency, the delivery
+// duration metric): its stored time, which is the time Log accepted it
+// unless the caller set Record.Time (then the caller's time, which the
+// adapters take when the application logs). The spool keeps no other
+// time per record, and a record that waited on disk, in this process or
+// before a restart, has waited since then. A stored time after now (a
+// caller's, or a clock set back) counts from now.
+func acceptedAt(stored, now time.Time) time.Time {
+	if stored.IsZero() || stored.After(now) {
+		return now
+	}
+	return stored
 }
 
 // unload takes a record out of memory that stays on disk: handed back

@@ -215,7 +215,7 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 	defer s2.Close()
 	log(time.Second) // new records while the backlog drains
 	if err := p.Flush(ctx); err != nil {
-		t.Fatalf("Flush after the outage: %v", err)
+		t.Fatalf("Flush after the outage: %v; %+v", err, p.Stats())
 	}
 	seen := map[string]bool{}
 	for _, l := range s2.Logs("app") {

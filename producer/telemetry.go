@@ -35,6 +35,8 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	slskafka.producer.partition.retries      counter              {retry}    sls.project
 //	slskafka.producer.spool.records          updowncounter        {record}   sls.project
 //	slskafka.producer.spool.usage            updowncounter        By         sls.project
+//	slskafka.producer.spool.degraded         gauge                1          sls.project
+//	slskafka.producer.spool.lost             counter              {record}   sls.project
 //
 // error.type is one of auth, logstore_not_found, record_too_large, closed,
 // delivery_timeout, tls, unreachable, rejected. slskafka.unconfirmed is true
@@ -59,6 +61,8 @@ const (
 	MetricPartitionRetries    = "slskafka.producer.partition.retries"
 	MetricSpoolRecords        = "slskafka.producer.spool.records"
 	MetricSpoolUsage          = "slskafka.producer.spool.usage"
+	MetricSpoolDegraded       = "slskafka.producer.spool.degraded"
+	MetricSpoolLost           = "slskafka.producer.spool.lost"
 )
 
 // errorType names a sentinel for the error.type attribute.
@@ -128,7 +132,10 @@ func (p *Producer) initTelemetry() error {
 	partRetries := counter(MetricPartitionRetries, "{retry}", "Retriable partition errors (NetworkException, KafkaStorageException) retried after RetryBackoff.")
 	spoolRecords := updown(MetricSpoolRecords, "{record}", "Records in the disk spool not yet acknowledged (with Config.SpoolDir).")
 	spoolUsage := updown(MetricSpoolUsage, "By", "Bytes the records in the disk spool take (with Config.SpoolDir).")
-	var err error
+	spoolDegraded, err := m.Int64ObservableGauge(MetricSpoolDegraded, metric.WithUnit("1"),
+		metric.WithDescription("1 while the disk spool's disk has no room and records are kept in memory only, else 0 (with Config.SpoolDir)."))
+	errs = append(errs, err)
+	spoolLost := counter(MetricSpoolLost, "{record}", "Records New found lost to damage in the disk spool (with Config.SpoolDir).")
 	t.duration, err = m.Float64Histogram(MetricDeliveryDuration, metric.WithUnit("s"),
 		metric.WithDescription("Time from Log to acknowledgement by SLS."),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
@@ -168,6 +175,12 @@ func (p *Producer) initTelemetry() error {
 		if p.spool != nil {
 			o.ObserveInt64(spoolRecords, st.SpooledRecords, projectOnly)
 			o.ObserveInt64(spoolUsage, st.SpooledBytes, projectOnly)
+			var degraded int64
+			if st.SpoolDegraded {
+				degraded = 1
+			}
+			o.ObserveInt64(spoolDegraded, degraded, projectOnly)
+			o.ObserveInt64(spoolLost, st.SpoolLost, projectOnly)
 		}
 		select {
 		case <-p.life.done:
@@ -177,7 +190,7 @@ func (p *Producer) initTelemetry() error {
 		default:
 		}
 		return nil
-	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage)
+	}, accepted, delivered, failed, dropped, usage, buffered, rotations, credErrs, authFails, retired, partRetries, spoolRecords, spoolUsage, spoolDegraded, spoolLost)
 	return err
 }
 

@@ -41,6 +41,7 @@ func (s *Spool) Ack(id ID) (err error) {
 			break
 		}
 	}
+	addAcked(seg.data)
 	s.acked.Add(1)
 	s.ackedBytes.Add(padded(int64(le.Uint32(h[8:]))))
 	if seg.refs.Add(-1) == 0 && seg.sealed.Load() {

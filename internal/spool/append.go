@@ -3,6 +3,7 @@ package spool
 import (
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,7 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 		}
 	}
 	off := seg.w
-	if err := writeRecord(seg.data[off:off+n], r.Topic, nanos, r.Value, mark); err != nil {
+	if err := writeRecord(seg.data, off, n, r.Topic, nanos, r.Value, mark, seg.count+1); err != nil {
 		// The mapping is broken (see fault.go): records go to a new
 		// segment from now on.
 		seg.seal()
@@ -77,9 +78,9 @@ func (s *Spool) append(r Record, mark uint32) (ID, error) {
 	return makeID(seg.seq, off), nil
 }
 
-// writeRecord encodes a record into b, a zeroed slice of its padded size
-// in a mapping.
-func writeRecord(b []byte, topic string, nanos int64, value []byte, mark uint32) (err error) {
+// writeRecord encodes a record into data[off:off+n], zeroed, of a mapped
+// segment, and stores the segment's new record count.
+func writeRecord(data []byte, off, n int64, topic string, nanos int64, value []byte, mark uint32, count int64) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -87,8 +88,10 @@ func writeRecord(b []byte, topic string, nanos int64, value []byte, mark uint32)
 			err = faultError(r)
 		}
 	}()
+	b := data[off : off+n]
 	putRecord(b, kindRecord, topic, nanos, value)
 	le.PutUint32(b[4:], mark)
+	atomic.StoreUint64(countAt(data, countOff), packCount(uint32(count)))
 	return nil
 }
 
@@ -115,37 +118,65 @@ func (s *Spool) roll(n int64) (*segment, error) {
 			s.created.Wait()
 			continue
 		}
-		if err := s.prepareLocked(); err != nil {
-			return nil, err
+		if !s.degraded.Load() {
+			if err := s.prepareLocked(true); err == nil {
+				continue
+			} else if !s.degraded.Load() {
+				return nil, err
+			}
 		}
+		// No room on disk (space.go): the full segment is sealed, to be
+		// deleted once its records are acknowledged.
+		if s.active != nil {
+			if s.active.seal() {
+				s.kickBackground()
+			}
+			s.active = nil
+		}
+		return nil, s.noSpace
 	}
 }
 
 // prepareLocked creates the next segment if the disk budget allows. It
 // releases mu while the file is created and preallocated, which can take
-// a while on a busy disk. The caller holds mu, and no segment is being
-// created.
-func (s *Spool) prepareLocked() error {
+// a while on a busy disk. If the disk cannot hold it and degrade is set,
+// the spool is degraded (space.go); a successful creation ends that. The
+// caller holds mu, and no segment is being created.
+func (s *Spool) prepareLocked(degrade bool) error {
 	size := s.opts.SegmentBytes
 	if s.disk+size > s.opts.MaxBytes {
 		return fmt.Errorf("%w: %d of MaxBytes %d bytes hold records not yet acknowledged", ErrFull, s.disk, s.opts.MaxBytes)
 	}
+	var err error
 	if s.nextSeq > maxSeq {
-		return fmt.Errorf("spool: segment numbers exhausted in %s: drain the spool and delete its segments", s.opts.Dir)
+		err = fmt.Errorf("spool: segment numbers exhausted in %s: drain the spool and delete its segments", s.opts.Dir)
 	}
 	seq := s.nextSeq
-	s.nextSeq++
-	s.creating = true
-	s.disk += size
-	s.mu.Unlock()
-	seg, err := createSegment(s.opts.Dir, seq, size)
-	s.mu.Lock()
-	s.creating = false
-	s.created.Broadcast()
+	var seg *segment
+	if err == nil {
+		s.nextSeq++
+		s.creating = true
+		s.disk += size
+		s.mu.Unlock()
+		if err = checkFree(s.opts.Dir, size); err == nil {
+			seg, err = createSegment(s.opts.Dir, seq, size)
+		}
+		s.mu.Lock()
+		s.creating = false
+		s.created.Broadcast()
+		if err != nil {
+			s.disk -= size
+			s.nextSeq = seq // no file has the number
+		}
+	}
 	if err != nil {
-		s.disk -= size
+		if degrade || s.degraded.Load() {
+			s.degradeLocked(err, size)
+			return s.noSpace
+		}
 		return err
 	}
+	s.recoverLocked()
 	s.addSegment(seg)
 	s.dirDirty.Store(true)
 	s.next = seg

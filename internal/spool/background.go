@@ -22,15 +22,31 @@ func (s *Spool) startBackground() {
 }
 
 func (s *Spool) janitor() {
+	// retry runs while the spool is degraded (space.go).
+	retry := time.NewTimer(noSpaceRetry)
+	retry.Stop()
+	defer retry.Stop()
+	armed := false
 	for {
+		fired := false
 		select {
 		case <-s.stop:
 			return
 		case <-s.kick:
+		case <-retry.C:
+			fired, armed = true, false
 		}
 		s.prefault()
-		s.prepare()
-		s.reclaim()
+		// Reclaim first: what it frees may be what a degraded spool
+		// waits for.
+		freed := s.reclaim()
+		if !s.degraded.Load() || freed || fired {
+			s.prepare()
+		}
+		if s.degraded.Load() && !armed {
+			retry.Reset(noSpaceRetry)
+			armed = true
+		}
 	}
 }
 
@@ -94,15 +110,23 @@ func (seg *segment) sync() error {
 	} else if end <= from {
 		return nil
 	}
-	if err := protect(func() error { return syncRange(seg.data, from, end) }); err != nil {
+	if err := protect(func() error {
+		if from > 0 { // the header's record count, with the records it counts
+			if err := syncRange(seg.data, 0, segHeader); err != nil {
+				return err
+			}
+		}
+		return syncRange(seg.data, from, end)
+	}); err != nil {
 		return err
 	}
 	seg.synced, seg.final = end, sealed
 	return nil
 }
 
-// reclaim deletes sealed segments whose records are all acknowledged.
-func (s *Spool) reclaim() {
+// reclaim deletes sealed segments whose records are all acknowledged, and
+// reports whether it deleted any.
+func (s *Spool) reclaim() bool {
 	var gone []*segment
 	for _, seg := range *s.tab.Load() {
 		if seg.reclaimable() {
@@ -110,7 +134,7 @@ func (s *Spool) reclaim() {
 		}
 	}
 	if len(gone) == 0 {
-		return
+		return false
 	}
 	s.removeSegments(gone)
 	// Wait out Acks and Next calls that looked a segment up before it left
@@ -141,6 +165,7 @@ func (s *Spool) reclaim() {
 		s.space = make(chan struct{})
 	}
 	s.mu.Unlock()
+	return true
 }
 
 // prepare creates the next segment ahead of need.
@@ -151,8 +176,8 @@ func (s *Spool) prepare() {
 		return
 	}
 	// Full, or a disk error, which the Append that needs the segment
-	// meets again and returns.
-	if s.prepareLocked() == nil {
+	// meets again and returns (or, if degraded, what ends it).
+	if s.prepareLocked(false) == nil {
 		next := s.next
 		s.mu.Unlock()
 		next.prefault()

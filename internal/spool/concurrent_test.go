@@ -79,9 +79,10 @@ func TestConcurrentUse(t *testing.T) {
 	})
 }
 
-func TestFullDiskIsErrFull(t *testing.T) {
+func TestFullDiskIsErrNoSpace(t *testing.T) {
 	// The disk is full from the start: Open succeeds (records on disk may
-	// still be delivered), appends get ErrFull. The hook is set before
+	// still be delivered), appends get ErrNoSpace, not ErrFull: nothing
+	// the caller waits for frees a full disk. The hook is set before
 	// Open and restored after Close, when no goroutine of the spool runs.
 	o := small(t, t.TempDir())
 	allocate = func(*os.File, int64) error { return syscall.ENOSPC }
@@ -91,8 +92,8 @@ func TestFullDiskIsErrFull(t *testing.T) {
 	for i := 0; err == nil && i < 10000; i++ {
 		_, err = s.Append(rec(i))
 	}
-	if !errors.Is(err, ErrFull) || !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("appending on a full disk: %v, want ErrFull wrapping ENOSPC", err)
+	if !errors.Is(err, ErrNoSpace) || errors.Is(err, ErrFull) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("appending on a full disk: %v, want ErrNoSpace wrapping ENOSPC", err)
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(o.Dir, "*.tmp")); len(tmp) > 0 {
 		t.Fatalf("a failed creation left %v behind", tmp)

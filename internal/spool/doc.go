@@ -3,7 +3,7 @@
 // and holds records beyond the memory buffer while SLS is unreachable.
 //
 //	s, err := spool.Open(spool.Options{Dir: dir}) // ErrLocked if another producer has dir
-//	id, err := s.Append(rec)                      // before Log returns; ErrFull at MaxBytes
+//	id, err := s.Append(rec)                      // before Log returns; ErrFull at MaxBytes, ErrNoSpace on a full disk
 //	err = s.Ack(id)                               // once SLS acknowledged it, in any order
 //	err = s.Spill(rec)                            // a record that does not fit in memory
 //	e, ok, err := s.Next(buf)                     // the oldest spilled or recovered record
@@ -20,8 +20,11 @@
 // sends again only what was in flight, not everything since the last
 // segment was deleted. A segment file is deleted once all its records are
 // acknowledged, whatever the order; disk use never exceeds
-// Options.MaxBytes. Damaged data found by Open is cut or skipped with one
-// warning; whole records after damage are kept (see recover.go). One
+// Options.MaxBytes. A full disk never makes a caller wait: Append fails at
+// once with ErrNoSpace until a segment fits again (see space.go). Damaged
+// data found by Open is cut or skipped with one warning, which counts the
+// records not yet acknowledged that it took (Stats.Lost); whole records
+// after damage are kept (see recover.go). One
 // Spool per directory, enforced with flock, which the kernel releases when
 // the process dies. Files are 0600 in a 0700 directory.
 //

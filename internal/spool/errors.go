@@ -8,6 +8,10 @@ var (
 	// yet acknowledged. Space returns a channel that is closed when one is
 	// reclaimed.
 	ErrFull = errors.New("spool: full")
+	// ErrNoSpace: the disk has no room for another segment, or creating
+	// one failed; Degraded reports it. Nothing is waited for: the spool
+	// takes records again once a segment can be created (see space.go).
+	ErrNoSpace = errors.New("spool: no room on disk")
 	// ErrLocked: another Spool, in this process or another, has the
 	// directory open.
 	ErrLocked = errors.New("spool: directory in use")

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"fmt"
+	"os"
 	"runtime/debug"
 )
 
@@ -33,4 +34,20 @@ func protect(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// InjectDiskFault makes the creation of every segment fail with what
+// fault returns (nil: no fault), as a full or failing disk makes it fail,
+// for tests of code built on the spool. Call it before a Spool is opened
+// and restore after the last one is closed; fault may change its answer
+// at any time in between.
+func InjectDiskFault(fault func() error) (restore func()) {
+	old := allocate
+	allocate = func(f *os.File, size int64) error {
+		if err := fault(); err != nil {
+			return err
+		}
+		return old(f, size)
+	}
+	return func() { allocate = old }
 }

@@ -3,6 +3,8 @@ package spool
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"sync/atomic"
+	"unsafe"
 )
 
 // A segment file is a header followed by records, each aligned to 8 bytes:
@@ -15,6 +17,9 @@ import (
 //	  24 size     u64 the file size when the segment was created
 //	  32 end      u64 offset after the last record, written when sealed; 0 while appended to
 //	  40 endCheck u64 ^end, so that a torn or garbled end is ignored
+//	  48 count    u64 records appended: the count in the low 32 bits, its
+//	              complement in the high 32 (zero: not known)
+//	  56 acked    u64 records acknowledged, the same way
 //	record header (recHeader bytes), then topic, then value:
 //	  0  crc   u32 CRC-32C of bytes 8..size
 //	  4  mark  u32 delivery mark, outside the CRC: see markWaiting
@@ -125,6 +130,8 @@ func putSegHeader(b []byte, seq uint64, size int64) {
 	le.PutUint64(b[16:], seq)
 	le.PutUint64(b[24:], uint64(size))
 	le.PutUint32(b[12:], segHeaderCRC(b))
+	le.PutUint64(b[countOff:], packCount(0))
+	le.PutUint64(b[ackedOff:], packCount(0))
 }
 
 func segHeaderCRC(b []byte) uint32 {
@@ -136,6 +143,38 @@ func segHeaderOK(b []byte, seq uint64) bool {
 	return len(b) >= segHeader && string(b[:8]) == segMagic &&
 		le.Uint32(b[8:]) == formatVersion && le.Uint32(b[12:]) == segHeaderCRC(b) &&
 		le.Uint64(b[16:]) == seq
+}
+
+// The counts at 48 and 56 are what Open needs to tell how many records
+// not acknowledged were lost to damage, which the damaged bytes cannot
+// say: count less acked is the records not acknowledged, whole or not. The
+// appender stores count after each record, under Spool.mu; Ack adds to
+// acked. Each is one 64-bit word, changed atomically, so that a crash
+// leaves it whole; the complement half tells a garbled one. They are
+// outside the header CRC, as the end is.
+const (
+	countOff = 48
+	ackedOff = 56
+)
+
+func packCount(n uint32) uint64 { return uint64(n) | uint64(^n)<<32 }
+
+func unpackCount(w uint64) (uint32, bool) { return uint32(w), uint32(w>>32) == ^uint32(w) }
+
+// countAt returns the word at off (countOff or ackedOff) of a mapped
+// segment, which is page-aligned.
+func countAt(data []byte, off int) *uint64 { return (*uint64)(unsafe.Pointer(&data[off])) }
+
+// addAcked counts one more acknowledged record in a segment's header.
+func addAcked(data []byte) {
+	p := countAt(data, ackedOff)
+	for {
+		w := atomic.LoadUint64(p)
+		n, _ := unpackCount(w)
+		if atomic.CompareAndSwapUint64(p, w, packCount(n+1)) {
+			return
+		}
+	}
 }
 
 // putSealedEnd records where a sealed segment's records end.

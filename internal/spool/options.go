@@ -35,9 +35,12 @@ type Options struct {
 	// at least twice SegmentBytes.
 	MaxBytes int64
 	// SegmentBytes is the size of one segment file: the unit in which disk
-	// is allocated and reclaimed. Default: MaxBytes/16, between 1 MiB and
-	// DefaultSegmentBytes (64 MiB). The largest record is a segment less
-	// 88 bytes.
+	// is allocated and reclaimed. Default: a sixteenth of MaxBytes or of
+	// what the disk has free when Open runs (with the spool's segments
+	// already there), whichever is less, between 1 MiB and
+	// DefaultSegmentBytes (64 MiB); on a disk with less than 4 MiB free, a
+	// quarter of that, at least 64 KiB. The largest record is a segment
+	// less 88 bytes.
 	SegmentBytes int64
 	// Sync is how often what was appended is written to disk (msync).
 	// Records are in the page cache, which survives the process dying, as
@@ -47,13 +50,18 @@ type Options struct {
 	// 30 s by default).
 	Sync time.Duration
 	// Logger receives the spool's warnings (damaged data found when
-	// opening, failed syncs). Default slog.Default().
+	// opening, failed syncs, a full disk) and the line saying that disk
+	// space is back. Default slog.Default().
 	Logger *slog.Logger
 }
 
-func (o Options) normalize() (Options, error) {
+var errNoDir = errors.New("spool: Options.Dir is empty: name a directory for the spool")
+
+// normalize fills in the defaults; budget is what the disk can give the
+// spool (-1: unknown).
+func (o Options) normalize(budget int64) (Options, error) {
 	if o.Dir == "" {
-		return o, errors.New("spool: Options.Dir is empty: name a directory for the spool")
+		return o, errNoDir
 	}
 	if o.MaxBytes < 0 || o.SegmentBytes < 0 {
 		return o, errors.New("spool: MaxBytes and SegmentBytes must not be negative")
@@ -62,7 +70,7 @@ func (o Options) normalize() (Options, error) {
 		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.SegmentBytes == 0 {
-		o.SegmentBytes = min(DefaultSegmentBytes, max(1<<20, o.MaxBytes/16))
+		o.SegmentBytes = segmentSize(o.MaxBytes, budget)
 	}
 	o.SegmentBytes = (o.SegmentBytes + pageSize - 1) &^ (pageSize - 1)
 	if o.SegmentBytes < minSegment || o.SegmentBytes > maxSegment {

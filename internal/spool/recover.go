@@ -21,8 +21,11 @@ import (
 //     a damaged record never hides the good ones behind it;
 //   - a segment that cannot be read at all (an I/O error) is renamed to
 //     <name>.unreadable and left for an operator.
-// One warning, when Open returns, says how many bytes each case took, and
-// Stats.Damaged counts them. Damaged ranges are overwritten with a skip
+// One warning, when Open returns, says how many bytes each case took and
+// how many records not acknowledged were lost, per file; Stats.Damaged and
+// Stats.Lost count them. The records lost come from the segment header's
+// counts (format.go), since damaged bytes cannot say how many records they
+// held; a segment without readable counts gets an estimate, said to be one. Damaged ranges are overwritten with a skip
 // record (and a cut tail is put behind the segment's recorded end), so the
 // next Open does not report them again.
 
@@ -35,6 +38,11 @@ type scanResult struct {
 	ranges          int   // how many such ranges
 	keptAfter       int64 // whole records after a damaged range
 	header          bool  // the segment header was damaged and rewritten
+	// lost is the records not acknowledged that damage took: from the
+	// header's counts, or, when they are unreadable (a segment older than
+	// them, or garbled), estimated from the damaged bytes (estimated).
+	lost      int64
+	estimated bool
 }
 
 // recoverAll maps the segments a previous Spool left, in order, checks
@@ -67,7 +75,7 @@ func (s *Spool) recoverAll() error {
 		path := filepath.Join(dir, segName(seq))
 		seg, err := openSegment(path, seq)
 		if errors.Is(err, errBadSize) {
-			notes = append(notes, fmt.Sprintf("%s has an impossible size and was renamed to %s.unreadable", path, path))
+			notes = append(notes, fmt.Sprintf("%s has an impossible size (cut shorter than its header?) and was renamed to %s.unreadable; its records, how many is not known, are not delivered", path, path))
 			if err := os.Rename(path, path+".unreadable"); err != nil {
 				return fmt.Errorf("spool: %w", err)
 			}
@@ -82,8 +90,14 @@ func (s *Spool) recoverAll() error {
 			return nil
 		})
 		if err != nil {
+			lost := unreadableLoss(seg)
 			seg.release(false)
-			notes = append(notes, fmt.Sprintf("%s could not be read (%v) and was renamed to %s.unreadable; its records are not delivered", path, err, path))
+			s.lost += max(lost, 0)
+			what := "its records are not delivered"
+			if lost >= 0 {
+				what = fmt.Sprintf("its %d records not yet delivered are lost", lost)
+			}
+			notes = append(notes, fmt.Sprintf("%s could not be read (%v) and was renamed to %s.unreadable; %s", path, err, path, what))
 			if err := os.Rename(path, path+".unreadable"); err != nil {
 				return fmt.Errorf("spool: %w", err)
 			}
@@ -91,6 +105,7 @@ func (s *Spool) recoverAll() error {
 		}
 		notes = append(notes, res.notes(path)...)
 		s.damaged += res.cut + res.skipped
+		s.lost += res.lost
 		if res.live == 0 {
 			if err := seg.release(true); err != nil {
 				return fmt.Errorf("spool: delete a delivered segment: %w", err)
@@ -109,10 +124,26 @@ func (s *Spool) recoverAll() error {
 		s.recovered += res.live
 	}
 	if len(notes) > 0 {
-		s.opts.Logger.Warn("spool: damaged data found when opening; whole records are kept and will be delivered, damaged bytes are discarded",
-			"dir", dir, "discarded_bytes", s.damaged, "detail", strings.Join(notes, "; "))
+		s.opts.Logger.Warn("spool: damaged data found when opening; the records in it are lost, whole records are kept and will be delivered",
+			"dir", dir, "lost_records", s.lost, "discarded_bytes", s.damaged, "detail", strings.Join(notes, "; "))
 	}
 	return nil
+}
+
+// unreadableLoss returns the records not acknowledged in a segment that
+// cannot be read, from its header's counts, or -1 if they are unreadable
+// too.
+func unreadableLoss(seg *segment) int64 {
+	lost := int64(-1)
+	protect(func() error { //nolint:errcheck // a fault leaves -1
+		count, ok1 := unpackCount(atomic.LoadUint64(countAt(seg.data, countOff)))
+		acked, ok2 := unpackCount(atomic.LoadUint64(countAt(seg.data, ackedOff)))
+		if ok1 && ok2 && acked <= count {
+			lost = int64(count - acked)
+		}
+		return nil
+	})
+	return lost
 }
 
 func (r scanResult) notes(path string) []string {
@@ -126,6 +157,14 @@ func (r scanResult) notes(path string) []string {
 	if r.cut > 0 {
 		notes = append(notes, fmt.Sprintf("%s: cut %d bytes after the last whole record (a write that did not finish: a crash, a power loss or a full disk)", path, r.cut))
 	}
+	switch {
+	case r.lost > 0 && r.estimated:
+		notes = append(notes, fmt.Sprintf("%s: about %d records not yet delivered were lost (estimated from the damaged bytes: the segment's record count is unreadable)", path, r.lost))
+	case r.lost > 0 && r.cut == 0 && r.skipped == 0:
+		notes = append(notes, fmt.Sprintf("%s: %d records not yet delivered are missing: the file is shorter than what was written (truncated?)", path, r.lost))
+	case r.lost > 0:
+		notes = append(notes, fmt.Sprintf("%s: %d records not yet delivered were lost", path, r.lost))
+	}
 	return notes
 }
 
@@ -135,6 +174,9 @@ func (r scanResult) notes(path string) []string {
 func scanSegment(seg *segment) scanResult {
 	data := seg.data
 	var r scanResult
+	count, countOK := unpackCount(atomic.LoadUint64(countAt(data, countOff)))
+	acked, ackedOK := unpackCount(atomic.LoadUint64(countAt(data, ackedOff)))
+	var est int64 // records in damaged ranges, if the counts are unreadable
 	if !segHeaderOK(data, seg.seq) {
 		r.header = true
 		clear(data[:segHeader])
@@ -151,9 +193,12 @@ func scanSegment(seg *segment) scanResult {
 		if !ok {
 			next := resync(data, off+align, limit)
 			if next < 0 {
-				r.cut = lastNonZero(data, off, limit) - off
+				end := lastNonZero(data, off, limit)
+				r.cut = end - off
+				est += startsIn(data, off, end)
 				break
 			}
+			est += startsIn(data, off, next)
 			r.skipped += next - off
 			r.ranges++
 			markSkipped(data, off, next)
@@ -179,7 +224,38 @@ func scanSegment(seg *segment) scanResult {
 	if sealedEnd(data) != r.end {
 		putSealedEnd(data, r.end)
 	}
+	if countOK && ackedOK && acked <= count {
+		r.lost = max(0, int64(count)-int64(acked)-r.live)
+	} else {
+		r.lost, r.estimated = est, est > 0
+	}
+	// From now on the header counts what is left, so that the next Open
+	// does not count the same loss again.
+	atomic.StoreUint64(countAt(data, countOff), packCount(uint32(r.live)))
+	atomic.StoreUint64(countAt(data, ackedOff), packCount(0))
 	return r
+}
+
+// startsIn estimates how many records not acknowledged the damaged range
+// [from, to) held: the headers that still look like one, chained by their
+// sizes, or one if none does (none if the range is empty).
+func startsIn(data []byte, from, to int64) int64 {
+	var n int64
+	for off := from; off+recHeader <= to; {
+		h := data[off:]
+		if size := int64(le.Uint32(h[8:])); le.Uint16(h[12:]) == kindRecord && size >= recHeader && size <= maxSegment {
+			if le.Uint32(h[4:]) != ackMark(le.Uint32(h)) {
+				n++
+			}
+			off += padded(size)
+			continue
+		}
+		off += align
+	}
+	if n == 0 && to > from {
+		n = 1
+	}
+	return n
 }
 
 // resync returns the offset of the next whole record from from on, or -1.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // segment is one mapped file of records.
@@ -87,9 +86,6 @@ func createSegment(dir string, seq uint64, size int64) (seg *segment, err error)
 		}
 	}()
 	if err := allocate(f, size); err != nil {
-		if errors.Is(err, syscall.ENOSPC) {
-			return nil, fmt.Errorf("%w: the disk has no room for another segment of %d bytes: %w", ErrFull, size, err)
-		}
 		return nil, fmt.Errorf("spool: allocate segment %s: %w", tmp, err)
 	}
 	if data, err = mapFile(f, size); err != nil {

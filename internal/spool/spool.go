@@ -63,8 +63,15 @@ type Spool struct {
 	stop     chan struct{}
 	bg       sync.WaitGroup // the janitor and the syncer
 
+	// degraded: the disk could not take a new segment (space.go); noSpace
+	// (under mu) is the error appends return meanwhile.
+	degraded     atomic.Bool
+	noSpace      error
+	degradations int64 // episodes, under mu
+
 	recovered int64 // records found unacknowledged by Open
 	damaged   int64 // bytes of damaged data Open discarded
+	lost      int64 // records not acknowledged that the damage took
 	syncErrs  atomic.Int64
 }
 
@@ -83,8 +90,16 @@ type Stats struct {
 	// Damaged counts bytes of damaged data Open discarded (see the package
 	// documentation).
 	Damaged int64
+	// Lost counts the records not acknowledged that Open found lost to
+	// damage (see recover.go): Recovered + Lost is what the previous Spool
+	// left not acknowledged.
+	Lost int64
 	// SyncErrors counts failed writes of the mapped pages to disk.
 	SyncErrors int64
+	// Degraded: the disk has no room for another segment; appends fail
+	// with ErrNoSpace until it has. Degradations counts such episodes.
+	Degraded     bool
+	Degradations int64
 }
 
 // Stats returns the current counts.
@@ -100,10 +115,13 @@ func (s *Spool) Stats() Stats {
 	if s.creating {
 		st.DiskBytes -= s.opts.SegmentBytes // reserved, not yet on disk
 	}
+	st.Degradations = s.degradations
 	s.mu.Unlock()
+	st.Degraded = s.degraded.Load()
 	st.Waiting = s.waiting.Load()
 	st.Recovered = s.recovered
 	st.Damaged = s.damaged
+	st.Lost = s.lost
 	st.SyncErrors = s.syncErrs.Load()
 	return st
 }
@@ -120,11 +138,14 @@ func Open(opts Options) (*Spool, error) {
 	if !supported {
 		return nil, ErrUnsupported
 	}
-	opts, err := opts.normalize()
-	if err != nil {
-		return nil, err
+	if opts.Dir == "" {
+		return nil, errNoDir
 	}
 	if err := checkDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	opts, err := opts.normalize(diskBudget(opts.Dir))
+	if err != nil {
 		return nil, err
 	}
 	lock, err := lockDirectory(opts.Dir)
@@ -148,14 +169,15 @@ func Open(opts Options) (*Spool, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	err = s.prepareLocked()
+	err = s.prepareLocked(true)
 	if err == nil {
 		s.active, s.next = s.next, nil
 	}
 	s.mu.Unlock()
-	if err != nil && !errors.Is(err, ErrFull) {
+	if err != nil && !errors.Is(err, ErrFull) && !errors.Is(err, ErrNoSpace) {
 		// Full: the recovered records fill MaxBytes; appends wait for
-		// them to be acknowledged.
+		// them to be acknowledged. No space: appends fail at once until
+		// the disk has room (space.go).
 		s.releaseAll(false)
 		lock.Close()
 		return nil, err

@@ -353,7 +353,7 @@ func TestOptionsAreChecked(t *testing.T) {
 			t.Errorf("Open(%+v) accepted", o)
 		}
 	}
-	o, err := Options{Dir: "x"}.normalize()
+	o, err := Options{Dir: "x"}.normalize(-1)
 	if err != nil || o.MaxBytes != DefaultMaxBytes || o.SegmentBytes != DefaultSegmentBytes || o.Sync != DefaultSync {
 		t.Fatalf("defaults: %+v, %v", o, err)
 	}

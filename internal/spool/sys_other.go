@@ -18,3 +18,5 @@ func preallocate(*os.File, int64) error       { return ErrUnsupported }
 func ownedByMe(os.FileInfo) bool { return false }
 
 func populateWritable([]byte) error { return ErrUnsupported }
+
+func statFree(string) int64 { return -1 }
