@@ -36,8 +36,8 @@ const DefaultEmitTimeout = time.Second
 // Records become fields as with the Exporter (see the package
 // documentation). Errors (a record not accepted: too large, the producer
 // closed or its buffer full past the emit timeout) are returned to the SDK,
-// which hands them to the OpenTelemetry error handler; the producer counts
-// each one in its Stats.
+// which hands them to the OpenTelemetry error handler (otel.SetErrorHandler;
+// do not route it into this processor).
 type Processor struct {
 	e       *Exporter
 	timeout time.Duration
