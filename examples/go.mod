@@ -5,8 +5,8 @@ go 1.26.0
 require (
 	github.com/rs/zerolog v1.35.1
 	github.com/sirupsen/logrus v1.10.2
-	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
-	github.com/slskafka/slskafka/producer/otelsls v0.0.0-00010101000000-000000000000
+	github.com/slskafka/slskafka v0.1.0
+	github.com/slskafka/slskafka/producer/otelsls v0.1.0
 	github.com/twmb/franz-go/plugin/kotel v1.7.1
 	go.opentelemetry.io/contrib/bridges/otelslog v0.21.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
@@ -50,7 +50,7 @@ require (
 )
 
 // The SDK in this repository. A copy of an example outside it requires a
-// released SDK instead (see each main.go).
+// released SDK instead (go get github.com/slskafka/slskafka@v0.1.0).
 replace (
 	github.com/slskafka/slskafka => ../
 	github.com/slskafka/slskafka/producer/otelsls => ../producer/otelsls

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/slskafka/slskafka"
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
 )
@@ -208,7 +209,8 @@ type Config struct {
 	// TracerProvider is used for trace context. Default: the
 	// OpenTelemetry global.
 	TracerProvider trace.TracerProvider
-	// ClientID is the Kafka client id sent to SLS. Default "slskafka".
+	// ClientID is the Kafka client id sent to SLS. Default "slskafka/" +
+	// slskafka.Version, such as "slskafka/v0.1.0".
 	ClientID string
 
 	// TimeField is the field that keeps each record's full time: SLS
@@ -404,7 +406,7 @@ func (c Config) normalize() (Config, error) {
 		c.MaxInflight = DefaultMaxInflight
 	}
 	if c.ClientID == "" {
-		c.ClientID = "slskafka"
+		c.ClientID = "slskafka/" + slskafka.Version
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

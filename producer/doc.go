@@ -25,7 +25,8 @@
 //	err = p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "hello"}}})
 //
 // [ConfigFromEnv] builds the same Config from SLS_PROJECT, SLS_ENDPOINT (or
-// SLS_REGION) and the ALIBABA_CLOUD_* variables.
+// SLS_REGION) and the ALIBABA_CLOUD_* variables; [ConfigFromEnvContext]
+// bounds its wait for the credential chain.
 //
 // Each record becomes one flat JSON object. By default it is sent to the
 // topic "<logstore>.json", so SLS stores every key as its own field

@@ -36,9 +36,8 @@ type Field struct{ Key, Value string }
 // Producer ships records to SLS. It is safe for concurrent use. Create it
 // with New and Close it when done; Close delivers what is buffered.
 //
-// A record goes from Log to the budget (its memory), to the hand-off queue
-// (handoff.go), to franz-go, and back through the promise to the
-// accounting; the other fields serve that path.
+// A record goes from Log to the memory budget, the hand-off queue,
+// franz-go, and back through its acknowledgement to the counts in Stats.
 type Producer struct {
 	cfg       Config
 	cl        *kgo.Client

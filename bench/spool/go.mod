@@ -3,7 +3,7 @@ module github.com/slskafka/slskafka/bench/spool
 go 1.26.0
 
 require (
-	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
+	github.com/slskafka/slskafka v0.1.0
 	github.com/tidwall/wal v1.2.1
 	go.etcd.io/bbolt v1.5.0
 	go.uber.org/goleak v1.3.0

@@ -53,6 +53,8 @@
 //	-idle-timeout d      close authenticated connections idle for d (default 10m)
 //	-print               print every stored log as one JSON line
 //	-v                   print the emulator's diagnostics at debug level
+//	-env                 serve in the background and print shell export
+//	                     lines instead of the settings (see below)
 //
 // Keys can also come from the environment: SLS_EMULATOR_KEYS holds
 // comma-separated id:secret pairs. -key-file and SLS_EMULATOR_KEYS keep the
@@ -60,6 +62,22 @@
 // settings printed at start then show "<the secret from -key-file>" in its
 // place. Keys from -key come first, then -key-file, then SLS_EMULATOR_KEYS;
 // an id given twice is refused.
+//
+// With -env the command starts the emulator as a background process in a
+// session of its own, prints one export line per variable that
+// producer.ConfigFromEnv and the examples read (SLS_PROJECT, SLS_ENDPOINT,
+// SLS_LOGSTORE, ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+// SLS_CA_FILE, and SLS_EMULATOR_PID to stop it), shell-quoted, and exits,
+// so that a shell can take them in one line:
+//
+//	eval "$(sls-emulator -listen 127.0.0.1:0 -env)"
+//	go run ./examples/quickstart
+//	kill $SLS_EMULATOR_PID
+//
+// It prints the secret even when it came from -key-file: the output is for
+// eval. The background process's diagnostics go to a log file next to the
+// CA file, named in a comment line of the output; if it cannot start (a
+// port in use), the command prints why and exits 1, with nothing on stdout.
 //
 // Without -ca-key the CA is generated at every start, so clients that read
 // it from -ca-file must be restarted with the emulator. Two emulators
@@ -95,7 +113,8 @@ func main() {
 		stop()
 		// A signal's cause matches context.Canceled with errors.Is;
 		// only stop (main returning) leaves context.Canceled itself.
-		if context.Cause(ctx) != context.Canceled {
+		// Nobody reads a background (-env) process's log as it stops.
+		if context.Cause(ctx) != context.Canceled && os.Getenv(detachedEnv) == "" {
 			fmt.Fprintln(stderr, "sls-emulator: stopping; interrupt again to stop at once")
 		}
 	})

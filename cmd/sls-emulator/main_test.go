@@ -241,6 +241,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-max-connections", "0"},
 		{"-idle-timeout", "0s"},
 		{"-project", ""},
+		{"-env", "-print"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {
@@ -291,8 +292,12 @@ func TestKeyErrorsHideSecret(t *testing.T) {
 func TestRunFailsWhenAddressTaken(t *testing.T) {
 	e := startRun(t)
 	addr := e.settings["bootstrap"]
-	if err := run(context.Background(), []string{"-listen", addr, "-ca-file", filepath.Join(t.TempDir(), "ca2.pem")}, io.Discard); err == nil {
-		t.Errorf("a second emulator on %s started", addr)
+	err := run(context.Background(), []string{"-listen", addr, "-ca-file", filepath.Join(t.TempDir(), "ca2.pem")}, io.Discard)
+	if err == nil {
+		t.Fatalf("a second emulator on %s started", addr)
+	}
+	if !strings.Contains(err.Error(), "-listen 127.0.0.1:0") || !strings.Contains(err.Error(), addr) {
+		t.Errorf("error %q does not name the address and suggest -listen 127.0.0.1:0", err)
 	}
 	e.stop(t)
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/slskafka/slskafka/slstest"
@@ -35,6 +36,7 @@ type options struct {
 	idle        time.Duration
 	print       bool
 	verbose     bool
+	env         bool
 }
 
 // usageError marks a mistake on the command line. shown is set when the
@@ -66,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.idle, "idle-timeout", 10*time.Minute, "close an authenticated connection idle for `duration`")
 	fs.BoolVar(&o.print, "print", false, "print every stored log as one JSON line")
 	fs.BoolVar(&o.verbose, "v", false, "print the emulator's diagnostics at debug level")
+	fs.BoolVar(&o.env, "env", false, "serve in the background and print export lines of SLS_PROJECT, SLS_ENDPOINT, SLS_LOGSTORE, ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET and SLS_CA_FILE, for eval \"$(sls-emulator -listen 127.0.0.1:0 -env)\"")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: sls-emulator [flags]\n\nRuns an emulator of the SLS Kafka endpoint (SASL_SSL, PLAIN) and prints client settings.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -113,6 +116,11 @@ func parseFlags(args []string) (options, error) {
 	if o.project == "" {
 		return o, usageError{error: fmt.Errorf("-project must not be empty")}
 	}
+	if o.env && o.print {
+		// Both would write to stdout, which -env closes once the
+		// variables are printed.
+		return o, usageError{error: fmt.Errorf("-env and -print do not go together: -env prints only the variables")}
+	}
 	if o.latency < 0 {
 		return o, usageError{error: fmt.Errorf("-latency must not be negative")}
 	}
@@ -142,6 +150,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if o.env && os.Getenv(detachedEnv) == "" {
+		return startDetached(ctx, args, o, stdout)
 	}
 
 	level := slog.LevelInfo
@@ -185,6 +196,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	s, err := slstest.Start(cfg)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another process (an sls-emulator started earlier?) has that port; stop it, or let the system pick a free port with -listen 127.0.0.1:0", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -198,7 +212,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err == nil {
 		err = writeFileAtomic(o.caFile, s.CACertPEM(), 0o644)
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case o.env:
+		err = printEnv(stdout, s, o, os.Getenv(detachedEnv))
+		fmt.Fprintf(stderr, "sls-emulator: serving project %s on %s (pid %d)\n", s.Project(), s.Endpoint(), os.Getpid())
+	default:
 		err = printSettings(stdout, s, o)
 	}
 	if p != nil {

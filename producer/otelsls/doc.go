@@ -1,7 +1,9 @@
-// Package otelsls is an OpenTelemetry Logs SDK exporter
-// ([go.opentelemetry.io/otel/sdk/log.Exporter]) that ships every log record
-// to a logstore of Alibaba Cloud Simple Log Service (SLS) through a
-// [producer.Producer]. With it, the OpenTelemetry log bridges (otelslog,
+// Package otelsls ships every log record of the OpenTelemetry Logs SDK to a
+// logstore of Alibaba Cloud Simple Log Service (SLS) through a
+// [producer.Producer]: as an exporter
+// ([go.opentelemetry.io/otel/sdk/log.Exporter], from [New]) under a
+// BatchProcessor, or as a processor ([NewProcessor]) that ships from OnEmit
+// without a second queue. With it, the OpenTelemetry log bridges (otelslog,
 // otelzap, otellogr, otellogrus, ...) ship to SLS:
 //
 //	exp, err := otelsls.New(p, "app", nil) // p: a *producer.Producer

@@ -77,3 +77,41 @@ func Example() {
 	// severity_number: 9
 	// time: <RFC 3339 ns>
 }
+
+func ExampleNewProcessor() {
+	sls, err := slstest.Start(slstest.Config{Logstores: map[string]int{"app": 1}})
+	if err != nil {
+		panic(err)
+	}
+	defer sls.Close()
+	p, err := producer.New(producer.Config{
+		Project: sls.Project(), Endpoint: sls.Endpoint(),
+		Credentials: sls.Credentials(), TLS: sls.TLSConfig(),
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// The processor in place of a BatchProcessor: each record is encoded
+	// into the producer's buffer on the logging goroutine, and the
+	// producer batches and sends.
+	proc, err := otelsls.NewProcessor(p, "app", nil)
+	if err != nil {
+		panic(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc))
+	logger := otelslog.NewLogger("shop", otelslog.WithLoggerProvider(lp))
+	logger.Warn("payment retried", "order_id", 1042)
+
+	if err := lp.Shutdown(context.Background()); err != nil { // flushes
+		panic(err)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		panic(err)
+	}
+	for _, l := range sls.Logs("app") {
+		fmt.Println(l.Fields["level"], l.Fields["msg"], l.Fields["order_id"])
+	}
+	// Output:
+	// WARN payment retried 1042
+}

@@ -18,13 +18,17 @@ import (
 // is the BatchProcessor's default export timeout.
 const DefaultTimeout = 30 * time.Second
 
-// Options configure an Exporter. The zero value (or nil) selects the
-// defaults.
+// Options configure an Exporter or a Processor. The zero value (or nil)
+// selects the defaults.
 type Options struct {
 	// Timeout bounds one Export call, when its context has no earlier
 	// deadline (a SimpleProcessor passes the caller's context, which often
 	// has none). Default DefaultTimeout; a negative value means no bound
 	// beyond the context's.
+	//
+	// For a Processor, Timeout bounds how long OnEmit waits for buffer
+	// space. Default DefaultEmitTimeout; a negative value means as long as
+	// the producer lets it.
 	Timeout time.Duration
 }
 

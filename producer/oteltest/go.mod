@@ -3,7 +3,7 @@ module github.com/slskafka/slskafka/producer/oteltest
 go 1.26.0
 
 require (
-	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
+	github.com/slskafka/slskafka v0.1.0
 	github.com/twmb/franz-go/plugin/kotel v1.7.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0

@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/IBM/sarama v1.61.1
 	github.com/segmentio/kafka-go v0.4.51
-	github.com/slskafka/slskafka v0.0.0-00010101000000-000000000000
+	github.com/slskafka/slskafka v0.1.0
 	go.uber.org/goleak v1.3.0
 )
 
