@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/slskafka/slskafka/internal/kconn"
 )
 
 // lifecycle is the producer's Close state.
@@ -255,3 +257,94 @@ func (p *Producer) closeSpool() {
 }
 
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
+
+// abandon ends the records Close gave up on that franz-go does not hold:
+// still queued, or taken by run and not handed over. After an outage they
+// are most of what is buffered, and alike: one logstore, one cause,
+// accepted one after the other into the same blocks. So they are ended in
+// runs, each counted, reported and refunded once, instead of one by one
+// (gaveUp): that per-record work came after Close's context ended.
+func (p *Producer) abandon(pds []*pending) {
+	if p.spool != nil { // they stay on disk, each with its own error
+		for _, pd := range pds {
+			p.gaveUp(pd)
+		}
+		return
+	}
+	var r endRun
+	for _, pd := range pds {
+		cause, kind := p.gaveUpCauseOf(pd)
+		e := p.failure(pd, cause, kind)
+		if pd.done != nil || pd.slab == nil {
+			// A LogSync caller is told after the counts are taken; a
+			// record with memory of its own has nothing to share.
+			r.end(p)
+			p.acct.failed(pd.ls, e)
+			p.finish(pd, e)
+			continue
+		}
+		if pd.ls != r.ls || e != r.e || pd.flush != r.flush || pd.chunk != r.chunk || pd.slab != r.slab {
+			r.end(p)
+			r = endRun{ls: pd.ls, e: e, flush: pd.flush, chunk: pd.chunk, slab: pd.slab}
+		}
+		r.n++
+		r.bytes += int64(len(pd.rec.Value))
+	}
+	r.end(p)
+}
+
+// endRun is records that failed alike, in the same flush epoch and blocks.
+type endRun struct {
+	ls    *logstoreState
+	e     *Error
+	flush *flushEpoch
+	chunk *chunk
+	slab  *slab
+	n     int64
+	bytes int64
+}
+
+// end does for the run's records what failed, finish and leave do for one,
+// in the same order: counts first, so that Stats no longer show them as
+// buffered when a Flush waiting for them returns.
+func (r *endRun) end(p *Producer) {
+	if r.n == 0 {
+		return
+	}
+	p.acct.failedN(r.ls, r.e, r.n)
+	r.ls.finishedBytes.Add(r.bytes)
+	r.flush.leaveN(r.n)
+	p.budget.giveN(r.chunk, r.slab, r.n)
+	*r = endRun{}
+}
+
+// gaveUpCauseOf returns the cause and kind of a record Close gave up on:
+// its own deadline's (or refused credential's) if that came first, else
+// why Close gave up. It also settles whether a request that may have
+// stored it was sent.
+func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, true)
+	}
+	if pd.win.ctx.Err() != nil {
+		return context.Cause(pd.win.ctx), nil // classified by failure
+	}
+	return p.life.gaveUpCause(), ErrClosed
+}
+
+// gaveUp ends a record Close gave up on: still queued when Close stopped
+// the hand-off, or failed by franz-go as the client closed. It is failed
+// without the classification failed does for other errors, which is most
+// of what a record costs there: Close does this for every buffered record
+// after its context ended, where its bound is a promise to the caller.
+func (p *Producer) gaveUp(pd *pending) {
+	cause, kind := p.gaveUpCauseOf(pd)
+	if p.spool != nil && !refusal(cause) {
+		p.unload(pd, cause) // on disk for the next producer on the directory
+		return
+	}
+	e := p.failure(pd, cause, kind)
+	p.acct.failed(pd.ls, e)
+	p.finish(pd, e)
+}

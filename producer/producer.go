@@ -327,6 +327,10 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // when the oldest one's deadline passes, and records whose own deadline is
 // still ahead go back to the queue.
 func (p *Producer) failed(pd *pending, err error) {
+	if p.life.closed.Load() && (err == errGaveUp || err == kgo.ErrClientClosed) {
+		p.gaveUp(pd) // per record of what was buffered: kept cheap
+		return
+	}
 	own := pd.win.ctx.Err()
 	// pushFront refuses once Close stopped the hand-off.
 	if own == nil && transient(err) && p.handoff.pushFront(pd) {
