@@ -306,7 +306,13 @@ func (p *Producer) refused(kind error, logstore string, cause error) error {
 // concurrently (run and Close fail records too).
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := pendingOf(r)
-	p.handoff.inFranz.Add(-1)
+	if err == kgo.ErrClientClosed && p.life.closed.Load() && p.spool == nil {
+		p.closedPromise(pd) // one of all that franz-go held: close.go
+		return
+	}
+	if p.handoff.inFranz.Add(-1) == 0 && p.life.closed.Load() {
+		p.life.franzIsEmpty()
+	}
 	if err != nil {
 		p.failed(pd, err)
 		return
