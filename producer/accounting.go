@@ -161,13 +161,16 @@ func (a *accounting) each(f func(*logstoreState)) {
 }
 
 // failed counts and reports a record that will not be delivered.
-func (a *accounting) failed(ls *logstoreState, e *Error) {
+func (a *accounting) failed(ls *logstoreState, e *Error) { a.failedN(ls, e, 1) }
+
+// failedN counts and reports n records that failed alike.
+func (a *accounting) failedN(ls *logstoreState, e *Error, n int64) {
 	u := 0
 	if e.Unconfirmed {
 		u = 1
 	}
-	ls.failures[kindIndex(e.Kind)][u].Add(1)
-	a.reports.add(ls.name, e)
+	ls.failures[kindIndex(e.Kind)][u].Add(n)
+	a.reports.add(ls.name, e, n)
 }
 
 func (a *accounting) observeLatency(d time.Duration) { storeMax(&a.maxLatency, int64(d)) }
@@ -263,16 +266,17 @@ func newReporter(onError func(Failure), d *diag) *reporter {
 	return &reporter{onError: onError, diag: d, pending: make(map[failureKey]*Failure)}
 }
 
-func (r *reporter) add(logstore string, e *Error) {
+// add gathers n records that failed with e.
+func (r *reporter) add(logstore string, e *Error, n int64) {
 	key := failureKey{logstore, e.Kind, e.Unconfirmed}
 	r.mu.Lock()
-	r.seq++
+	r.seq += n
 	r.last = e
 	if f, ok := r.pending[key]; ok {
-		f.Records++
+		f.Records += int(n)
 		f.Err = e // the latest says most about now
 	} else {
-		r.pending[key] = &Failure{Logstore: logstore, Records: 1, Err: e, Unconfirmed: e.Unconfirmed}
+		r.pending[key] = &Failure{Logstore: logstore, Records: int(n), Err: e, Unconfirmed: e.Unconfirmed}
 		r.order = append(r.order, key)
 	}
 	if r.timer == nil && !r.closed {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/slskafka/slskafka/auth"
@@ -28,6 +29,7 @@ func authProducer(t *testing.T, s *slstest.Server, creds auth.Provider, onError 
 		Project:     s.Project(),
 		Endpoint:    s.Endpoint(),
 		Credentials: creds,
+		DialContext: s.DialContext, // the only way to an InMemory emulator
 		TLS:         s.TLSConfig(),
 		Logger:      slog.New(slog.DiscardHandler),
 		OnError:     onError,
@@ -40,7 +42,9 @@ func authProducer(t *testing.T, s *slstest.Server, creds auth.Provider, onError 
 }
 
 // within runs f and fails the test if it takes authDeadline or longer,
-// logging how long it took.
+// logging how long it took. Callers run in a testing/synctest bubble on
+// the in-memory emulator, so the time is the bubble's: exact on any
+// machine.
 func within(t *testing.T, what string, f func(ctx context.Context)) {
 	t.Helper()
 	// The context bounds a failing test; the assertion is on the time.
@@ -62,50 +66,54 @@ func TestErrAuthWithin3sInBothModes(t *testing.T) {
 	for _, mode := range authModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Run("wrong key", func(t *testing.T) {
-				s := slstest.New(t, slstest.Config{AuthFailure: mode})
-				failed := make(chan producer.Failure, 10)
-				p := authProducer(t, s, auth.Static("LTAIwrongkey0001", "wrong-secret"), func(f producer.Failure) { failed <- f })
-				within(t, "Ping", func(ctx context.Context) {
-					if err := p.Ping(ctx, "app"); !errors.Is(err, producer.ErrAuth) {
-						t.Errorf("Ping = %v, want ErrAuth", err)
-					}
-				})
-				within(t, "Log until OnError", func(ctx context.Context) {
-					if err := p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "x"}}}); err != nil {
-						t.Fatal(err)
-					}
-					select {
-					case f := <-failed:
-						if !errors.Is(f.Err, producer.ErrAuth) || f.Records != 1 {
-							t.Errorf("OnError got %+v, want ErrAuth for 1 record", f)
+				synctest.Test(t, func(t *testing.T) {
+					s := slstest.New(t, slstest.Config{AuthFailure: mode, InMemory: true})
+					failed := make(chan producer.Failure, 10)
+					p := authProducer(t, s, auth.Static("LTAIwrongkey0001", "wrong-secret"), func(f producer.Failure) { failed <- f })
+					within(t, "Ping", func(ctx context.Context) {
+						if err := p.Ping(ctx, "app"); !errors.Is(err, producer.ErrAuth) {
+							t.Errorf("Ping = %v, want ErrAuth", err)
 						}
-					case <-ctx.Done():
-						t.Error("no OnError report")
+					})
+					within(t, "Log until OnError", func(ctx context.Context) {
+						if err := p.Log(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "x"}}}); err != nil {
+							t.Fatal(err)
+						}
+						select {
+						case f := <-failed:
+							if !errors.Is(f.Err, producer.ErrAuth) || f.Records != 1 {
+								t.Errorf("OnError got %+v, want ErrAuth for 1 record", f)
+							}
+						case <-ctx.Done():
+							t.Error("no OnError report")
+						}
+					})
+					within(t, "LogSync", func(ctx context.Context) {
+						if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "y"}}}); !errors.Is(err, producer.ErrAuth) {
+							t.Errorf("LogSync = %v, want ErrAuth", err)
+						}
+					})
+					if n := len(s.Logs("app")); n != 0 {
+						t.Errorf("stored %d logs with a wrong key", n)
 					}
 				})
-				within(t, "LogSync", func(ctx context.Context) {
-					if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "y"}}}); !errors.Is(err, producer.ErrAuth) {
-						t.Errorf("LogSync = %v, want ErrAuth", err)
-					}
-				})
-				if n := len(s.Logs("app")); n != 0 {
-					t.Errorf("stored %d logs with a wrong key", n)
-				}
 			})
 			t.Run("revoked on open connection", func(t *testing.T) {
-				s := slstest.New(t, slstest.Config{AuthFailure: mode})
-				s.AddKey("LTAIrevoked00001", "revoked-secret")
-				p := authProducer(t, s, auth.Static("LTAIrevoked00001", "revoked-secret"), func(producer.Failure) {})
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "ok"}}}); err != nil {
-					t.Fatal(err)
-				}
-				s.RevokeKey("LTAIrevoked00001")
-				within(t, "LogSync after revocation", func(ctx context.Context) {
-					if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "revoked"}}}); !errors.Is(err, producer.ErrAuth) {
-						t.Errorf("LogSync = %v, want ErrAuth", err)
+				synctest.Test(t, func(t *testing.T) {
+					s := slstest.New(t, slstest.Config{AuthFailure: mode, InMemory: true})
+					s.AddKey("LTAIrevoked00001", "revoked-secret")
+					p := authProducer(t, s, auth.Static("LTAIrevoked00001", "revoked-secret"), func(producer.Failure) {})
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					defer cancel()
+					if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "ok"}}}); err != nil {
+						t.Fatal(err)
 					}
+					s.RevokeKey("LTAIrevoked00001")
+					within(t, "LogSync after revocation", func(ctx context.Context) {
+						if err := p.LogSync(ctx, "app", producer.Record{Fields: []producer.Field{{Key: "msg", Value: "revoked"}}}); !errors.Is(err, producer.ErrAuth) {
+							t.Errorf("LogSync = %v, want ErrAuth", err)
+						}
+					})
 				})
 			})
 		})

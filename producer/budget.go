@@ -336,6 +336,17 @@ func (b *budget) give(pd *pending) {
 	}
 }
 
+// giveN refunds what n finished records placed in ck and sl held: give,
+// once for n records of the same blocks.
+func (b *budget) giveN(ck *chunk, sl *slab, n int64) {
+	if ck.refs.Add(-n) == 0 {
+		b.recycleChunk(ck)
+	}
+	if sl.refs.Add(-n) == 0 {
+		b.recycleSlab(sl)
+	}
+}
+
 // unplace refunds a record's share of its chunk.
 func (b *budget) unplace(ck *chunk) {
 	if ck.refs.Add(-1) == 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/slskafka/slskafka/internal/kconn"
 )
 
 // lifecycle is the producer's Close state.
@@ -22,11 +24,19 @@ type lifecycle struct {
 	err     error         // what the first Close returns
 	// gaveUp is why Close gave up on the records still buffered.
 	gaveUp atomic.Pointer[closeError]
+	// franz is the records franz-go failed as the client closed, ended
+	// in runs (closedPromise). Promises add to it, which franz-go calls
+	// one at a time; Close ends it once franz-go holds nothing, which
+	// the promise that leaves it empty after Close started tells on
+	// franzEmpty (capacity 1).
+	franz      endRun
+	franzEmpty chan struct{}
 }
 
 func (l *lifecycle) init() {
 	l.closing, l.stop = context.WithCancel(context.Background())
 	l.done = make(chan struct{})
+	l.franzEmpty = make(chan struct{}, 1)
 }
 
 // gaveUpCause is the cause of a record Close gave up on.
@@ -202,7 +212,13 @@ func (p *Producer) close(ctx context.Context) error {
 	p.handoff.stop()
 	p.cl.Close() // fails what franz-go holds; unblocks run's Produce
 	<-p.handoff.done
-	<-all // every promise has run: nothing unreported
+	// No record is handed over any more: once franz-go holds none,
+	// every promise has run.
+	for p.handoff.inFranz.Load() != 0 {
+		<-p.life.franzEmpty
+	}
+	p.life.franz.end(p)
+	<-all // nothing unreported
 	p.deadlines.close()
 	p.acct.close()
 	p.closeSpool()
@@ -255,3 +271,149 @@ func (p *Producer) closeSpool() {
 }
 
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
+
+// abandon ends the records Close gave up on that franz-go does not hold:
+// still queued, or taken by run and not handed over. After an outage they
+// are most of what is buffered, and alike: one logstore, one cause,
+// accepted one after the other into the same blocks. So they are ended in
+// runs, each counted, reported and refunded once, instead of one by one
+// (gaveUp): that per-record work came after Close's context ended.
+func (p *Producer) abandon(pds []*pending) {
+	if p.spool != nil { // they stay on disk, each with its own error
+		for _, pd := range pds {
+			p.gaveUp(pd)
+		}
+		return
+	}
+	var r endRun
+	for _, pd := range pds {
+		r.add(p, pd)
+	}
+	r.end(p)
+}
+
+// closedPromise is the promise of a record franz-go failed as the client
+// closed: it joins the run that Close ends once franz-go holds nothing.
+// franz-go fails all it holds that way, up to franzRecords records, and
+// Close waits for those promises before it returns.
+func (p *Producer) closedPromise(pd *pending) {
+	p.life.franz.add(p, pd)
+	if p.handoff.inFranz.Add(-1) == 0 { // after add: Close may end the run
+		p.life.franzIsEmpty()
+	}
+}
+
+// franzIsEmpty tells Close that a promise left franz-go holding no record.
+func (l *lifecycle) franzIsEmpty() {
+	select {
+	case l.franzEmpty <- struct{}{}:
+	default: // Close is told already
+	}
+}
+
+// endRun is records that failed alike, in the same flush epoch and blocks.
+type endRun struct {
+	ls    *logstoreState
+	e     *Error
+	flush *flushEpoch
+	chunk *chunk
+	slab  *slab
+	n     int64
+	bytes int64
+	// asked is the ledger's last answer: the records of a batch share
+	// their partition and hand-over, so one question answers for all.
+	asked askedLedger
+	// why is the last record's error and deadline window.
+	why failedAs
+}
+
+type failedAs struct {
+	win *window
+	e   *Error
+}
+
+type askedLedger struct {
+	tp    kconn.TopicPartition
+	sent  uint64
+	maybe bool
+	valid bool
+}
+
+// add ends pd, a record Close gave up on: with the run if it fits in,
+// else after ending the run.
+func (r *endRun) add(p *Producer, pd *pending) {
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
+			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.ledger.MaybeStored(tp, pd.sent, true), valid: true}
+		}
+		pd.unsure = r.asked.maybe
+	}
+	var e *Error
+	if w := &r.why; w.e != nil && w.win == pd.win && w.e.Logstore == pd.ls.name && w.e.Unconfirmed == pd.unsure {
+		e = w.e // records of one window fail alike
+	} else {
+		cause, kind := p.gaveUpCauseOf(pd)
+		e = p.failure(pd, cause, kind)
+		*w = failedAs{win: pd.win, e: e}
+	}
+	if pd.done != nil || pd.slab == nil {
+		// A LogSync caller is told after the counts are taken; a record
+		// with memory of its own has nothing to share.
+		r.end(p)
+		p.acct.failed(pd.ls, e)
+		p.finish(pd, e)
+		return
+	}
+	if pd.ls != r.ls || e != r.e || pd.flush != r.flush || pd.chunk != r.chunk || pd.slab != r.slab {
+		r.end(p)
+		r.ls, r.e, r.flush, r.chunk, r.slab = pd.ls, e, pd.flush, pd.chunk, pd.slab
+	}
+	r.n++
+	r.bytes += int64(len(pd.rec.Value))
+}
+
+// end does for the run's records what failed, finish and leave do for one,
+// in the same order: counts first, so that Stats no longer show them as
+// buffered when a Flush waiting for them returns.
+func (r *endRun) end(p *Producer) {
+	if r.n == 0 {
+		return
+	}
+	p.acct.failedN(r.ls, r.e, r.n)
+	r.ls.finishedBytes.Add(r.bytes)
+	r.flush.leaveN(r.n)
+	p.budget.giveN(r.chunk, r.slab, r.n)
+	r.n, r.bytes = 0, 0
+}
+
+// gaveUpCauseOf returns the cause and kind of a record Close gave up on:
+// its own deadline's (or refused credential's) if that came first, else
+// why Close gave up. It also settles whether a request that may have
+// stored it was sent.
+func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, true)
+	}
+	if pd.win.ctx.Err() != nil {
+		return context.Cause(pd.win.ctx), nil // classified by failure
+	}
+	return p.life.gaveUpCause(), ErrClosed
+}
+
+// gaveUp ends a record Close gave up on: still queued when Close stopped
+// the hand-off, or failed by franz-go as the client closed. It is failed
+// without the classification failed does for other errors, which is most
+// of what a record costs there: Close does this for every buffered record
+// after its context ended, where its bound is a promise to the caller.
+func (p *Producer) gaveUp(pd *pending) {
+	cause, kind := p.gaveUpCauseOf(pd)
+	if p.spool != nil && !refusal(cause) {
+		p.unload(pd, cause) // on disk for the next producer on the directory
+		return
+	}
+	e := p.failure(pd, cause, kind)
+	p.acct.failed(pd.ls, e)
+	p.finish(pd, e)
+}

@@ -5,15 +5,21 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
-	"github.com/slskafka/slskafka/internal/race"
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -27,19 +33,26 @@ import (
 // DeliveryTimeout and DeliveryTimeout + 1 s after their own acceptance, as
 // ErrDeliveryTimeout naming the last cause. (franz-go fails every buffered
 // record of a shard together when the oldest one times out; those whose
-// deadline is ahead must not fail with it.)
+// deadline is ahead must not fail with it.) The emulator serves in memory
+// in a synctest bubble, so the window is exact on any machine; once it is
+// gone, dialing it is refused as a closed TCP port is.
 func TestEachRecordFailsAtItsOwnDeadline(t *testing.T) {
+	synctest.Test(t, testEachRecordFailsAtItsOwnDeadline)
+}
+
+func testEachRecordFailsAtItsOwnDeadline(t *testing.T) {
 	const deliveryTimeout = 2 * time.Second
-	s, err := slstest.Start(slstest.Config{Logstores: map[string]int{"app": 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := newProducer(t, s, func(c *producer.Config) { c.DeliveryTimeout = deliveryTimeout })
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, InMemory: true})
+	var gone atomic.Bool
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.DeliveryTimeout = deliveryTimeout
+		c.DialContext = refusedOnceGone(s, &gone)
+	})
 	ctx := timeout(t, 30*time.Second)
 	if err := p.LogSync(ctx, "app", rec("msg", "before")); err != nil {
 		t.Fatal(err)
 	}
+	gone.Store(true)
 	s.Close() // the endpoint goes away: connections are refused
 
 	const n = 20
@@ -77,6 +90,17 @@ func TestEachRecordFailsAtItsOwnDeadline(t *testing.T) {
 	}
 }
 
+// refusedOnceGone dials s in memory until gone is set, then refuses as a
+// TCP port nobody listens on does.
+func refusedOnceGone(s *slstest.Server, gone *atomic.Bool) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if gone.Load() {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+		}
+		return s.DialContext(ctx, network, addr)
+	}
+}
+
 // Ping against a port nobody listens on says ErrUnreachable at once, not
 // when its context ends.
 func TestPingUnreachable(t *testing.T) {
@@ -96,13 +120,12 @@ func TestPingUnreachable(t *testing.T) {
 	}
 	defer p.Close(context.Background())
 	ctx := timeout(t, 20*time.Second)
-	start := time.Now()
 	err = p.Ping(ctx, "app")
 	if !errors.Is(err, producer.ErrUnreachable) || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("Ping = %v, want ErrUnreachable naming the refusal", err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("Ping took %v with a 20s context", took)
+	if ctx.Err() != nil {
+		t.Errorf("Ping returned when its context ended, not at once")
 	}
 }
 
@@ -118,13 +141,13 @@ func TestPingDNSFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(context.Background())
-	start := time.Now()
-	err = p.Ping(timeout(t, 20*time.Second), "app")
+	ctx := timeout(t, 20*time.Second)
+	err = p.Ping(ctx, "app")
 	if !errors.Is(err, producer.ErrUnreachable) || !strings.Contains(err.Error(), "bad..host") || !strings.Contains(err.Error(), "no such host") {
 		t.Errorf("Ping = %v, want ErrUnreachable naming the host and the lookup failure", err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("Ping took %v with a 20s context", took)
+	if ctx.Err() != nil {
+		t.Errorf("Ping returned when its context ended, not at once")
 	}
 }
 
@@ -202,35 +225,108 @@ func TestStoredRecordsAreNeverCountedFailed(t *testing.T) {
 	t.Logf("%d stored, %d unconfirmed, %d failed", len(stored), unconfirmed, failed)
 }
 
-// Close returns within moments of its context's end, even with many records
-// buffered behind a stalled endpoint.
+// With 100k records buffered behind a stalled endpoint, Close gives up on
+// them when its context ends and waits for nothing after that: no timer,
+// no coalescing interval, no acknowledgement. Nor does it offer them one by
+// one to the closing client: none is handed to franz-go after the deadline.
+// In a testing/synctest bubble the clock stands still while goroutines
+// run, so this holds on any machine however loaded; what the work after
+// the deadline costs in time and CPU is BenchmarkCloseAfterDeadline's
+// figure (a wall-clock bound here would measure the machine's load).
 func TestCloseFitsItsContext(t *testing.T) {
-	n := 100_000
-	if race.Enabled {
-		n = 20_000 // the race detector makes every record's failure 10x slower
+	synctest.Test(t, func(t *testing.T) {
+		const n = 100_000
+		cctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		var handedLate atomic.Int64
+		fl := newFailures()
+		s := slstest.New(t, slstest.Config{Latency: time.Hour, InMemory: true})
+		p := stalled(t, s, n, func(c *producer.Config) {
+			c.DialContext = s.DialContext
+			c.OnError = fl.on
+			c.Hooks = []kgo.Hook{handedAfter{cctx, &handedLate}}
+		})
+		err := p.Close(cctx)
+		if late := time.Since(deadlineOf(cctx)); late != 0 {
+			t.Errorf("Close returned %v after its context ended, want at once: it waited for something", late)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, producer.ErrClosed) {
+			t.Errorf("Close = %v, want ErrClosed wrapping DeadlineExceeded", err)
+		}
+		if h := handedLate.Load(); h != 0 {
+			t.Errorf("%d records handed to franz-go after Close's context ended, want none", h)
+		}
+		st := p.Stats()
+		if st.BufferedRecords != 0 || st.Accepted != n || st.Failed+st.Unconfirmed != n || st.Failed == 0 || st.Unconfirmed == 0 {
+			t.Errorf("after Close: %+v, want all %d failed, some sent (Unconfirmed) and some never sent (Failed)", st, n)
+		}
+		var reported int
+		for _, f := range fl.all() {
+			reported += f.Records
+			if !errors.Is(f.Err, producer.ErrClosed) {
+				t.Errorf("reported %d records as %v, want ErrClosed", f.Records, f.Err)
+			}
+		}
+		if reported != n {
+			t.Errorf("OnError was told of %d records, want %d", reported, n)
+		}
+		t.Logf("%d records given up: %d unconfirmed, %d failed", n, st.Unconfirmed, st.Failed)
+	})
+}
+
+// BenchmarkCloseAfterDeadline is Close with 100k records buffered behind a
+// stalled endpoint (over TCP, outside a bubble): how long after its
+// context's end it returns (ms-after-deadline) and the CPU the process
+// spends meanwhile (cpu-ms-after-deadline). One iteration takes about two
+// seconds; -benchtime=5x gives five.
+func BenchmarkCloseAfterDeadline(b *testing.B) {
+	const n = 100_000
+	var late, cpu time.Duration
+	for range b.N {
+		s := slstest.New(b, slstest.Config{Latency: time.Hour})
+		p := stalled(b, s, n, nil)
+		cctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		var atDeadline time.Duration
+		stop := context.AfterFunc(cctx, func() { atDeadline = benchcpu.Process() })
+		err := p.Close(cctx)
+		late += time.Since(deadlineOf(cctx))
+		if stop() {
+			b.Fatal("Close returned before its context ended")
+		}
+		cpu += benchcpu.Process() - atDeadline
+		cancel()
+		if !errors.Is(err, producer.ErrClosed) {
+			b.Fatalf("Close = %v, want ErrClosed", err)
+		}
+		s.Close()
 	}
-	s := slstest.New(t, slstest.Config{Latency: time.Hour})
-	p := newProducer(t, s, nil)
-	ctx := timeout(t, 30*time.Second)
+	b.ReportMetric(float64(late.Milliseconds())/float64(b.N), "ms-after-deadline")
+	b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms-after-deadline")
+}
+
+// stalled returns a producer on s holding n records that s answers no
+// produce request for (s has a latency of an hour).
+func stalled(tb testing.TB, s *slstest.Server, n int, mutate func(*producer.Config)) *producer.Producer {
+	tb.Helper()
+	p := newProducer(tb, s, mutate)
 	for i := range n {
-		if err := p.Log(ctx, "app", rec("i", strconv.Itoa(i))); err != nil {
-			t.Fatal(err)
+		if err := p.Log(context.Background(), "app", rec("i", strconv.Itoa(i))); err != nil {
+			tb.Fatal(err)
 		}
 	}
-	cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	err := p.Close(cctx)
-	late := time.Since(deadlineOf(cctx))
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, producer.ErrClosed) {
-		t.Errorf("Close = %v, want ErrClosed wrapping DeadlineExceeded", err)
+	return p
+}
+
+// handedAfter counts the records handed to franz-go after ctx ended.
+type handedAfter struct {
+	ctx context.Context
+	n   *atomic.Int64
+}
+
+func (h handedAfter) OnProduceRecordBuffered(*kgo.Record) {
+	if h.ctx.Err() != nil {
+		h.n.Add(1)
 	}
-	if late > 300*time.Millisecond {
-		t.Errorf("Close returned %v after its context ended, want about 100ms at most", late)
-	}
-	if st := p.Stats(); st.BufferedRecords != 0 || st.Accepted != int64(n) || st.Failed+st.Unconfirmed != int64(n) {
-		t.Errorf("after Close: %+v", st)
-	}
-	t.Logf("Close returned %v after its context ended, %d records given up", late, n)
 }
 
 func deadlineOf(ctx context.Context) time.Time { d, _ := ctx.Deadline(); return d }
@@ -245,13 +341,12 @@ func TestCredentialProviderFailureFailsFast(t *testing.T) {
 		})
 		c.DeliveryTimeout = time.Minute
 	})
-	start := time.Now()
-	err := p.LogSync(timeout(t, 30*time.Second), "app", rec("msg", "x"))
+	// Not at its deadline: it would fail with ErrDeliveryTimeout then,
+	// and the context ends first.
+	ctx := timeout(t, 30*time.Second)
+	err := p.LogSync(ctx, "app", rec("msg", "x"))
 	if !errors.Is(err, producer.ErrAuth) || !strings.Contains(err.Error(), "no key configured") {
 		t.Errorf("LogSync = %v, want ErrAuth naming the provider's error", err)
-	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("ErrAuth after %v, want within seconds", took)
 	}
 	if strings.Count(err.Error(), "producer:") != 1 {
 		t.Errorf("%q repeats its prefix", err)

@@ -39,8 +39,11 @@ func (f *flushes) enter() *flushEpoch {
 }
 
 // leave counts a record of e as finished.
-func (e *flushEpoch) leave() {
-	if e.n.Add(-1) == 0 && e.sealed.Load() {
+func (e *flushEpoch) leave() { e.leaveN(1) }
+
+// leaveN counts n records of e as finished.
+func (e *flushEpoch) leaveN(n int64) {
+	if e.n.Add(-n) == 0 && e.sealed.Load() {
 		e.try()
 	}
 }

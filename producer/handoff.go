@@ -35,6 +35,10 @@ type handoff struct {
 	wake    chan struct{} // capacity 1; sent to only when idle was set
 	done    chan struct{} // closed when run has returned
 	handed  broadcast     // run has handed records over
+	// halted is stopped, read without mu: run checks it before each
+	// record it hands to franz-go, so that what it took from the queue
+	// is failed at once, not offered one by one to a closed client.
+	halted atomic.Bool
 	// inFranz counts the records handed to franz-go whose promise has
 	// not run. The promise updates it for every record: on a cache line
 	// of its own, not mu's, which every Log takes.
@@ -124,6 +128,7 @@ func (h *handoff) wait(up, deadline <-chan struct{}, tick <-chan time.Time) (tic
 func (h *handoff) stop() {
 	h.mu.Lock()
 	h.stopped = true
+	h.halted.Store(true)
 	wake := h.idle
 	h.idle = false
 	h.mu.Unlock()
@@ -160,9 +165,7 @@ func (p *Producer) run() {
 		}
 		held = append(held, queued...)
 		if stopped {
-			for _, pd := range held {
-				p.failed(pd, errGaveUp)
-			}
+			p.abandon(held)
 			return
 		}
 		if up := p.conn.upSignal(); up != nil { // down
@@ -186,15 +189,22 @@ func (p *Producer) run() {
 		// after this sequence (see kconn.Ledger).
 		seq := p.ledger.WriteSeq()
 		h.inFranz.Add(int64(len(held)))
+		n := 0
 		for _, pd := range held {
+			if h.halted.Load() {
+				break // Close gave up: the rest are failed below
+			}
 			pd.sent = seq
 			pd.rec.Partition = -1 // not partitioned yet (a record handed back was)
 			// pd must not be touched after Produce: its promise may
 			// run, and its slab be reused, before Produce returns.
 			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
+			n++
 		}
-		clear(held)
-		held = held[:0]
+		h.inFranz.Add(int64(n - len(held)))
+		left := copy(held, held[n:])
+		clear(held[left:])
+		held = held[:left]
 		h.handed.fire()
 	}
 }

@@ -318,7 +318,13 @@ func (p *Producer) refused(kind error, logstore string, cause error) error {
 // concurrently (run and Close fail records too).
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := pendingOf(r)
-	p.handoff.inFranz.Add(-1)
+	if err == kgo.ErrClientClosed && p.life.closed.Load() && p.spool == nil {
+		p.closedPromise(pd) // one of all that franz-go held: close.go
+		return
+	}
+	if p.handoff.inFranz.Add(-1) == 0 && p.life.closed.Load() {
+		p.life.franzIsEmpty()
+	}
 	if err != nil {
 		p.failed(pd, err)
 		return
@@ -339,6 +345,10 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // when the oldest one's deadline passes, and records whose own deadline is
 // still ahead go back to the queue.
 func (p *Producer) failed(pd *pending, err error) {
+	if p.life.closed.Load() && (err == errGaveUp || err == kgo.ErrClientClosed) {
+		p.gaveUp(pd) // per record of what was buffered: kept cheap
+		return
+	}
 	own := pd.win.ctx.Err()
 	// pushFront refuses once Close stopped the hand-off.
 	if own == nil && (transient(err) || p.resend(pd, err)) && p.handoff.pushFront(pd) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"log/slog"
@@ -180,19 +181,17 @@ func TestWrongKeyIsErrAuth(t *testing.T) {
 		c.Credentials = auth.Static("LTAIwrong", "topsecretvalue")
 		c.OnError = fl.on
 	})
-	start := time.Now()
+	// ErrAuth, not the context's error: Ping did not wait it out.
 	err := p.Ping(timeout(t, 10*time.Second), "app")
 	if !errors.Is(err, producer.ErrAuth) {
 		t.Fatalf("Ping err = %v, want ErrAuth", err)
-	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("Ping took %v, want < 3s", took)
 	}
 	if strings.Contains(err.Error(), "topsecretvalue") || !strings.Contains(err.Error(), "AccessKey") {
 		t.Errorf("Ping error leaks the secret or gives no hint: %v", err)
 	}
 
-	start = time.Now()
+	// Reported within 10 s, a twelfth of DeliveryTimeout: as a refusal,
+	// not at the record's deadline.
 	if err := p.Log(context.Background(), "app", rec("msg", "x")); err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +199,6 @@ func TestWrongKeyIsErrAuth(t *testing.T) {
 	case f := <-fl.ch:
 		if !errors.Is(f.Err, producer.ErrAuth) || f.Logstore != "app" || f.Records != 1 {
 			t.Errorf("failure = %+v, want ErrAuth for 1 record of app", f)
-		}
-		if took := time.Since(start); took > 3*time.Second {
-			t.Errorf("OnError after %v, want < 3s", took)
 		}
 	case <-timeout(t, 10*time.Second).Done():
 		t.Fatal("no OnError report for a wrong AccessKey")
@@ -241,7 +237,8 @@ func TestMissingLogstoreIsErrLogstoreNotFound(t *testing.T) {
 	if err := p.Ping(timeout(t, 10*time.Second), "app"); err != nil {
 		t.Fatalf("Ping existing logstore: %v", err)
 	}
-	start := time.Now()
+	// Reported within 15 s, an eighth of DeliveryTimeout: as a refusal,
+	// not at the record's deadline.
 	if err := p.Log(context.Background(), "nope", rec("msg", "x")); err != nil {
 		t.Fatal(err)
 	}
@@ -249,9 +246,6 @@ func TestMissingLogstoreIsErrLogstoreNotFound(t *testing.T) {
 	case f := <-fl.ch:
 		if !errors.Is(f.Err, producer.ErrLogstoreNotFound) || f.Logstore != "nope" {
 			t.Errorf("failure = %+v, want ErrLogstoreNotFound for nope", f)
-		}
-		if took := time.Since(start); took > 3*time.Second {
-			t.Errorf("OnError after %v, want < 3s", took)
 		}
 	case <-timeout(t, 15*time.Second).Done():
 		t.Fatal("no OnError report for a missing logstore")
@@ -452,7 +446,9 @@ func TestCloseBoundedByContextReportsUndelivered(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Close err = %v, want DeadlineExceeded", err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
+	// Bounded by its context, not by the records' deadline (how long
+	// after the context's end: TestCloseFitsItsContext).
+	if took := time.Since(start); took >= producer.DefaultDeliveryTimeout/2 {
 		t.Errorf("Close took %v, bounded by a 300ms context", took)
 	}
 	// The records were sent and the acknowledgement is an hour away: SLS
@@ -612,33 +608,38 @@ func TestOldRecordIsDelivered(t *testing.T) {
 }
 
 // A record SLS never acknowledges fails with ErrDeliveryTimeout, counted
-// from acceptance, and the error says what went wrong last.
+// from acceptance, and the error says what went wrong last. In a synctest
+// bubble, so that "soon after DeliveryTimeout" holds on a loaded machine.
 func TestUnreachableEndpointTimesOut(t *testing.T) {
-	s := slstest.New(t, slstest.Config{})
-	ep := s.Endpoint()
-	s.Close() // nothing listens there now
-	fl := newFailures()
-	p := newProducer(t, s, func(c *producer.Config) {
-		c.Endpoint = ep
-		c.DeliveryTimeout = 500 * time.Millisecond
-		c.RetryBackoff = 100 * time.Millisecond
-		c.OnError = fl.on
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{InMemory: true})
+		gone := new(atomic.Bool)
+		gone.Store(true) // nothing listens there
+		fl := newFailures()
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.DialContext = refusedOnceGone(s, gone)
+			c.DeliveryTimeout = 500 * time.Millisecond
+			c.RetryBackoff = 100 * time.Millisecond
+			c.OnError = fl.on
+		})
+		start := time.Now()
+		if err := p.Log(context.Background(), "app", rec("msg", "lost")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case f := <-fl.ch:
+			if !errors.Is(f.Err, producer.ErrDeliveryTimeout) || !strings.Contains(f.Err.Error(), "refused") {
+				t.Errorf("failure = %v, want ErrDeliveryTimeout naming the refused connection", f.Err)
+			}
+			// DeliveryTimeout, plus at most one deadline window and
+			// the report's coalescing interval.
+			if took := time.Since(start); took < 500*time.Millisecond || took > time.Second {
+				t.Errorf("failed after %v, want between DeliveryTimeout and a second", took)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("record to an unreachable endpoint never failed")
+		}
 	})
-	start := time.Now()
-	if err := p.Log(context.Background(), "app", rec("msg", "lost")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case f := <-fl.ch:
-		if !errors.Is(f.Err, producer.ErrDeliveryTimeout) || !strings.Contains(f.Err.Error(), "refused") {
-			t.Errorf("failure = %v, want ErrDeliveryTimeout naming the refused connection", f.Err)
-		}
-		if took := time.Since(start); took < 500*time.Millisecond || took > 5*time.Second {
-			t.Errorf("failed after %v, want between DeliveryTimeout and a few seconds", took)
-		}
-	case <-timeout(t, 15*time.Second).Done():
-		t.Fatal("record to an unreachable endpoint never failed")
-	}
 }
 
 // A nil producer (an adapter handed one by mistake) errors instead of

@@ -21,7 +21,6 @@ import (
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/endpoint"
-	"github.com/slskafka/slskafka/internal/race"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -233,12 +232,12 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 	if lost > 0 || st.Dropped > 0 || st.Failed+st.Unconfirmed > 0 {
 		t.Errorf("%d records lost, %d dropped, stats %+v", lost, st.Dropped, st)
 	}
-	limit := 10 * time.Millisecond
-	if race.Enabled {
-		limit = 100 * time.Millisecond // the race detector's pauses, not the SDK's
-	}
-	if slowest > limit {
-		t.Errorf("the slowest Log took %v, want at most %v", slowest, limit)
+	// No Log waited for the endpoint, a record's deadline or a retry:
+	// each of those is a second or more. How fast Log is with a spool is
+	// BenchmarkSpool's figure (p99-ns); the slowest Log here also counts
+	// the time other processes held the CPUs.
+	if limit := time.Second; slowest >= limit {
+		t.Errorf("the slowest Log took %v, want less than %v", slowest, limit)
 	}
 	if maxSpooled > maxSpool || spooled.SpooledRecords == 0 {
 		t.Errorf("the spool held %d bytes (limit %d), %d records at the end of the outage", maxSpooled, maxSpool, spooled.SpooledRecords)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -305,13 +306,18 @@ func TestMaxRequestBytes(t *testing.T) {
 // TestSetLatencyKeepsPipelining sends produce requests back to back on one
 // connection and checks that the latency delays each response without
 // serialising them: all n are answered within two latencies, where one
-// after the other they would take n.
+// after the other they would take n. In a testing/synctest bubble on the
+// in-memory listener, so the times are exact on any machine.
 func TestSetLatencyKeepsPipelining(t *testing.T) {
+	synctest.Test(t, testSetLatencyKeepsPipelining)
+}
+
+func testSetLatencyKeepsPipelining(t *testing.T) {
 	const (
 		latency = 500 * time.Millisecond
 		n       = 5
 	)
-	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, InMemory: true})
 	c := rawAuthenticated(t, s)
 	s.SetLatency(latency)
 	start := time.Now()
