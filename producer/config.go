@@ -32,7 +32,7 @@ const (
 	// with an STS credential whose Expiration is unknown (the Alibaba
 	// Cloud default chain does not report it).
 	DefaultSTSConnectionAge = time.Minute
-	DefaultMaxInflight      = 5
+	DefaultMaxInflight      = 1 // see Config.MaxInflight for why not more
 	DefaultMaxSpoolBytes    = 1 << 30
 	DefaultSpoolSync        = time.Second
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
@@ -158,10 +158,16 @@ type Config struct {
 	// DefaultSTSConnectionAge.
 	MaxConnectionAge time.Duration
 	// MaxInflight is how many produce requests may be in flight per
-	// connection. More than one keeps a high-latency link busy, but a
-	// retried batch can then land after a later batch of the same shard
-	// (SLS orders logs by their time, __time__, not by arrival); 1 keeps
-	// each shard's order across retries. Default 5.
+	// connection. Each request carries a batch for every shard that has
+	// records, so one in flight already sends to all shards at once.
+	// More than one keeps a high-latency link busier, at two costs, both
+	// because SLS has no idempotent producer: a retriable partition error
+	// (KafkaStorageException, NetworkException) makes the Kafka client
+	// rewind the shard and send again every batch that was in flight
+	// behind the failed one, so batches SLS had acknowledged are stored
+	// twice; and a retried batch can land after a later batch of the same
+	// shard (SLS orders logs by their time, __time__, not by arrival).
+	// Default 1: a duplicate only where an acknowledgement was lost.
 	MaxInflight int
 
 	// OnError is called with every final delivery failure: records that
