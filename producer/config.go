@@ -135,11 +135,13 @@ type Config struct {
 	// spool (SpoolDir), a record past its deadline goes back to disk and
 	// is sent again later instead of failing. Default 2 minutes.
 	DeliveryTimeout time.Duration
-	// RetryBackoff is the wait before retrying a failed request; SLS asks
-	// clients to wait a second after NetworkException and
-	// KafkaStorageException. It is also the minimum age of metadata
-	// before a refresh, which is what paces franz-go's retries of
-	// partition errors. Default 1 s.
+	// RetryBackoff is the wait before retrying a shard SLS answered with a
+	// retriable error; SLS asks clients to wait a second after
+	// NetworkException and KafkaStorageException. It is also the minimum
+	// age of metadata before a refresh, which is what paces franz-go's
+	// retries of partition errors, and the longest wait between retries
+	// of a request whose connection failed (the first such retry comes
+	// after 50 ms, the wait doubling from there). Default 1 s.
 	RetryBackoff time.Duration
 	// MetadataMaxAge is how often shard lists are refreshed, which bounds
 	// how soon new shards (after a split) receive records. Default 1 min.
