@@ -8,12 +8,14 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/slskafka/slskafka/endpoint"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -467,4 +469,120 @@ func testBrokenConnectionRetriedAtOnce(t *testing.T) {
 	if n := len(s.Logs("app")); n != 4 {
 		t.Errorf("stored %d logs, want 4", n)
 	}
+}
+
+// checkServerClosedTimeout fails the test unless err, the end of a record
+// sent to a server that closed every connection, is ErrDeliveryTimeout
+// (and nothing else) at the record's deadline, names the closing server
+// and blames neither TLS nor SASL.
+func checkServerClosedTimeout(t *testing.T, err error, took, deliveryTimeout time.Duration) {
+	t.Helper()
+	checkOneSentinel(t, "LogSync", err, producer.ErrDeliveryTimeout)
+	if err == nil {
+		return
+	}
+	checkContains(t, "LogSync", err.Error(), "connection closed by the server")
+	for _, blame := range []string{"TLS misconfigured", "TLS missing", "is SASL", "CA bundle"} {
+		if strings.Contains(err.Error(), blame) {
+			t.Errorf("LogSync: %q blames %q, but no TLS alert came", err, blame)
+		}
+	}
+	if took < deliveryTimeout {
+		t.Errorf("failed after %v, before its DeliveryTimeout (%v): given up on instead of retried", took, deliveryTimeout)
+	}
+}
+
+// An endpoint at its connection cap accepts each new connection and closes
+// it at once. Records wait for a connection until their DeliveryTimeout and
+// then fail with ErrDeliveryTimeout saying that the server closed the
+// connection, not ErrRejected after a few attempts with a hint that TLS is
+// misconfigured.
+func TestServerAtConnectionCapIsRetried(t *testing.T) {
+	synctest.Test(t, testServerAtConnectionCapIsRetried)
+}
+
+func testServerAtConnectionCapIsRetried(t *testing.T) {
+	const deliveryTimeout = producer.DefaultDeliveryTimeout
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, InMemory: true, MaxConnections: 2})
+	inMemory := func(c *producer.Config) { c.DialContext = tcpLikeDial(s) }
+	// Another producer takes every connection the emulator allows.
+	holder := newProducer(t, s, inMemory)
+	if err := holder.LogSync(timeout(t, time.Minute), "app", rec("id", "holder")); err != nil {
+		t.Fatal(err)
+	}
+	if open := s.Stats().OpenConnections; open != 2 {
+		t.Fatalf("the first producer holds %d connections, the test needs it to hold the cap (2)", open)
+	}
+	p := newProducer(t, s, func(c *producer.Config) {
+		inMemory(c)
+		c.DeliveryTimeout = deliveryTimeout
+	})
+	start := time.Now()
+	err := p.LogSync(timeout(t, 2*deliveryTimeout), "app", rec("id", "capped"))
+	checkServerClosedTimeout(t, err, time.Since(start), deliveryTimeout)
+	if s.Stats().RejectedConnections < 3 {
+		t.Errorf("the emulator closed %d connections at its cap: the test did not exercise it", s.Stats().RejectedConnections)
+	}
+	t.Logf("after %v: %v", time.Since(start), err)
+}
+
+// closingDial dials connections whose server end is closed as soon as it
+// is reached, as a proxy in trouble does.
+func closingDial(context.Context, string, string) (net.Conn, error) {
+	client, server := net.Pipe()
+	server.Close()
+	return tcpLike{client}, nil
+}
+
+// A server that accepts every connection and closes it at once: records
+// are retried until their DeliveryTimeout and fail with ErrDeliveryTimeout
+// naming the closing server, without franz-go's guess that TLS is
+// misconfigured.
+func TestServerClosingEveryConnectionIsRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const deliveryTimeout = producer.DefaultDeliveryTimeout
+		s := slstest.New(t, slstest.Config{InMemory: true}) // for a project and credentials; never reached
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.DialContext = closingDial
+			c.DeliveryTimeout = deliveryTimeout
+		})
+		start := time.Now()
+		err := p.LogSync(timeout(t, 2*deliveryTimeout), "app", rec("id", "closed"))
+		checkServerClosedTimeout(t, err, time.Since(start), deliveryTimeout)
+		t.Logf("after %v: %v", time.Since(start), err)
+	})
+}
+
+// The same over TCP: a listener on 127.0.0.1 that accepts and closes.
+func TestServerClosingEveryTCPConnectionIsRetried(t *testing.T) {
+	const deliveryTimeout = 2 * time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer ln.Close()
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	})
+	ep, err := endpoint.Parse(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := slstest.New(t, slstest.Config{}) // for a project, credentials and a CA; never reached
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.Endpoint = ep
+		c.DeliveryTimeout = deliveryTimeout
+	})
+	start := time.Now()
+	err = p.LogSync(timeout(t, time.Minute), "app", rec("id", "closed"))
+	checkServerClosedTimeout(t, err, time.Since(start), deliveryTimeout)
+	t.Logf("after %v: %v", time.Since(start), err)
 }
