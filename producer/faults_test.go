@@ -15,7 +15,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/slskafka/slskafka/endpoint"
+	"github.com/slskafka/slskafka/internal/benchcpu"
 	"github.com/slskafka/slskafka/producer"
 	"github.com/slskafka/slskafka/slstest"
 )
@@ -76,6 +79,7 @@ type loadResult struct {
 	lost              int // accepted, not stored, not reported failed
 	maxLogWait        time.Duration
 	faultsServed      int64
+	lostAnswers       int64         // produce requests written whose answer never came
 	logs              []slstest.Log // what the emulator stored
 	elapsed           time.Duration // from the first record to the end of the settle period
 	stats             producer.Stats
@@ -92,9 +96,9 @@ func (r loadResult) dupShare() float64 {
 }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("offered %d, accepted %d, refused %d, stored %d (unique %d, duplicates %d = %.2f%%), in time %d (%.1f%%), lost %d, faults served %d, "+
+	return fmt.Sprintf("offered %d, accepted %d, refused %d, stored %d (unique %d, duplicates %d = %.2f%%, produce answers lost %d), in time %d (%.1f%%), lost %d, faults served %d, "+
 		"failed %d, unconfirmed %d, partition retries %d, retired %d, max delivery latency %v, max Log wait %v, elapsed %v",
-		r.offered, r.accepted, r.refused, r.stored, r.unique, r.duplicates(), 100*r.dupShare(), r.inTime, 100*float64(r.inTime)/float64(max(r.accepted, 1)), r.lost,
+		r.offered, r.accepted, r.refused, r.stored, r.unique, r.duplicates(), 100*r.dupShare(), r.lostAnswers, r.inTime, 100*float64(r.inTime)/float64(max(r.accepted, 1)), r.lost,
 		r.faultsServed, r.stats.Failed, r.stats.Unconfirmed, r.stats.PartitionRetries, r.stats.ConnectionsRetired, r.stats.MaxDeliveryLatency, r.maxLogWait, r.elapsed)
 }
 
@@ -105,7 +109,9 @@ func (lr loadRun) run(t *testing.T) loadResult {
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": lr.shards}, InMemory: lr.inMemory, Latency: lr.latency})
 	var issued atomic.Int64
 	var failedRecords atomic.Int64
+	lost := &lostAnswers{}
 	p := newProducer(t, s, func(c *producer.Config) {
+		c.Hooks = append(c.Hooks, lost)
 		if lr.inMemory {
 			c.DialContext = tcpLikeDial(s)
 		}
@@ -172,6 +178,7 @@ func (lr loadRun) run(t *testing.T) loadResult {
 	cancel()
 	res.stats = p.Stats()
 	res.faultsServed = s.Stats().FaultsServed
+	res.lostAnswers = lost.n.Load()
 
 	logs := s.Logs("app")
 	res.logs = logs
@@ -209,6 +216,17 @@ func traceRun(t *testing.T, stop <-chan struct{}, s *slstest.Server, p *producer
 			st.Delivered-prev.Delivered, st.BufferedRecords, st.PartitionRetries-prev.PartitionRetries,
 			ss.ProduceRequests-prevS.ProduceRequests, ss.FaultsServed-prevS.FaultsServed, ss.Connections-prevS.Connections, ss.OpenConnections, ss.AuthorizationErr-prevS.AuthorizationErr)
 		prev, prevS = st, ss
+	}
+}
+
+// lostAnswers counts produce requests that were written and never
+// answered (the connection ended first): the only ones at-least-once
+// delivery may store twice.
+type lostAnswers struct{ n atomic.Int64 }
+
+func (l *lostAnswers) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e kgo.BrokerE2E) {
+	if key == 0 && e.WriteErr == nil && e.ReadErr != nil {
+		l.n.Add(1)
 	}
 }
 
@@ -363,6 +381,9 @@ func TestFaultsTogetherKeepFlowing(t *testing.T) {
 		t.Fatalf("%d faults served, %d credential rotations: the run did not exercise the faults", res.faultsServed, res.stats.CredentialRotations)
 	}
 	checkKeptFlowing(t, res)
+	if res.duplicates() > 0 && res.lostAnswers == 0 {
+		t.Errorf("%d duplicates, but every produce request was answered", res.duplicates())
+	}
 	// The bubble's clock is exact: a record meets a partition error's
 	// pause (RetryBackoff, 1 s) once or, rarely, two or three times in a
 	// row; a cut connection costs it 50 ms. Waiting a whole RetryBackoff
@@ -403,19 +424,26 @@ func TestLongPartitionErrorDuplicates(t *testing.T) {
 }
 
 // BenchmarkThroughputAt30msRTT logs b.N records as fast as the producer
-// takes them to an emulator 30 ms away and waits until all are
-// acknowledged, at MaxInflight 1 (the default) and 5, alternating.
+// takes them to an emulator (in another process, so cpu-ns/op is the
+// producer's) that answers each produce request 30 ms late, and waits
+// until all are acknowledged: at MaxInflight 1 (the default) and 5. Run
+// it a few times (-count) so that both sides see the machine's noise.
 func BenchmarkThroughputAt30msRTT(b *testing.B) {
-	s := slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Latency: 30 * time.Millisecond, Discard: true})
+	addr := startEmulatorProcess(b, 30*time.Millisecond)
 	for _, inflight := range []int{1, 5} {
 		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
-			p := newProducer(b, s, func(c *producer.Config) { c.MaxInflight = inflight })
+			p, err := producer.New(addr.config(func(c *producer.Config) { c.MaxInflight = inflight }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(context.Background())
 			ctx := context.Background()
 			r := rec("msg", "a log line of ordinary length, for the throughput run", "id", "0")
 			if err := p.LogSync(ctx, "app", r); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
+			cpu := benchcpu.Start()
 			for i := range b.N {
 				r.Fields[1].Value = strconv.Itoa(i)
 				if err := p.Log(ctx, "app", r); err != nil {
@@ -426,6 +454,7 @@ func BenchmarkThroughputAt30msRTT(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
+			cpu.Report(b)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric(float64(p.Stats().MaxDeliveryLatency.Milliseconds()), "max-latency-ms")
 		})
