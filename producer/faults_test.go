@@ -80,7 +80,6 @@ type loadResult struct {
 	maxLogWait        time.Duration
 	faultsServed      int64
 	lostAnswers       int64         // produce requests written whose answer never came
-	logs              []slstest.Log // what the emulator stored
 	elapsed           time.Duration // from the first record to the end of the settle period
 	stats             producer.Stats
 }
@@ -181,7 +180,6 @@ func (lr loadRun) run(t *testing.T) loadResult {
 	res.lostAnswers = lost.n.Load()
 
 	logs := s.Logs("app")
-	res.logs = logs
 	seen := make(map[string]int, len(logs))
 	for _, l := range logs {
 		if id := l.Fields["id"]; id != "warmup" {
