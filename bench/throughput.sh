@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and CPU cost of the SDK against a raw franz-go client with the
 # same settings (TLS, SASL PLAIN, the codec, Kafka 2.1 caps, round-robin over 4
-# shards, 5 produce requests in flight, the same linger) sending the same
+# shards, DefaultMaxInflight produce requests in flight, the same linger) sending the same
 # record, into the emulator in Discard mode running in another process, so
 # that the process's CPU time per record (cpu-ns/op) is the client's alone.
 # Every sub-benchmark runs once per round, one after the other, in one

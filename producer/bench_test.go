@@ -65,8 +65,9 @@ func BenchmarkLog(b *testing.B) {
 
 // BenchmarkThroughput ships records to the emulator over TLS and SASL with
 // LZ4 (or the codec SLSKAFKA_BENCH_CODEC names) through the SDK and, next
-// to it, through a raw franz-go client with the same settings (5 produce
-// requests in flight, the same linger, codec and partitioner) sending the same bytes already encoded. The emulator
+// to it, through a raw franz-go client with the same settings
+// (DefaultMaxInflight produce requests in flight, the same linger, codec
+// and partitioner) sending the same bytes already encoded. The emulator
 // runs in another process, in Discard mode, so that cpu-ns/op is the
 // client's CPU time per record (every goroutine: encoding, batching,
 // compression, TLS), which the machine's other load does not inflate.

@@ -33,7 +33,7 @@ const (
 	// with an STS credential whose Expiration is unknown (the Alibaba
 	// Cloud default chain does not report it).
 	DefaultSTSConnectionAge = time.Minute
-	DefaultMaxInflight      = 5
+	DefaultMaxInflight      = 1 // see Config.MaxInflight for why not more
 	DefaultMaxSpoolBytes    = 1 << 30
 	DefaultSpoolSync        = time.Second
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
@@ -149,11 +149,13 @@ type Config struct {
 	// spool (SpoolDir), a record past its deadline goes back to disk and
 	// is sent again later instead of failing. Default 2 minutes.
 	DeliveryTimeout time.Duration
-	// RetryBackoff is the wait before retrying a failed request; SLS asks
-	// clients to wait a second after NetworkException and
-	// KafkaStorageException. It is also the minimum age of metadata
-	// before a refresh, which is what paces franz-go's retries of
-	// partition errors. Default 1 s.
+	// RetryBackoff is the wait before retrying a shard SLS answered with a
+	// retriable error; SLS asks clients to wait a second after
+	// NetworkException and KafkaStorageException. It is also the minimum
+	// age of metadata before a refresh, which is what paces franz-go's
+	// retries of partition errors, and the longest wait between retries
+	// of a request whose connection failed (the first such retry comes
+	// after 50 ms, the wait doubling from there). Default 1 s.
 	RetryBackoff time.Duration
 	// MetadataMaxAge is how often shard lists are refreshed, which bounds
 	// how soon new shards (after a split) receive records. Default 1 min.
@@ -172,10 +174,16 @@ type Config struct {
 	// DefaultSTSConnectionAge.
 	MaxConnectionAge time.Duration
 	// MaxInflight is how many produce requests may be in flight per
-	// connection. More than one keeps a high-latency link busy, but a
-	// retried batch can then land after a later batch of the same shard
-	// (SLS orders logs by their time, __time__, not by arrival); 1 keeps
-	// each shard's order across retries. Default 5.
+	// connection. Each request carries a batch for every shard that has
+	// records, so one in flight already sends to all shards at once.
+	// More than one keeps a high-latency link busier, at two costs, both
+	// because SLS has no idempotent producer: a retriable partition error
+	// (KafkaStorageException, NetworkException) makes the Kafka client
+	// rewind the shard and send again every batch that was in flight
+	// behind the failed one, so batches SLS had acknowledged are stored
+	// twice; and a retried batch can land after a later batch of the same
+	// shard (SLS orders logs by their time, __time__, not by arrival).
+	// Default 1: a duplicate only where an acknowledgement was lost.
 	MaxInflight int
 
 	// OnError is called with every final delivery failure: records that

@@ -136,19 +136,42 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// DeliveryTimeout is enforced by the producer (deadline.go), from
 		// acceptance: franz-go's RecordDeliveryTimeout counts from the
 		// record timestamp, which is the log time.
-		// "Wait 1 s and retry": request-level retries back off by
-		// RetryBackoff. Partition errors (NetworkException,
-		// KafkaStorageException) are retried after the next metadata
-		// update, which franz-go spaces by MetadataMinAge from the
-		// previous update, not from the error; kconn holds that update
-		// until RetryBackoff after the error (PartitionBackoff).
-		kgo.RetryBackoffFn(func(int) time.Duration { return c.RetryBackoff }),
+		// "Wait 1 s and retry" is SLS's rule for partition errors
+		// (NetworkException, KafkaStorageException), which franz-go
+		// retries after the next metadata update. It spaces that update
+		// by MetadataMinAge from the previous one, not from the error;
+		// kconn holds the update until RetryBackoff after the error
+		// (PartitionBackoff). Request-level retries are another matter
+		// (retryBackoff).
+		kgo.RetryBackoffFn(retryBackoff(c.RetryBackoff)),
 		kgo.MetadataMinAge(min(c.RetryBackoff, c.MetadataMaxAge)),
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
 		// A missing logstore fails fast instead of after minutes of retries.
 		kgo.UnknownTopicRetries(1),
 		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.life.closed, p.diag}),
 		kgo.WithHooks(append([]kgo.Hook{hooks{p}}, c.Hooks...)...),
+	}
+}
+
+// firstRetry is how soon franz-go retries a request after the first
+// failure in a row.
+const firstRetry = 50 * time.Millisecond
+
+// retryBackoff paces franz-go's request-level retries: a request whose
+// connection broke, a dial or a metadata request that failed. tries counts
+// the failures in a row. The first retry comes after firstRetry, the wait
+// doubling up to limit (RetryBackoff). A connection the server closed while
+// it was idle is found dead only when a request is written on it: waiting a
+// whole RetryBackoff before writing it again on a new connection held every
+// shard of that connection back a second per cut, and a few cuts in a row
+// (or a cut during a partition error's pause) stalled delivery for seconds
+// while the buffer filled. An endpoint that stays down is still paced: the
+// waits grow to RetryBackoff, and while it is down records wait in the
+// producer, not in franz-go (handoff.go).
+func retryBackoff(limit time.Duration) func(tries int) time.Duration {
+	return func(tries int) time.Duration {
+		d := firstRetry << min(max(tries-1, 0), 16)
+		return min(d, limit)
 	}
 }
 

@@ -17,7 +17,11 @@
 //     what became of it (Ledger), so that a record failed by the client can
 //     be told apart: never sent, or sent and perhaps stored.
 //
-// Both need the request and response frames, which no hook shows.
+// Both need the request and response frames, which no hook shows. And it
+// names a server that closes connections before answering anything (an
+// endpoint at its connection limit, a proxy in trouble) as such
+// (ServerClosedError), where the Kafka client would guess at a TLS or SASL
+// misconfiguration and stop retrying.
 // Everything a hook does say is left to the hooks: dial, credential and SASL
 // failures reach kgo.HookBrokerConnect, response arrival kgo.HookBrokerRead.
 package kconn
@@ -26,10 +30,13 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -40,6 +47,41 @@ import (
 // wraps net.ErrClosed so that Kafka clients treat it as a retryable
 // connection error.
 var ErrRetired = fmt.Errorf("kconn: connection retired before its credential expires: %w", net.ErrClosed)
+
+// ServerClosedError says that the server closed or reset a connection
+// before answering anything on it: during the TLS handshake, or before the
+// response to the first request. An SLS endpoint at its connection limit,
+// or a proxy in front of it in trouble, accepts connections and closes
+// them at once; retrying is the cure, and nothing about it says TLS is
+// misconfigured (a server refusing the handshake sends a TLS alert, which
+// is returned as it is).
+//
+// It unwraps to net.ErrClosed, so that Kafka clients retry it as a broken
+// connection, and deliberately not to the io.EOF or reset it stands for:
+// franz-go takes an EOF right after a dial for a TLS misconfiguration,
+// says so, and gives up on the records after a few attempts.
+type ServerClosedError struct {
+	// During says when: "the TLS handshake" or "the first request".
+	During string
+	// Err is what the read or write said, such as io.EOF or "connection
+	// reset by peer". It is in the message only.
+	Err error
+}
+
+func (e *ServerClosedError) Error() string {
+	return fmt.Sprintf("kconn: connection closed by the server during %s, before it answered anything (%v); an endpoint at its connection limit, or a proxy in trouble, does this, and connecting again is the remedy", e.During, e.Err)
+}
+
+// Unwrap returns net.ErrClosed; see the type's comment.
+func (e *ServerClosedError) Unwrap() error { return net.ErrClosed }
+
+// closedByPeer reports whether err is how a connection the server closed or
+// reset looks from here: the end of the stream, a reset, a broken pipe (or
+// a closed net.Pipe, its in-memory form).
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.ErrClosedPipe) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
 
 // Dialer dials TLS connections that retire on schedule.
 type Dialer struct {
@@ -116,7 +158,15 @@ func (d *Dialer) dialTLS(ctx context.Context, network, host string) (net.Conn, e
 	if d.NetDial == nil {
 		// tls.Dialer takes the server name from host when the config has
 		// none and closes the TCP connection if the handshake fails.
-		return (&tls.Dialer{Config: d.TLS}).DialContext(ctx, network, host)
+		c, err := (&tls.Dialer{Config: d.TLS}).DialContext(ctx, network, host)
+		if err != nil {
+			var op *net.OpError
+			if errors.As(err, &op) && op.Op == "dial" {
+				return nil, err // the TCP connect itself failed
+			}
+			return nil, handshakeError(err)
+		}
+		return c, nil
 	}
 	raw, err := d.NetDial(ctx, network, host)
 	if err != nil {
@@ -136,9 +186,19 @@ func (d *Dialer) dialTLS(ctx context.Context, network, host string) (net.Conn, e
 	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
-		return nil, err
+		return nil, handshakeError(err)
 	}
 	return tc, nil
+}
+
+// handshakeError names a handshake the server ended by closing the
+// connection (see ServerClosedError); other errors, a TLS alert ("remote
+// error: tls: ...") among them, are returned as they are.
+func handshakeError(err error) error {
+	if closedByPeer(err) {
+		return &ServerClosedError{During: "the TLS handshake", Err: err}
+	}
+	return err
 }
 
 // Conn is a connection that retires on schedule. See the package comment.
@@ -155,6 +215,8 @@ type Conn struct {
 
 	w writeTracker
 	r readTracker
+
+	answered bool // a response byte has been read; only Read touches it
 }
 
 func newConn(nc net.Conn, retireAt time.Time, d *Dialer) *Conn {
@@ -234,7 +296,12 @@ func (c *Conn) drain() {
 func (c *Conn) Read(b []byte) (int, error) {
 	c.holdMetadata()
 	n, err := c.Conn.Read(b)
+	if n == 0 && !c.answered && err != nil && closedByPeer(err) {
+		// franz-go would guess "TLS missing?" and stop retrying.
+		return 0, &ServerClosedError{During: "the first request", Err: err}
+	}
 	if n > 0 {
+		c.answered = true
 		c.mu.Lock()
 		done, produced := c.r.feed(b[:n], &c.w)
 		c.mu.Unlock()

@@ -1,10 +1,14 @@
 package kconn
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,5 +223,87 @@ func TestConnSettlesLedger(t *testing.T) {
 	c.Close()
 	if !l.MaybeStored(tp, mark, false) {
 		t.Error("written, then the connection closed: want maybe stored")
+	}
+}
+
+// pipeDialer dials in-memory connections whose server end is served by
+// serve.
+func pipeDialer(serve func(server net.Conn)) *Dialer {
+	return &Dialer{
+		TLS: &tls.Config{ServerName: "sls.example"},
+		NetDial: func(context.Context, string, string) (net.Conn, error) {
+			client, server := net.Pipe()
+			go serve(server)
+			return client, nil
+		},
+	}
+}
+
+// checkServerClosed fails the test unless err is a ServerClosedError
+// during during, which Kafka clients retry as a broken connection
+// (net.ErrClosed) and do not take for an EOF.
+func checkServerClosed(t *testing.T, err error, during string) {
+	t.Helper()
+	var sc *ServerClosedError
+	if !errors.As(err, &sc) || sc.During != during {
+		t.Fatalf("err = %v, want a ServerClosedError during %s", err, during)
+	}
+	if !errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
+		t.Errorf("%v: wraps net.ErrClosed %v, io.EOF %v; want net.ErrClosed only", err, errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF))
+	}
+	if !strings.Contains(err.Error(), "connection closed by the server during "+during) || strings.Contains(err.Error(), "TLS misconfigured") {
+		t.Errorf("message %q", err)
+	}
+}
+
+// A server that closes the connection during the TLS handshake (at once,
+// or after reading the ClientHello) is named as such.
+func TestHandshakeClosedByServer(t *testing.T) {
+	for name, serve := range map[string]func(net.Conn){
+		"at once":           func(c net.Conn) { c.Close() },
+		"after ClientHello": func(c net.Conn) { c.Read(make([]byte, 1<<14)); c.Close() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := pipeDialer(serve).DialContext(context.Background(), "tcp", "sls.example:10012")
+			checkServerClosed(t, err, "the TLS handshake")
+		})
+	}
+}
+
+// A server that refuses the handshake with a TLS alert gets the alert, not
+// a ServerClosedError: that one is about TLS.
+func TestHandshakeAlertIsNotServerClosed(t *testing.T) {
+	d := pipeDialer(func(c net.Conn) {
+		tls.Server(c, &tls.Config{}).Handshake() // no certificate: an alert
+		c.Close()
+	})
+	_, err := d.DialContext(context.Background(), "tcp", "sls.example:10012")
+	var sc *ServerClosedError
+	if err == nil || errors.As(err, &sc) || !strings.Contains(err.Error(), "remote error: tls") {
+		t.Fatalf("err = %v, want the TLS alert", err)
+	}
+}
+
+// The end of the stream before any response is a ServerClosedError; after
+// a response it is the plain io.EOF of a connection that ended.
+func TestFirstReadClosedByServer(t *testing.T) {
+	client, server := net.Pipe()
+	c := newConn(client, time.Time{}, &Dialer{})
+	server.Close()
+	_, err := c.Read(make([]byte, 64))
+	checkServerClosed(t, err, "the first request")
+
+	client, server = net.Pipe()
+	c = newConn(client, time.Time{}, &Dialer{})
+	resp := response([]byte{0, 0})
+	go func() {
+		server.Write(resp)
+		server.Close()
+	}()
+	if _, err := io.ReadFull(c, make([]byte, len(resp))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(make([]byte, 64)); err != io.EOF {
+		t.Errorf("after a response: err = %v, want io.EOF", err)
 	}
 }
