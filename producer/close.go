@@ -327,11 +327,14 @@ type endRun struct {
 	why failedAs
 }
 
+// failedAs is the error records of a deadline window fail with.
 type failedAs struct {
 	win *window
 	e   *Error
 }
 
+// askedLedger is the ledger's answer for the records of a partition
+// handed over at one write sequence.
 type askedLedger struct {
 	tp    kconn.TopicPartition
 	sent  uint64
@@ -345,7 +348,7 @@ func (r *endRun) add(p *Producer, pd *pending) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
 		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
-			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.ledger.MaybeStored(tp, pd.sent, true), valid: true}
+			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
 		}
 		pd.unsure = r.asked.maybe
 	}
@@ -387,15 +390,16 @@ func (r *endRun) end(p *Producer) {
 	r.n, r.bytes = 0, 0
 }
 
+// maybeStoredAtClose reports whether a record of tp handed over at write
+// sequence sent may have been stored, now that the client is closing.
+func (p *Producer) maybeStoredAtClose(tp kconn.TopicPartition, sent uint64) bool {
+	return p.ledger.MaybeStored(tp, sent, true)
+}
+
 // gaveUpCauseOf returns the cause and kind of a record Close gave up on:
 // its own deadline's (or refused credential's) if that came first, else
-// why Close gave up. It also settles whether a request that may have
-// stored it was sent.
+// why Close gave up.
 func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
-	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, true)
-	}
 	if pd.win.ctx.Err() != nil {
 		return context.Cause(pd.win.ctx), nil // classified by failure
 	}
@@ -408,6 +412,9 @@ func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
 // of what a record costs there: Close does this for every buffered record
 // after its context ended, where its bound is a promise to the caller.
 func (p *Producer) gaveUp(pd *pending) {
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		pd.unsure = p.maybeStoredAtClose(kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}, pd.sent)
+	}
 	cause, kind := p.gaveUpCauseOf(pd)
 	if p.spool != nil && !refusal(cause) {
 		p.unload(pd, cause) // on disk for the next producer on the directory

@@ -235,17 +235,23 @@ func TestStoredRecordsAreNeverCountedFailed(t *testing.T) {
 // figure (a wall-clock bound here would measure the machine's load).
 func TestCloseFitsItsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const n = 100_000
+		const n, syncs = 100_000, 10
 		cctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		var handedLate atomic.Int64
 		fl := newFailures()
 		s := slstest.New(t, slstest.Config{Latency: time.Hour, InMemory: true})
-		p := stalled(t, s, n, func(c *producer.Config) {
+		p := stalled(t, s, n-syncs, func(c *producer.Config) {
 			c.DialContext = s.DialContext
 			c.OnError = fl.on
 			c.Hooks = []kgo.Hook{handedAfter{cctx, &handedLate}}
 		})
+		// LogSync callers waiting for their acknowledgement are told.
+		syncErrs := make(chan error, syncs)
+		for i := range syncs {
+			go func() { syncErrs <- p.LogSync(context.Background(), "app", rec("sync", strconv.Itoa(i))) }()
+		}
+		synctest.Wait() // every LogSync is accepted and waits
 		err := p.Close(cctx)
 		if late := time.Since(deadlineOf(cctx)); late != 0 {
 			t.Errorf("Close returned %v after its context ended, want at once: it waited for something", late)
@@ -255,6 +261,11 @@ func TestCloseFitsItsContext(t *testing.T) {
 		}
 		if h := handedLate.Load(); h != 0 {
 			t.Errorf("%d records handed to franz-go after Close's context ended, want none", h)
+		}
+		for range syncs {
+			if err := <-syncErrs; !errors.Is(err, producer.ErrClosed) {
+				t.Errorf("LogSync = %v, want ErrClosed", err)
+			}
 		}
 		st := p.Stats()
 		if st.BufferedRecords != 0 || st.Accepted != n || st.Failed+st.Unconfirmed != n || st.Failed == 0 || st.Unconfirmed == 0 {
