@@ -84,20 +84,20 @@ func (s *Spool) syncer() {
 func (s *Spool) syncAll() error {
 	var errs []error
 	if s.dirDirty.Swap(false) {
-		if err := syncDir(s.opts.Dir); err != nil {
+		if err := s.opts.durable.syncDir(s.opts.Dir); err != nil {
 			s.dirDirty.Store(true)
 			errs = append(errs, err)
 		}
 	}
 	for _, seg := range *s.tab.Load() {
-		if err := seg.sync(); err != nil {
+		if err := seg.sync(s.opts.durable); err != nil {
 			errs = append(errs, fmt.Errorf("spool: sync %s: %w", seg.path, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (seg *segment) sync() error {
+func (seg *segment) sync(step syncStep) error {
 	seg.syncMu.Lock()
 	defer seg.syncMu.Unlock()
 	if seg.gone || seg.final {
@@ -112,11 +112,11 @@ func (seg *segment) sync() error {
 	}
 	if err := protect(func() error {
 		if from > 0 { // the header's record count, with the records it counts
-			if err := syncRange(seg.data, 0, segHeader); err != nil {
+			if err := step.syncRange(seg.path, seg.data, 0, segHeader); err != nil {
 				return err
 			}
 		}
-		return syncRange(seg.data, from, end)
+		return step.syncRange(seg.path, seg.data, from, end)
 	}); err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ type Options struct {
 	// opening, failed syncs, a full disk) and the line saying that disk
 	// space is back. Default slog.Default().
 	Logger *slog.Logger
+
+	// durable is the sync step; nil is the real one (msync, fsync). Tests
+	// set it to simulate a power loss.
+	durable syncStep
 }
 
 var errNoDir = errors.New("spool: Options.Dir is empty: name a directory for the spool")
@@ -84,6 +88,9 @@ func (o Options) normalize(budget int64) (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.durable == nil {
+		o.durable = diskSync{}
 	}
 	return o, nil
 }

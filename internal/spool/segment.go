@@ -159,15 +159,3 @@ func (seg *segment) seal() (reclaimable bool) {
 // reclaimable reports whether the segment is sealed and every record in it
 // acknowledged.
 func (seg *segment) reclaimable() bool { return seg.sealed.Load() && seg.refs.Load() == 0 }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("spool: sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("spool: sync directory: %w", err)
-	}
-	return nil
-}

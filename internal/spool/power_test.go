@@ -1,0 +1,259 @@
+//go:build unix
+
+package spool
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// powerImage is a sync step that keeps what a power loss leaves of a
+// spool's directory: the entries as of the directory's last sync, each
+// file with the bytes last synced, zeros elsewhere (the files are
+// preallocated, and unwritten blocks read as zeros). Nothing is written
+// to disk: the spool's files stay what the page cache holds, which is
+// what the tearing variant takes a part of.
+type powerImage struct {
+	dir   string
+	mu    sync.Mutex
+	files map[string][]byte // by name: the bytes synced last
+	names map[string]int64  // the entries at the last directory sync, with their sizes
+}
+
+// newPowerImage starts an image of dir with what it holds now, as if it
+// had all been synced.
+func newPowerImage(t *testing.T, dir string) *powerImage {
+	t.Helper()
+	p := &powerImage{dir: dir, files: map[string][]byte{}, names: map[string]int64{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.files[e.Name()], p.names[e.Name()] = b, int64(len(b))
+	}
+	return p
+}
+
+func (p *powerImage) syncRange(path string, data []byte, from, to int64) error {
+	from &^= pageSize - 1 // msync writes whole pages
+	name := filepath.Base(path)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	img := p.files[name]
+	if len(img) < len(data) {
+		img = append(img, make([]byte, len(data)-len(img))...)
+	}
+	copy(img[from:to], data[from:to])
+	p.files[name] = img
+	return nil
+}
+
+func (p *powerImage) syncDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	names := map[string]int64{}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && e.Name() != lockName {
+			names[e.Name()] = fi.Size()
+		}
+	}
+	p.mu.Lock()
+	p.names = names
+	p.mu.Unlock()
+	return nil
+}
+
+// afterPowerLoss returns a new directory with what a power loss leaves.
+// With tear, each file also keeps a part of what was written to it after
+// its last sync: from the first byte that changed to halfway to the last
+// one, as if the disk had written the pages in order and lost power
+// mid-write.
+func (p *powerImage) afterPowerLoss(t *testing.T, tear bool) string {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := t.TempDir()
+	for name, size := range p.names {
+		b := make([]byte, size)
+		copy(b, p.files[name])
+		if cur, err := os.ReadFile(filepath.Join(p.dir, name)); tear && err == nil && len(cur) == len(b) {
+			first, last := -1, -1
+			for i := range b {
+				if b[i] != cur[i] {
+					if first < 0 {
+						first = i
+					}
+					last = i
+				}
+			}
+			if first >= 0 {
+				cut := first + (last-first+1)/2
+				copy(b[first:cut], cur[first:cut])
+			}
+		}
+		if err := os.WriteFile(filepath.Join(out, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// powered are options for a power-loss test: those of small, with img as
+// the sync step and a sync interval that never comes, so that the test
+// decides when syncAll runs.
+func powered(t *testing.T, img *powerImage) Options {
+	o := small(t, img.dir)
+	o.Sync, o.durable = time.Hour, img
+	return o
+}
+
+// cutPower stops s as a power loss does: its goroutines end (the janitor
+// finishes what it is doing) and nothing more is synced.
+func cutPower(t *testing.T, s *Spool) {
+	t.Helper()
+	s.mu.Lock()
+	s.closed = true
+	s.isClosed.Store(true)
+	for s.creating {
+		s.created.Wait()
+	}
+	s.mu.Unlock()
+	close(s.stop)
+	s.bg.Wait()
+	if err := s.releaseAll(false); err != nil {
+		t.Fatal(err)
+	}
+	s.lock.Close()
+}
+
+// reopen opens the spool a power loss left in dir.
+func reopen(t *testing.T, dir string) (*Spool, Options) {
+	t.Helper()
+	o := small(t, dir)
+	return open(t, o), o
+}
+
+// What was synced survives a power loss, and nothing else is needed:
+// records appended and acknowledged after the last sync are lost or
+// kept, whole, in any mix the disk leaves; never a record synced.
+func TestPowerLossKeepsWhatWasSynced(t *testing.T) {
+	for _, tear := range []bool{false, true} {
+		name := map[bool]string{false: "dropped", true: "torn"}[tear]
+		t.Run(name, func(t *testing.T) {
+			img := newPowerImage(t, t.TempDir())
+			s := open(t, powered(t, img))
+			held := map[int]ID{}
+			var kept []int // appended and not acknowledged when synced
+			for i := range 400 {
+				if i%5 == 4 {
+					if err := s.Spill(rec(i)); err != nil {
+						t.Fatal(err)
+					}
+					kept = append(kept, i)
+					continue
+				}
+				id, err := s.Append(rec(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i%3 == 0 {
+					if err := s.Ack(id); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				held[i] = id
+				kept = append(kept, i)
+			}
+			if err := s.syncAll(); err != nil {
+				t.Fatal(err)
+			}
+			// After the sync: what the power loss may take.
+			ackedLate := map[int]bool{}
+			for i, id := range held {
+				if i%3 == 1 {
+					if err := s.Ack(id); err != nil {
+						t.Fatal(err)
+					}
+					ackedLate[i] = true
+				}
+			}
+			for i := 400; i < 500; i++ {
+				if _, err := s.Append(rec(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cutPower(t, s)
+
+			s2, o2 := reopen(t, img.afterPowerLoss(t, tear))
+			got, _ := drain(t, s2)
+			if !tear {
+				if !slices.Equal(got, kept) {
+					t.Fatalf("replayed %d records %v, want the %d synced and not acknowledged", len(got), got, len(kept))
+				}
+				if st := s2.Stats(); st.Damaged != 0 || st.Lost != 0 {
+					t.Fatalf("a power loss without tearing counted damage: %+v", st)
+				}
+				return
+			}
+			seen := map[int]bool{}
+			for _, i := range got {
+				if seen[i] || i < 0 || i >= 500 {
+					t.Fatalf("record %d replayed twice, or never appended", i)
+				}
+				seen[i] = true
+			}
+			for _, i := range kept {
+				if !seen[i] && !ackedLate[i] {
+					t.Errorf("record %d, synced and not acknowledged, lost", i)
+				}
+			}
+			if w := warningsOf(o2).all(); len(w) > 1 {
+				t.Errorf("warnings %q, want at most one", w)
+			}
+			t.Logf("torn: %d replayed of %d synced, %d acknowledged after the sync, 100 appended after it; %+v", len(got), len(kept), len(ackedLate), s2.Stats())
+		})
+	}
+}
+
+// contents returns the bytes of the files in dir.
+func contents(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, path := range segFiles(t, dir) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[filepath.Base(path)] = b
+	}
+	return m
+}
+
+// The image is what was synced: without a sync, a power loss leaves the
+// directory as it was.
+func TestPowerImageKeepsOnlyWhatWasSynced(t *testing.T) {
+	img := newPowerImage(t, t.TempDir())
+	s := open(t, powered(t, img))
+	if _, err := s.Append(rec(1)); err != nil {
+		t.Fatal(err)
+	}
+	cutPower(t, s)
+	if got := contents(t, img.afterPowerLoss(t, false)); len(got) != 0 {
+		t.Fatalf("nothing synced, yet %d segment files survive", len(got))
+	}
+	if got := contents(t, img.afterPowerLoss(t, true)); len(got) != 0 {
+		t.Fatalf("nothing synced, yet %d segment files survive a torn write", len(got))
+	}
+}
