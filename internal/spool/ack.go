@@ -42,6 +42,9 @@ func (s *Spool) Ack(id ID) (err error) {
 		}
 	}
 	addAcked(seg.data)
+	if !seg.acked.Load() { // once per sync, not a write per Ack
+		seg.acked.Store(true)
+	}
 	s.acked.Add(1)
 	s.ackedBytes.Add(padded(int64(le.Uint32(h[8:]))))
 	if seg.refs.Add(-1) == 0 && seg.sealed.Load() {

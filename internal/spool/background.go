@@ -79,8 +79,9 @@ func (s *Spool) syncer() {
 }
 
 // syncAll writes to disk the directory if segments were created, the
-// part of each segment appended since its last sync, and all of a
-// segment once after it is sealed (its header changed).
+// part of each segment appended since its last sync, all of a segment
+// once after it is sealed (its header changed), and all of one whose
+// records were acknowledged since its last sync.
 func (s *Spool) syncAll() error {
 	var errs []error
 	if s.dirDirty.Swap(false) {
@@ -100,14 +101,22 @@ func (s *Spool) syncAll() error {
 func (seg *segment) sync(step syncStep) error {
 	seg.syncMu.Lock()
 	defer seg.syncMu.Unlock()
-	if seg.gone || seg.final {
+	if seg.gone {
 		return nil
 	}
+	// Marks written by Ack since the last sync may be anywhere before
+	// synced: then the whole segment is synced, which writes only its
+	// dirty pages. Cleared before the sync, so that an Ack racing with it
+	// is synced now or next time.
+	acked := seg.acked.Swap(false)
 	sealed := seg.sealed.Load() // before end: a sealed segment's end is final
 	end, from := seg.end.Load(), seg.synced
-	if sealed {
+	switch {
+	case seg.final && !acked:
+		return nil
+	case sealed || acked:
 		from = 0
-	} else if end <= from {
+	case end <= from:
 		return nil
 	}
 	if err := protect(func() error {
@@ -118,6 +127,9 @@ func (seg *segment) sync(step syncStep) error {
 		}
 		return step.syncRange(seg.path, seg.data, from, end)
 	}); err != nil {
+		if acked {
+			seg.acked.Store(true)
+		}
 		return err
 	}
 	seg.synced, seg.final = end, sealed

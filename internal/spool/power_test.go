@@ -257,3 +257,38 @@ func TestPowerImageKeepsOnlyWhatWasSynced(t *testing.T) {
 		t.Fatalf("nothing synced, yet %d segment files survive a torn write", len(got))
 	}
 }
+
+// Acknowledgements are synced like records: those written after a
+// segment's last sync, sealed or not, survive a power loss once the next
+// sync ran.
+func TestAcksAfterLastSyncSurvivePowerLoss(t *testing.T) {
+	img := newPowerImage(t, t.TempDir())
+	s := open(t, powered(t, img))
+	var ids []ID
+	for i := range 300 { // the first segment sealed, the second appended to
+		id, err := s.Append(rec(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0].seq() == ids[299].seq() {
+		t.Fatal("the records fit in one segment")
+	}
+	if err := s.syncAll(); err != nil { // the first segment's final sync
+		t.Fatal(err)
+	}
+	for _, id := range ids[1:299] {
+		if err := s.Ack(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.syncAll(); err != nil {
+		t.Fatal(err)
+	}
+	cutPower(t, s)
+	s2, _ := reopen(t, img.afterPowerLoss(t, false))
+	if got, _ := drain(t, s2); !slices.Equal(got, []int{0, 299}) {
+		t.Fatalf("after a power loss, replayed %d records, want the 2 not acknowledged", len(got))
+	}
+}

@@ -31,14 +31,17 @@ type segment struct {
 	// chunks.)
 	refs   atomic.Int64
 	sealed atomic.Bool
+	// acked is set by Ack and cleared by the sync that writes its mark:
+	// marks land anywhere in the segment, behind what was synced.
+	acked atomic.Bool
 	// faulted is the offset up to which the janitor made the pages
 	// writable ahead of the appender (see prefault.go).
 	faulted atomic.Int64
 
 	// syncMu is held by the background sync while it writes the segment
 	// to disk, and by reclaim to unmap it (gone). synced is the offset up
-	// to which it was written; final is set once the sealed segment's last
-	// sync ran.
+	// to which it was written; final is set once the sealed segment's
+	// records are synced (acknowledgements after that are synced still).
 	syncMu sync.Mutex
 	gone   bool
 	synced int64
