@@ -98,6 +98,16 @@ func (s *Spool) syncAll() error {
 	return errors.Join(errs...)
 }
 
+// syncDirNow syncs the directory; if that fails, the syncer tries again.
+func (s *Spool) syncDirNow() {
+	if err := s.opts.durable.syncDir(s.opts.Dir); err != nil {
+		s.dirDirty.Store(true)
+		if s.syncErrs.Add(1) == 1 {
+			s.opts.Logger.Warn("spool: cannot write the spool directory to disk; after a power loss, delivered records may be sent again", "err", err)
+		}
+	}
+}
+
 func (seg *segment) sync(step syncStep) error {
 	seg.syncMu.Lock()
 	defer seg.syncMu.Unlock()
@@ -169,6 +179,12 @@ func (s *Spool) reclaim() bool {
 			s.opts.Logger.Warn("spool: cannot delete a segment whose records are all delivered", "segment", seg.path, "err", err)
 		}
 		seg.syncMu.Unlock()
+	}
+	// The deletions are synced before the space is offered: a power loss
+	// must not bring the segments back, with acknowledgements that may
+	// not have reached the disk (an Ack kicks the reclaim at once).
+	if s.opts.Sync > 0 {
+		s.syncDirNow()
 	}
 	s.mu.Lock()
 	s.disk -= freed

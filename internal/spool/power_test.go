@@ -292,3 +292,63 @@ func TestAcksAfterLastSyncSurvivePowerLoss(t *testing.T) {
 		t.Fatalf("after a power loss, replayed %d records, want the 2 not acknowledged", len(got))
 	}
 }
+
+// Deleting a segment whose records are all acknowledged is synced: after
+// a power loss it does not come back with its records.
+func TestReclaimSurvivesPowerLoss(t *testing.T) {
+	img := newPowerImage(t, t.TempDir())
+	s := open(t, powered(t, img))
+	var ids []ID
+	for i := range 300 {
+		id, err := s.Append(rec(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := s.syncAll(); err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(img.dir, segName(ids[0].seq()))
+	var want []int
+	for i, id := range ids {
+		if id.seq() != ids[0].seq() {
+			want = append(want, i)
+			continue
+		}
+		if err := s.Ack(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, s, "the first segment deleted", func(Stats) bool {
+		_, err := os.Stat(first)
+		return os.IsNotExist(err)
+	})
+	cutPower(t, s) // the janitor finishes reclaiming first
+	s2, _ := reopen(t, img.afterPowerLoss(t, false))
+	if got, _ := drain(t, s2); !slices.Equal(got, want) {
+		t.Fatalf("after a power loss, replayed %d records, want the %d of the second segment: the deletion of the first was not synced", len(got), len(want))
+	}
+}
+
+// Close syncs the deletions it makes: the segments it deletes (every
+// record acknowledged) do not come back after a power loss.
+func TestCloseSyncsDeletions(t *testing.T) {
+	img := newPowerImage(t, t.TempDir())
+	s := open(t, powered(t, img))
+	for i := range 300 {
+		id, err := s.Append(rec(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Ack(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := contents(t, img.afterPowerLoss(t, false)); len(got) != 0 {
+		t.Fatalf("%d segment files, all delivered, back after a power loss", len(got))
+	}
+}

@@ -94,7 +94,8 @@ type Stats struct {
 	// damage (see recover.go): Recovered + Lost is what the previous Spool
 	// left not acknowledged.
 	Lost int64
-	// SyncErrors counts failed writes of the mapped pages to disk.
+	// SyncErrors counts failed writes of the mapped pages, or of the
+	// directory, to disk.
 	SyncErrors int64
 	// Degraded: the disk has no room for another segment; appends fail
 	// with ErrNoSpace until it has. Degradations counts such episodes.
@@ -222,7 +223,11 @@ func (s *Spool) Close() error {
 	if s.opts.Sync > 0 {
 		errs = append(errs, s.syncAll())
 	}
-	errs = append(errs, s.releaseAll(true), s.lock.Close())
+	errs = append(errs, s.releaseAll(true))
+	if s.opts.Sync > 0 { // the deletions
+		errs = append(errs, s.opts.durable.syncDir(s.opts.Dir))
+	}
+	errs = append(errs, s.lock.Close())
 	return errors.Join(errs...)
 }
 
