@@ -122,16 +122,16 @@ func powered(t *testing.T, img *powerImage) Options {
 // finishes what it is doing) and nothing more is synced.
 func cutPower(t *testing.T, s *Spool) {
 	t.Helper()
-	s.mu.Lock()
-	s.closed = true
-	s.isClosed.Store(true)
-	for s.creating {
-		s.created.Wait()
+	s.closed.Store(true)
+	a := &s.app
+	a.mu.Lock()
+	a.closed = true
+	for a.creating {
+		a.created.Wait()
 	}
-	s.mu.Unlock()
-	close(s.stop)
-	s.bg.Wait()
-	if err := s.releaseAll(false); err != nil {
+	a.mu.Unlock()
+	s.bg.halt()
+	if _, err := s.tab.releaseAll(false, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.lock.Close()

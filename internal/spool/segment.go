@@ -19,7 +19,7 @@ type segment struct {
 	data []byte // the mapping, len = file size
 
 	// w is where the next record goes and count the records appended;
-	// the appender owns both (Spool.mu).
+	// the appender owns both (appender.mu).
 	w, count int64
 	// end is the offset after the last whole record: what Next and the
 	// background sync may read up to.
@@ -44,8 +44,11 @@ type segment struct {
 	// records are synced (acknowledgements after that are synced still).
 	syncMu sync.Mutex
 	gone   bool
-	synced int64
-	final  bool
+	// retired: out of the table, about to be unmapped; written under
+	// table.gate held for writing, read under it held for reading.
+	retired bool
+	synced  int64
+	final   bool
 }
 
 const segSuffix = ".seg"
@@ -145,7 +148,7 @@ func (seg *segment) release(remove bool) error {
 
 // seal closes the segment to appends: it records where its records end,
 // then counts them into refs. It reports whether every record is already
-// acknowledged. The appender calls it, under Spool.mu.
+// acknowledged. The appender calls it, under appender.mu.
 func (seg *segment) seal() (reclaimable bool) {
 	// The header is in the mapping, where a disk error (or a file cut
 	// short by someone else) faults; Open finds the end from the records
