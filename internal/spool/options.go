@@ -42,12 +42,13 @@ type Options struct {
 	// quarter of that, at least 64 KiB. The largest record is a segment
 	// less 88 bytes.
 	SegmentBytes int64
-	// Sync is how often what was appended is written to disk (msync).
-	// Records are in the page cache, which survives the process dying, as
-	// soon as Append returns; Sync bounds what a power loss or kernel crash
-	// can take. Default DefaultSync (1 s); negative: never, the kernel
-	// writes dirty pages back on its own schedule (vm.dirty_expire_centisecs,
-	// 30 s by default).
+	// Sync is how often what was appended and acknowledged is written to
+	// disk (msync), with the directory when segment files were created
+	// (deletions are synced at once). Records are in the page cache, which
+	// survives the process dying, as soon as Append returns; Sync bounds
+	// what a power loss or kernel crash can take. Default DefaultSync
+	// (1 s); negative: never, the kernel writes dirty pages back on its
+	// own schedule (vm.dirty_expire_centisecs, 30 s by default).
 	Sync time.Duration
 	// Logger receives the spool's warnings (damaged data found when
 	// opening, failed syncs, a full disk) and the line saying that disk

@@ -10,9 +10,9 @@ import (
 )
 
 // table owns the mapped segments: the list of them by sequence number,
-// the acknowledgements written into them (ack.go), and their end, which
-// is the reclaimer's: it unmaps and deletes the segments whose records are
-// all acknowledged. Lookups take no lock: the list is replaced, never
+// the acknowledgements written into them (ack.go), and the reclaimer,
+// which unmaps and deletes the segments whose records are all
+// acknowledged. Lookups take no lock: the list is replaced, never
 // changed. Whoever touches a mapping found in the list (Ack, Next,
 // Release) holds gate for reading, so that the reclaimer, which holds it
 // for writing to retire segments, waits them out before it unmaps.
