@@ -15,20 +15,20 @@ import (
 // Options.Sync; the janitor calls dirNow after deleting segments; Close
 // calls all.
 type syncer struct {
-	step  syncStep
-	dir   string
-	log   *slog.Logger
-	every bool        // Options.Sync > 0; otherwise nothing is synced
-	dirty atomic.Bool // a segment file was created or deleted since the directory was last synced
-	errs  atomic.Int64
+	step    syncStep
+	dir     string
+	log     *slog.Logger
+	enabled bool        // Options.Sync > 0; otherwise nothing is synced
+	dirty   atomic.Bool // a segment file was created or deleted since the directory was last synced
+	errs    atomic.Int64
 }
 
 func (y *syncer) init(opts Options) {
-	y.step, y.dir, y.log, y.every = opts.durable, opts.Dir, opts.Logger, opts.Sync > 0
+	y.step, y.dir, y.log, y.enabled = opts.durable, opts.Dir, opts.Logger, opts.Sync > 0
 }
 
 // on reports whether the spool syncs at all.
-func (y *syncer) on() bool { return y.every }
+func (y *syncer) on() bool { return y.enabled }
 
 // tick is the periodic sync: all, warning at the first failure.
 func (y *syncer) tick(segs []*segment) {

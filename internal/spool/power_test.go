@@ -3,10 +3,13 @@
 package spool
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -350,5 +353,61 @@ func TestCloseSyncsDeletions(t *testing.T) {
 	}
 	if got := contents(t, img.afterPowerLoss(t, false)); len(got) != 0 {
 		t.Fatalf("%d segment files, all delivered, back after a power loss", len(got))
+	}
+}
+
+// dirFails is a sync step whose directory syncs fail while fail is set.
+type dirFails struct {
+	*powerImage
+	fail atomic.Bool
+}
+
+func (d *dirFails) syncDir(dir string) error {
+	if d.fail.Load() {
+		return errors.New("injected")
+	}
+	return d.powerImage.syncDir(dir)
+}
+
+// A directory sync that fails after a deletion is counted, said once, and
+// done by the next sync.
+func TestFailedDirectorySyncIsRetried(t *testing.T) {
+	img := &dirFails{powerImage: newPowerImage(t, t.TempDir())}
+	o := powered(t, img.powerImage)
+	o.durable = img
+	s := open(t, o)
+	var ids []ID
+	for i := range 300 {
+		id, err := s.Append(rec(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := s.syncAll(); err != nil {
+		t.Fatal(err)
+	}
+	img.fail.Store(true)
+	first := segName(ids[0].seq())
+	for _, id := range ids {
+		if id.seq() == ids[0].seq() {
+			if err := s.Ack(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, s, "the failed directory sync", func(st Stats) bool { return st.SyncErrors > 0 })
+	if w := warningsOf(o).all(); len(w) != 1 || !strings.Contains(w[0], "directory") {
+		t.Fatalf("warnings %q, want one about the directory", w)
+	}
+	img.fail.Store(false)
+	if err := s.syncAll(); err != nil {
+		t.Fatal(err)
+	}
+	img.mu.Lock()
+	_, back := img.names[first]
+	img.mu.Unlock()
+	if back {
+		t.Fatal("the next sync did not sync the directory after the failed one")
 	}
 }
