@@ -8,13 +8,35 @@ import (
 )
 
 // Ack records that the record id, which the caller holds (from Append or
-// Next), is done with: delivered, or never to be delivered. Its mark is written into the mapped file, so a restart does
-// not send it again. Once every record of a full segment is acknowledged,
-// in whatever order, the segment's file is deleted. Ack does not block.
-// ErrUnknownID: id names no record, or one already acknowledged.
-func (s *Spool) Ack(id ID) (err error) {
-	s.ackMu.RLock()
-	defer s.ackMu.RUnlock()
+// Next), is done with: delivered, or never to be delivered. Its mark is
+// written into the mapped file, so a restart does not send it again. Once
+// every record of a full segment is acknowledged, in whatever order, the
+// segment's file is deleted. Ack does not block. ErrUnknownID: id names no
+// record, or one already acknowledged.
+func (s *Spool) Ack(id ID) error {
+	released, reclaim, ok, err := s.tab.ack(id)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return s.unknown(id)
+	}
+	if released {
+		s.rd.waiting.Add(-1)
+	}
+	if reclaim {
+		s.bg.wake()
+	}
+	return nil
+}
+
+// ack writes id's acknowledgement into its segment and counts it. It
+// reports whether the record had been released (so counted waiting for
+// Next) and whether its segment is now reclaimable; ok is false if id
+// names no record not yet acknowledged.
+func (t *table) ack(id ID) (released, reclaim, ok bool, err error) {
+	t.gate.RLock()
+	defer t.gate.RUnlock()
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -22,9 +44,9 @@ func (s *Spool) Ack(id ID) (err error) {
 			err = faultError(r)
 		}
 	}()
-	seg := s.lookup(id.seq())
+	seg := t.lookup(id.seq())
 	if seg == nil || !seg.holds(id.off()) {
-		return s.unknown(id)
+		return false, false, false, nil
 	}
 	h := seg.data[id.off():]
 	done := ackMark(le.Uint32(h))
@@ -32,49 +54,21 @@ func (s *Spool) Ack(id ID) (err error) {
 	for {
 		m := atomic.LoadUint32(mark)
 		if m == done {
-			return s.unknown(id)
+			return false, false, false, nil
 		}
 		if atomic.CompareAndSwapUint32(mark, m, done) {
-			if m == markReleased {
-				s.waiting.Add(-1)
-			}
+			released = m == markReleased
 			break
 		}
 	}
 	addAcked(seg.data)
-	s.acked.Add(1)
-	s.ackedBytes.Add(padded(int64(le.Uint32(h[8:]))))
-	if seg.refs.Add(-1) == 0 && seg.sealed.Load() {
-		s.kickBackground() // reclaim it
+	if !seg.acked.Load() { // once per sync, not a write per Ack
+		seg.acked.Store(true)
 	}
-	return nil
-}
-
-// Release hands a held record back to the spool: Next returns it again,
-// before records appended after it. For a caller that gives up its copy
-// in memory (a delivery timeout, memory needed) without the record being
-// delivered. Do not Ack a record after releasing it, until Next hands it
-// out again. ErrUnknownID: id names no record that is held.
-func (s *Spool) Release(id ID) error {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	return protect(func() error {
-		seg := s.lookup(id.seq())
-		if seg == nil || !seg.holds(id.off()) {
-			return s.unknown(id)
-		}
-		mark := markAt(seg.data[id.off():])
-		behind := id < makeID(s.cur.seq, s.cur.off) // Next handed it out, if it waited
-		if !atomic.CompareAndSwapUint32(mark, markHeld, markReleased) &&
-			!(behind && atomic.CompareAndSwapUint32(mark, markWaiting, markReleased)) {
-			return fmt.Errorf("%w: record %#x is not held", ErrUnknownID, uint64(id))
-		}
-		s.waiting.Add(1)
-		if behind {
-			s.released.push(id)
-		}
-		return nil
-	})
+	t.acked.Add(1)
+	t.ackedBytes.Add(padded(int64(le.Uint32(h[8:]))))
+	reclaim = seg.refs.Add(-1) == 0 && seg.sealed.Load()
+	return released, reclaim, true, nil
 }
 
 // holds reports whether off can be the start of a record of seg: Ack and
@@ -85,7 +79,7 @@ func (seg *segment) holds(off int64) bool {
 }
 
 func (s *Spool) unknown(id ID) error {
-	if s.isClosed.Load() {
+	if s.closed.Load() {
 		return ErrClosed
 	}
 	return fmt.Errorf("%w: %#x (already acknowledged, or never appended)", ErrUnknownID, uint64(id))

@@ -1,24 +1,52 @@
 package spool
 
 import (
-	"errors"
-	"fmt"
+	"sync"
 	"time"
 )
 
 // Two goroutines work behind the appenders. The janitor prepares the next
-// segment ahead of need, so that an Append rarely creates one, and deletes
-// segments whose records are all acknowledged. The syncer writes mapped
-// pages to disk every Options.Sync. They are apart so that a sync slow on a
-// busy disk delays neither: an Append never waits for a sync, and holds no
-// lock a sync holds. A segment's syncMu keeps the syncer and reclaim from
-// touching one at the same time.
-func (s *Spool) startBackground() {
-	s.bg.Go(s.janitor)
-	if s.opts.Sync > 0 {
-		s.bg.Go(s.syncer)
+// segment ahead of need, so that an Append rarely creates one, faults in
+// pages ahead of the appender (prefault.go), and runs the table's reclaim.
+// The syncer writes mapped pages to disk every Options.Sync (durable.go).
+// They are apart so that a sync slow on a busy disk delays neither: an
+// Append never waits for a sync, and holds no lock a sync holds. A
+// segment's syncMu keeps the syncer and reclaim from touching one at the
+// same time.
+
+// background owns the two goroutines: the channel that wakes the janitor,
+// the one that stops both, and their wait group.
+type background struct {
+	kick chan struct{}
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (b *background) init() {
+	b.kick = make(chan struct{}, 1)
+	b.stop = make(chan struct{})
+}
+
+func (b *background) start(s *Spool) {
+	b.wg.Go(s.janitor)
+	if s.dur.on() {
+		b.wg.Go(s.syncer)
 	}
-	s.kickBackground()
+	b.wake()
+}
+
+// wake wakes the janitor, without waiting.
+func (b *background) wake() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// halt ends both goroutines, after what they are doing.
+func (b *background) halt() {
+	close(b.stop)
+	b.wg.Wait()
 }
 
 func (s *Spool) janitor() {
@@ -30,9 +58,9 @@ func (s *Spool) janitor() {
 	for {
 		fired := false
 		select {
-		case <-s.stop:
+		case <-s.bg.stop:
 			return
-		case <-s.kick:
+		case <-s.bg.kick:
 		case <-retry.C:
 			fired, armed = true, false
 		}
@@ -40,10 +68,10 @@ func (s *Spool) janitor() {
 		// Reclaim first: what it frees may be what a degraded spool
 		// waits for.
 		freed := s.reclaim()
-		if !s.degraded.Load() || freed || fired {
-			s.prepare()
+		if !s.app.full.on.Load() || freed || fired {
+			s.app.prepare()
 		}
-		if s.degraded.Load() && !armed {
+		if s.app.full.on.Load() && !armed {
 			retry.Reset(noSpaceRetry)
 			armed = true
 		}
@@ -53,9 +81,7 @@ func (s *Spool) janitor() {
 // prefault faults in pages ahead of the appender in the active segment
 // and the first ones of the prepared next segment.
 func (s *Spool) prefault() {
-	s.mu.Lock()
-	active, next := s.active, s.next
-	s.mu.Unlock()
+	active, next := s.app.current()
 	for _, seg := range []*segment{active, next} {
 		if seg != nil {
 			seg.prefault()
@@ -63,124 +89,32 @@ func (s *Spool) prefault() {
 	}
 }
 
+// reclaim runs the table's reclaim, syncs the directory after the
+// deletions, and only then offers the space: a power loss must not bring
+// the segments back, with acknowledgements that may not have reached the
+// disk (an Ack starts the reclaim at once). It reports whether it freed
+// any.
+func (s *Spool) reclaim() bool {
+	freed := s.tab.reclaim()
+	if freed == 0 {
+		return false
+	}
+	if s.dur.on() {
+		s.dur.dirNow()
+	}
+	s.app.freed(freed)
+	return true
+}
+
 func (s *Spool) syncer() {
 	t := time.NewTicker(s.opts.Sync)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-s.bg.stop:
 			return
 		case <-t.C:
-			if err := s.syncAll(); err != nil && s.syncErrs.Add(1) == 1 {
-				s.opts.Logger.Warn("spool: cannot write records to disk; they are in the page cache and survive the process, not a power loss", "err", err)
-			}
+			s.dur.tick(s.tab.segments())
 		}
-	}
-}
-
-// syncAll writes to disk the directory if segments were created, the
-// part of each segment appended since its last sync, and all of a
-// segment once after it is sealed (its header changed).
-func (s *Spool) syncAll() error {
-	var errs []error
-	if s.dirDirty.Swap(false) {
-		if err := syncDir(s.opts.Dir); err != nil {
-			s.dirDirty.Store(true)
-			errs = append(errs, err)
-		}
-	}
-	for _, seg := range *s.tab.Load() {
-		if err := seg.sync(); err != nil {
-			errs = append(errs, fmt.Errorf("spool: sync %s: %w", seg.path, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (seg *segment) sync() error {
-	seg.syncMu.Lock()
-	defer seg.syncMu.Unlock()
-	if seg.gone || seg.final {
-		return nil
-	}
-	sealed := seg.sealed.Load() // before end: a sealed segment's end is final
-	end, from := seg.end.Load(), seg.synced
-	if sealed {
-		from = 0
-	} else if end <= from {
-		return nil
-	}
-	if err := protect(func() error {
-		if from > 0 { // the header's record count, with the records it counts
-			if err := syncRange(seg.data, 0, segHeader); err != nil {
-				return err
-			}
-		}
-		return syncRange(seg.data, from, end)
-	}); err != nil {
-		return err
-	}
-	seg.synced, seg.final = end, sealed
-	return nil
-}
-
-// reclaim deletes sealed segments whose records are all acknowledged, and
-// reports whether it deleted any.
-func (s *Spool) reclaim() bool {
-	var gone []*segment
-	for _, seg := range *s.tab.Load() {
-		if seg.reclaimable() {
-			gone = append(gone, seg)
-		}
-	}
-	if len(gone) == 0 {
-		return false
-	}
-	s.removeSegments(gone)
-	// Wait out Acks and Next calls that looked a segment up before it left
-	// the table; later ones do not find it.
-	s.ackMu.Lock()
-	s.rmu.Lock()
-	for _, seg := range gone {
-		if s.cur.seg == seg {
-			s.cur = cursor{seq: seg.seq + 1}
-		}
-	}
-	s.rmu.Unlock()
-	s.ackMu.Unlock()
-	var freed int64
-	for _, seg := range gone {
-		freed += int64(len(seg.data))
-		seg.syncMu.Lock() // a sync of it finishes first
-		seg.gone = true
-		if err := seg.release(true); err != nil {
-			s.opts.Logger.Warn("spool: cannot delete a segment whose records are all delivered", "segment", seg.path, "err", err)
-		}
-		seg.syncMu.Unlock()
-	}
-	s.mu.Lock()
-	s.disk -= freed
-	if !s.closed {
-		close(s.space)
-		s.space = make(chan struct{})
-	}
-	s.mu.Unlock()
-	return true
-}
-
-// prepare creates the next segment ahead of need.
-func (s *Spool) prepare() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.next != nil || s.creating {
-		return
-	}
-	// Full, or a disk error, which the Append that needs the segment
-	// meets again and returns (or, if degraded, what ends it).
-	if s.prepareLocked(false) == nil {
-		next := s.next
-		s.mu.Unlock()
-		next.prefault()
-		s.mu.Lock()
 	}
 }

@@ -109,7 +109,7 @@ func TestSyncAll(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	segs := *s.tab.Load() // the janitor may prepare one more meanwhile
+	segs := s.tab.segments() // the janitor may prepare one more meanwhile
 	if err := s.syncAll(); err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func crashed(t *testing.T, o Options, n int) (string, []int64) {
 		}
 		offs = append(offs, id.off())
 	}
-	path := s.active.path
+	path := s.app.active.path
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestFaultIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(s.active.path, 4096); err != nil {
+	if err := os.Truncate(s.app.active.path, 4096); err != nil {
 		t.Fatal(err)
 	}
 	var ferr error

@@ -148,7 +148,7 @@ func segHeaderOK(b []byte, seq uint64) bool {
 // The counts at 48 and 56 are what Open needs to tell how many records
 // not acknowledged were lost to damage, which the damaged bytes cannot
 // say: count less acked is the records not acknowledged, whole or not. The
-// appender stores count after each record, under Spool.mu; Ack adds to
+// appender stores count after each record, under appender.mu; Ack adds to
 // acked. Each is one 64-bit word, changed atomically, so that a crash
 // leaves it whole; the complement half tells a garbled one. They are
 // outside the header CRC, as the end is.

@@ -142,6 +142,10 @@ func (w *warnings) all() []string {
 
 func warningsOf(o Options) *warnings { return o.Logger.Handler().(*warnings) }
 
+// syncAll is what the syncer does every Options.Sync, for a test to run
+// when it chooses.
+func (s *Spool) syncAll() error { return s.dur.all(s.tab.segments()) }
+
 func mustFull(t testing.TB, err error) {
 	t.Helper()
 	if !errors.Is(err, ErrFull) {

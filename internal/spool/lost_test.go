@@ -69,7 +69,7 @@ func TestDamageIsCounted(t *testing.T) {
 					acked++
 				}
 			}
-			path := s.active.path
+			path := s.app.active.path
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}

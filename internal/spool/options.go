@@ -42,17 +42,22 @@ type Options struct {
 	// quarter of that, at least 64 KiB. The largest record is a segment
 	// less 88 bytes.
 	SegmentBytes int64
-	// Sync is how often what was appended is written to disk (msync).
-	// Records are in the page cache, which survives the process dying, as
-	// soon as Append returns; Sync bounds what a power loss or kernel crash
-	// can take. Default DefaultSync (1 s); negative: never, the kernel
-	// writes dirty pages back on its own schedule (vm.dirty_expire_centisecs,
-	// 30 s by default).
+	// Sync is how often what was appended and acknowledged is written to
+	// disk (msync), with the directory when segment files were created
+	// (deletions are synced at once). Records are in the page cache, which
+	// survives the process dying, as soon as Append returns; Sync bounds
+	// what a power loss or kernel crash can take. Default DefaultSync
+	// (1 s); negative: never, the kernel writes dirty pages back on its
+	// own schedule (vm.dirty_expire_centisecs, 30 s by default).
 	Sync time.Duration
 	// Logger receives the spool's warnings (damaged data found when
 	// opening, failed syncs, a full disk) and the line saying that disk
 	// space is back. Default slog.Default().
 	Logger *slog.Logger
+
+	// durable is the sync step; nil is the real one (msync, fsync). Tests
+	// set it to simulate a power loss.
+	durable syncStep
 }
 
 var errNoDir = errors.New("spool: Options.Dir is empty: name a directory for the spool")
@@ -84,6 +89,9 @@ func (o Options) normalize(budget int64) (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.durable == nil {
+		o.durable = diskSync{}
 	}
 	return o, nil
 }

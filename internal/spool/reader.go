@@ -2,7 +2,9 @@ package spool
 
 import (
 	"container/heap"
+	"fmt"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,16 +17,41 @@ type Entry struct {
 	Value []byte // a copy: it stays valid after the record is acknowledged
 }
 
+// reader owns what Next hands out: the cursor that passes over the
+// segments in order, the records released behind it, the count of
+// records waiting for Next (which Spill and Ack change too: it is the
+// length of the reader's queue), and the topics interned for entries.
+// Next and Release are serialised by mu; both hold the table's gate while
+// they touch a mapping.
+type reader struct {
+	tab     *table
+	waiting atomic.Int64 // spilled or recovered and not yet handed out, or released
+	_       [64]byte
+
+	mu       sync.Mutex
+	cur      cursor
+	released idHeap
+	topics   map[string]string
+}
+
+func (rd *reader) init(tab *table) {
+	rd.tab = tab
+	rd.topics = make(map[string]string)
+}
+
 // Next hands out the oldest record waiting in the spool (spilled, found
 // by Open, or released), appending its value to dst[:0]; ok is false if
 // none waits. The record is held from then on: the caller must Ack or
 // Release it. Records being appended are handed out once Spill returned.
 func (s *Spool) Next(dst []byte) (e Entry, ok bool, err error) {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if s.isClosed.Load() {
+	rd := &s.rd
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if s.closed.Load() {
 		return Entry{}, false, ErrClosed
 	}
+	rd.tab.gate.RLock()
+	defer rd.tab.gate.RUnlock()
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -32,41 +59,50 @@ func (s *Spool) Next(dst []byte) (e Entry, ok bool, err error) {
 			err = faultError(r)
 		}
 	}()
-	for len(s.released) > 0 {
-		id := s.released.pop()
-		if seg := s.lookup(id.seq()); seg != nil && seg.holds(id.off()) {
-			if e, ok := s.take(seg, id.off(), markReleased, dst); ok {
+	return rd.next(dst)
+}
+
+// next is Next under the locks.
+func (rd *reader) next(dst []byte) (Entry, bool, error) {
+	for len(rd.released) > 0 {
+		id := rd.released.pop()
+		if seg := rd.tab.lookup(id.seq()); seg != nil && seg.holds(id.off()) {
+			if e, ok := rd.take(seg, id.off(), markReleased, dst); ok {
 				return e, true, nil
 			}
 		}
 	}
 	for {
-		seg := s.cur.seg
+		seg := rd.cur.seg
+		if seg != nil && seg.retired { // reclaimed
+			rd.cur = cursor{seq: seg.seq + 1}
+			seg = nil
+		}
 		if seg == nil {
-			if seg = s.atOrAfter(s.cur.seq); seg == nil {
+			if seg = rd.tab.atOrAfter(rd.cur.seq); seg == nil {
 				return Entry{}, false, nil
 			}
-			if seg.seq != s.cur.seq || s.cur.off < segHeader {
-				s.cur.off = segHeader
+			if seg.seq != rd.cur.seq || rd.cur.off < segHeader {
+				rd.cur.off = segHeader
 			}
-			s.cur.seg, s.cur.seq = seg, seg.seq
+			rd.cur.seg, rd.cur.seq = seg, seg.seq
 		}
 		sealed := seg.sealed.Load() // before end: a sealed segment's end is final
-		if s.cur.off >= seg.end.Load() {
+		if rd.cur.off >= seg.end.Load() {
 			if !sealed {
 				return Entry{}, false, nil // the segment being appended to
 			}
-			s.cur = cursor{seq: seg.seq + 1}
+			rd.cur = cursor{seq: seg.seq + 1}
 			continue
 		}
-		off := s.cur.off
+		off := rd.cur.off
 		size, kind := int64(le.Uint32(seg.data[off+8:])), le.Uint16(seg.data[off+12:])
 		if size < recHeader || (kind != kindRecord && kind != kindSkip) {
 			// A short damaged range that Open zeroed (recover.go).
-			s.cur.off += align
+			rd.cur.off += align
 			continue
 		}
-		s.cur.off += padded(size)
+		rd.cur.off += padded(size)
 		if kind != kindRecord {
 			continue
 		}
@@ -74,35 +110,65 @@ func (s *Spool) Next(dst []byte) (e Entry, ok bool, err error) {
 		case markWaiting:
 			// Passing it with the cursor is what hands it out: no write
 			// to the page.
-			s.waiting.Add(-1)
-			return s.entry(seg, off, dst), true, nil
+			rd.waiting.Add(-1)
+			return rd.entry(seg, off, dst), true, nil
 		case markReleased: // released before the cursor reached it
-			if e, ok := s.take(seg, off, markReleased, dst); ok {
+			if e, ok := rd.take(seg, off, markReleased, dst); ok {
 				return e, true, nil
 			}
 		}
 	}
 }
 
+// Release hands a held record back to the spool: Next returns it again,
+// before records appended after it. For a caller that gives up its copy
+// in memory (a delivery timeout, memory needed) without the record being
+// delivered. Do not Ack a record after releasing it, until Next hands it
+// out again. ErrUnknownID: id names no record that is held.
+func (s *Spool) Release(id ID) error {
+	rd := &s.rd
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	rd.tab.gate.RLock()
+	defer rd.tab.gate.RUnlock()
+	return protect(func() error {
+		seg := rd.tab.lookup(id.seq())
+		if seg == nil || !seg.holds(id.off()) {
+			return s.unknown(id)
+		}
+		mark := markAt(seg.data[id.off():])
+		behind := id < makeID(rd.cur.seq, rd.cur.off) // Next handed it out, if it waited
+		if !atomic.CompareAndSwapUint32(mark, markHeld, markReleased) &&
+			!(behind && atomic.CompareAndSwapUint32(mark, markWaiting, markReleased)) {
+			return fmt.Errorf("%w: record %#x is not held", ErrUnknownID, uint64(id))
+		}
+		rd.waiting.Add(1)
+		if behind {
+			rd.released.push(id)
+		}
+		return nil
+	})
+}
+
 // take hands out the record at off, behind the cursor, if its mark is
 // still from.
-func (s *Spool) take(seg *segment, off int64, from uint32, dst []byte) (Entry, bool) {
+func (rd *reader) take(seg *segment, off int64, from uint32, dst []byte) (Entry, bool) {
 	if !atomic.CompareAndSwapUint32(markAt(seg.data[off:]), from, markWaiting) {
 		return Entry{}, false // acknowledged
 	}
-	s.waiting.Add(-1)
-	return s.entry(seg, off, dst), true
+	rd.waiting.Add(-1)
+	return rd.entry(seg, off, dst), true
 }
 
 // entry reads the record at off, appending its value to dst[:0].
-func (s *Spool) entry(seg *segment, off int64, dst []byte) Entry {
+func (rd *reader) entry(seg *segment, off int64, dst []byte) Entry {
 	h := seg.data[off:]
 	size, tlen := int64(le.Uint32(h[8:])), int64(le.Uint16(h[14:]))
 	t := h[recHeader : recHeader+tlen]
-	topic, ok := s.topics[string(t)]
+	topic, ok := rd.topics[string(t)]
 	if !ok {
 		topic = string(t)
-		s.topics[topic] = topic
+		rd.topics[topic] = topic
 	}
 	e := Entry{
 		ID:    makeID(seg.seq, off),
@@ -117,7 +183,7 @@ func (s *Spool) entry(seg *segment, off int64, dst []byte) Entry {
 
 // cursor is where Next continues: segment seq (or the first one after
 // it, if seq is gone), offset off. seg caches the segment while it is
-// mapped; reclaim clears it.
+// mapped: Next drops it once the segment is retired.
 type cursor struct {
 	seq uint64
 	off int64
@@ -140,28 +206,18 @@ func (h *idHeap) Pop() any {
 func (h *idHeap) push(id ID) { heap.Push(h, id) }
 func (h *idHeap) pop() ID    { return heap.Pop(h).(ID) }
 
-// End returns the position after the last record appended or spilled: any
-// record appended later has a larger ID.
-func (s *Spool) End() ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.active == nil {
-		return makeID(s.nextSeq, 0)
-	}
-	return makeID(s.active.seq, s.active.w)
-}
-
 // WaitingBefore reports whether a record with an ID below end may still
 // wait for Next: a released one, or one the cursor has not reached. It
 // errs towards true.
 func (s *Spool) WaitingBefore(end ID) bool {
-	if s.waiting.Load() == 0 {
+	rd := &s.rd
+	if rd.waiting.Load() == 0 {
 		return false
 	}
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if len(s.released) > 0 && s.released[0] < end {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if len(rd.released) > 0 && rd.released[0] < end {
 		return true
 	}
-	return makeID(s.cur.seq, s.cur.off) < end
+	return makeID(rd.cur.seq, rd.cur.off) < end
 }

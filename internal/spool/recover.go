@@ -3,6 +3,7 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,14 +46,35 @@ type scanResult struct {
 	estimated bool
 }
 
-// recoverAll maps the segments a previous Spool left, in order, checks
-// every record, deletes the segments with nothing left to deliver, makes
-// the rest wait for Next, and warns once about damaged data.
-func (s *Spool) recoverAll() error {
-	dir := s.opts.Dir
+// recovery is what Open found in the directory: the segments with
+// records not acknowledged, mapped, in order, and the counts. Open hands
+// the segments to the table and the counts to the appender and the
+// reader; Stats keeps the rest.
+type recovery struct {
+	segs           []*segment
+	nextSeq        uint64 // after every segment number seen
+	disk           int64  // the bytes of segs
+	records, bytes int64  // records not acknowledged (Stats.Recovered), and their bytes
+	damaged, lost  int64  // Stats.Damaged, Stats.Lost
+}
+
+// recoverSegments maps the segments a previous Spool left in dir, in
+// order, checks every record, deletes the segments with nothing left to
+// deliver, resets the rest to wait for Next, and warns once about damaged
+// data. On error, it leaves nothing mapped.
+func recoverSegments(dir string, log *slog.Logger) (r recovery, err error) {
+	defer func() {
+		if err != nil {
+			for _, seg := range r.segs {
+				seg.release(false)
+			}
+			r = recovery{}
+		}
+	}()
+	r.nextSeq = 1
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("spool: read directory: %w", err)
+		return r, fmt.Errorf("spool: read directory: %w", err)
 	}
 	var seqs []uint64
 	for _, e := range entries {
@@ -60,7 +82,7 @@ func (s *Spool) recoverAll() error {
 		if strings.HasSuffix(name, segSuffix+".tmp") {
 			// A segment being created when the process died: no records.
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
-				return fmt.Errorf("spool: %w", err)
+				return r, fmt.Errorf("spool: %w", err)
 			}
 			continue
 		}
@@ -71,18 +93,18 @@ func (s *Spool) recoverAll() error {
 	slices.Sort(seqs)
 	var notes []string
 	for _, seq := range seqs {
-		s.nextSeq = max(s.nextSeq, seq+1)
+		r.nextSeq = max(r.nextSeq, seq+1)
 		path := filepath.Join(dir, segName(seq))
 		seg, err := openSegment(path, seq)
 		if errors.Is(err, errBadSize) {
 			notes = append(notes, fmt.Sprintf("%s has an impossible size (cut shorter than its header?) and was renamed to %s.unreadable; its records, how many is not known, are not delivered", path, path))
 			if err := os.Rename(path, path+".unreadable"); err != nil {
-				return fmt.Errorf("spool: %w", err)
+				return r, fmt.Errorf("spool: %w", err)
 			}
 			continue
 		}
 		if err != nil {
-			return err
+			return r, err
 		}
 		var res scanResult
 		err = protect(func() error {
@@ -92,23 +114,23 @@ func (s *Spool) recoverAll() error {
 		if err != nil {
 			lost := unreadableLoss(seg)
 			seg.release(false)
-			s.lost += max(lost, 0)
+			r.lost += max(lost, 0)
 			what := "its records are not delivered"
 			if lost >= 0 {
 				what = fmt.Sprintf("its %d records not yet delivered are lost", lost)
 			}
 			notes = append(notes, fmt.Sprintf("%s could not be read (%v) and was renamed to %s.unreadable; %s", path, err, path, what))
 			if err := os.Rename(path, path+".unreadable"); err != nil {
-				return fmt.Errorf("spool: %w", err)
+				return r, fmt.Errorf("spool: %w", err)
 			}
 			continue
 		}
 		notes = append(notes, res.notes(path)...)
-		s.damaged += res.cut + res.skipped
-		s.lost += res.lost
+		r.damaged += res.cut + res.skipped
+		r.lost += res.lost
 		if res.live == 0 {
 			if err := seg.release(true); err != nil {
-				return fmt.Errorf("spool: delete a delivered segment: %w", err)
+				return r, fmt.Errorf("spool: delete a delivered segment: %w", err)
 			}
 			continue
 		}
@@ -116,18 +138,16 @@ func (s *Spool) recoverAll() error {
 		seg.end.Store(res.end)
 		seg.refs.Store(res.live)
 		seg.sealed.Store(true)
-		s.addSegment(seg)
-		s.disk += int64(len(seg.data))
-		s.appended += res.live
-		s.appBytes += res.liveBytes
-		s.waiting.Add(res.live)
-		s.recovered += res.live
+		r.segs = append(r.segs, seg)
+		r.disk += int64(len(seg.data))
+		r.records += res.live
+		r.bytes += res.liveBytes
 	}
 	if len(notes) > 0 {
-		s.opts.Logger.Warn("spool: damaged data found when opening; the records in it are lost, whole records are kept and will be delivered",
-			"dir", dir, "lost_records", s.lost, "discarded_bytes", s.damaged, "detail", strings.Join(notes, "; "))
+		log.Warn("spool: damaged data found when opening; the records in it are lost, whole records are kept and will be delivered",
+			"dir", dir, "lost_records", r.lost, "discarded_bytes", r.damaged, "detail", strings.Join(notes, "; "))
 	}
-	return nil
+	return r, nil
 }
 
 // unreadableLoss returns the records not acknowledged in a segment that

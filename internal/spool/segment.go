@@ -19,7 +19,7 @@ type segment struct {
 	data []byte // the mapping, len = file size
 
 	// w is where the next record goes and count the records appended;
-	// the appender owns both (Spool.mu).
+	// the appender owns both (appender.mu).
 	w, count int64
 	// end is the offset after the last whole record: what Next and the
 	// background sync may read up to.
@@ -31,18 +31,24 @@ type segment struct {
 	// chunks.)
 	refs   atomic.Int64
 	sealed atomic.Bool
+	// acked is set by Ack and cleared by the sync that writes its mark:
+	// marks land anywhere in the segment, behind what was synced.
+	acked atomic.Bool
 	// faulted is the offset up to which the janitor made the pages
 	// writable ahead of the appender (see prefault.go).
 	faulted atomic.Int64
 
 	// syncMu is held by the background sync while it writes the segment
 	// to disk, and by reclaim to unmap it (gone). synced is the offset up
-	// to which it was written; final is set once the sealed segment's last
-	// sync ran.
+	// to which it was written; final is set once the sealed segment's
+	// records are synced (acknowledgements after that are synced still).
 	syncMu sync.Mutex
 	gone   bool
-	synced int64
-	final  bool
+	// retired: out of the table, about to be unmapped; written under
+	// table.gate held for writing, read under it held for reading.
+	retired bool
+	synced  int64
+	final   bool
 }
 
 const segSuffix = ".seg"
@@ -142,7 +148,7 @@ func (seg *segment) release(remove bool) error {
 
 // seal closes the segment to appends: it records where its records end,
 // then counts them into refs. It reports whether every record is already
-// acknowledged. The appender calls it, under Spool.mu.
+// acknowledged. The appender calls it, under appender.mu.
 func (seg *segment) seal() (reclaimable bool) {
 	// The header is in the mapping, where a disk error (or a file cut
 	// short by someone else) faults; Open finds the end from the records
@@ -159,15 +165,3 @@ func (seg *segment) seal() (reclaimable bool) {
 // reclaimable reports whether the segment is sealed and every record in it
 // acknowledged.
 func (seg *segment) reclaimable() bool { return seg.sealed.Load() && seg.refs.Load() == 0 }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("spool: sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("spool: sync directory: %w", err)
-	}
-	return nil
-}

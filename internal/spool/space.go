@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -28,34 +29,43 @@ var noSpaceRetry = time.Second
 // the file system of dir, or -1 if it cannot tell. Tests replace it.
 var freeSpace = statFree
 
+// degradation is the appender's full-disk state: on is read without a
+// lock (by appends deciding whether to try the disk, the janitor, Stats);
+// err and episodes are under appender.mu.
+type degradation struct {
+	on       atomic.Bool
+	err      error // what appends return meanwhile
+	episodes int64
+}
+
 // Degraded reports whether the disk could not take a new segment: Append
 // and Spill fail with ErrNoSpace until it can.
-func (s *Spool) Degraded() bool { return s.degraded.Load() }
+func (s *Spool) Degraded() bool { return s.app.full.on.Load() }
 
 // degradeLocked enters the degraded state after a segment of size bytes
 // could not be created, and warns once per episode. The caller holds mu.
-func (s *Spool) degradeLocked(err error, size int64) {
-	if s.degraded.Load() {
+func (a *appender) degradeLocked(err error, size int64) {
+	if a.full.on.Load() {
 		return // said once per episode
 	}
-	free := freeSpace(s.opts.Dir)
-	s.noSpace = fmt.Errorf("%w: %s has %d bytes free, a segment needs %d: %w", ErrNoSpace, s.opts.Dir, free, size, err)
-	s.degraded.Store(true)
-	s.degradations++
-	s.kickBackground() // to start retrying
-	s.opts.Logger.Warn("spool: no room on disk for another segment; records are not spooled (the producer keeps them in memory) until space returns",
-		"dir", s.opts.Dir, "free_bytes", free, "segment_bytes", size, "max_bytes", s.opts.MaxBytes, "err", err)
+	free := freeSpace(a.opts.Dir)
+	a.full.err = fmt.Errorf("%w: %s has %d bytes free, a segment needs %d: %w", ErrNoSpace, a.opts.Dir, free, size, err)
+	a.full.on.Store(true)
+	a.full.episodes++
+	a.wake() // to start retrying
+	a.opts.Logger.Warn("spool: no room on disk for another segment; records are not spooled (the producer keeps them in memory) until space returns",
+		"dir", a.opts.Dir, "free_bytes", free, "segment_bytes", size, "max_bytes", a.opts.MaxBytes, "err", err)
 }
 
 // recoverLocked ends a degraded episode once a segment was created. The
 // caller holds mu.
-func (s *Spool) recoverLocked() {
-	if !s.degraded.Load() {
+func (a *appender) recoverLocked() {
+	if !a.full.on.Load() {
 		return
 	}
-	s.degraded.Store(false)
-	s.noSpace = nil
-	s.opts.Logger.Info("spool: disk space is back; records are spooled again", "dir", s.opts.Dir, "free_bytes", freeSpace(s.opts.Dir))
+	a.full.on.Store(false)
+	a.full.err = nil
+	a.opts.Logger.Info("spool: disk space is back; records are spooled again", "dir", a.opts.Dir, "free_bytes", freeSpace(a.opts.Dir))
 }
 
 // checkFree fails without touching the disk when the file system has

@@ -3,7 +3,6 @@ package spool
 import (
 	"errors"
 	"os"
-	"sync"
 	"sync/atomic"
 )
 
@@ -17,62 +16,23 @@ func (id ID) off() int64              { return int64(uint32(id)) }
 
 // Spool is an on-disk queue of log records. It is safe for concurrent
 // use. See the package documentation.
+//
+// It is the parts its work splits into, each owning its state: the
+// appender (the segment appended to and the disk budget), the table (the
+// mapped segments, the acknowledgements written into them, and reclaiming
+// them), the reader (what Next hands out), the syncer (what reaches the
+// disk), and the background goroutines that run the table's reclaim and
+// the syncer. Open joins them; no part reaches into another's fields.
 type Spool struct {
-	opts Options
-	lock *os.File // the directory lock; closing it releases the lock
-
-	// mu is the appender's lock: the active segment, the prepared next
-	// one, the disk budget.
-	mu       sync.Mutex
-	active   *segment
-	next     *segment // preallocated, empty; becomes active when active is full
-	creating bool     // a segment is being created (without mu)
-	created  sync.Cond
-	nextSeq  uint64
-	disk     int64         // bytes of segment files, including one being created
-	space    chan struct{} // closed when a segment is reclaimed
-	closed   bool
-	appended int64 // records appended or recovered
-	appBytes int64 // their bytes
-	_        [64]byte
-
-	// The acknowledgement side runs on other goroutines than appends;
-	// padding keeps its counters off the appender's cache lines.
-	acked      atomic.Int64
-	ackedBytes atomic.Int64
-	waiting    atomic.Int64 // records for Next: spilled or recovered and not yet handed out, or released
-	_          [64]byte
-
-	// tab lists the mapped segments by sequence number. It is replaced,
-	// never changed (under tabMu), so that Ack looks a segment up without
-	// a lock.
-	tab   atomic.Pointer[[]*segment]
-	tabMu sync.Mutex
-	// ackMu is held for reading by Ack while it touches a mapping and for
-	// writing by whoever unmaps one.
-	ackMu sync.RWMutex
-	// rmu is Next's and Release's: the cursor, the released records.
-	rmu      sync.Mutex
-	cur      cursor
-	released idHeap
-	topics   map[string]string // interned topics for Next
-
-	isClosed atomic.Bool
-	dirDirty atomic.Bool   // a segment was created since the directory was last synced
-	kick     chan struct{} // wakes the janitor
-	stop     chan struct{}
-	bg       sync.WaitGroup // the janitor and the syncer
-
-	// degraded: the disk could not take a new segment (space.go); noSpace
-	// (under mu) is the error appends return meanwhile.
-	degraded     atomic.Bool
-	noSpace      error
-	degradations int64 // episodes, under mu
-
-	recovered int64 // records found unacknowledged by Open
-	damaged   int64 // bytes of damaged data Open discarded
-	lost      int64 // records not acknowledged that the damage took
-	syncErrs  atomic.Int64
+	opts   Options
+	lock   *os.File // the directory lock; closing it releases the lock
+	app    appender
+	tab    table
+	rd     reader
+	dur    syncer
+	bg     background
+	closed atomic.Bool // Ack, Release and Next fail with ErrClosed
+	found  recovery    // what Open found, for Stats
 }
 
 // Stats are a Spool's counts.
@@ -94,7 +54,8 @@ type Stats struct {
 	// damage (see recover.go): Recovered + Lost is what the previous Spool
 	// left not acknowledged.
 	Lost int64
-	// SyncErrors counts failed writes of the mapped pages to disk.
+	// SyncErrors counts failed writes of the mapped pages, or of the
+	// directory, to disk.
 	SyncErrors int64
 	// Degraded: the disk has no room for another segment; appends fail
 	// with ErrNoSpace until it has. Degradations counts such episodes.
@@ -105,30 +66,25 @@ type Stats struct {
 // Stats returns the current counts.
 func (s *Spool) Stats() Stats {
 	// Acknowledgements are read first, so that Records is never negative.
-	acked, ackedBytes := s.acked.Load(), s.ackedBytes.Load()
-	s.mu.Lock()
-	st := Stats{
-		Records:   s.appended - acked,
-		Bytes:     s.appBytes - ackedBytes,
-		DiskBytes: s.disk,
+	acked, ackedBytes := s.tab.acked.Load(), s.tab.ackedBytes.Load()
+	a := s.app.stats()
+	return Stats{
+		Records:      a.appended - acked,
+		Bytes:        a.appBytes - ackedBytes,
+		Waiting:      s.rd.waiting.Load(),
+		DiskBytes:    a.disk,
+		Recovered:    s.found.records,
+		Damaged:      s.found.damaged,
+		Lost:         s.found.lost,
+		SyncErrors:   s.dur.errs.Load(),
+		Degraded:     s.app.full.on.Load(),
+		Degradations: a.degradations,
 	}
-	if s.creating {
-		st.DiskBytes -= s.opts.SegmentBytes // reserved, not yet on disk
-	}
-	st.Degradations = s.degradations
-	s.mu.Unlock()
-	st.Degraded = s.degraded.Load()
-	st.Waiting = s.waiting.Load()
-	st.Recovered = s.recovered
-	st.Damaged = s.damaged
-	st.Lost = s.lost
-	st.SyncErrors = s.syncErrs.Load()
-	return st
 }
 
 // Waiting returns how many records wait for Next: a cheap check for an
 // appender that keeps records in order behind a backlog.
-func (s *Spool) Waiting() int64 { return s.waiting.Load() }
+func (s *Spool) Waiting() int64 { return s.rd.waiting.Load() }
 
 // Open opens the spool in opts.Dir, creating the directory if needed. It
 // takes the directory's lock (ErrLocked if another Spool holds it),
@@ -152,37 +108,32 @@ func Open(opts Options) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{
-		opts:    opts,
-		lock:    lock,
-		space:   make(chan struct{}),
-		kick:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		topics:  make(map[string]string),
-		nextSeq: 1,
-	}
-	s.created.L = &s.mu
-	s.tab.Store(&[]*segment{})
-	if err := s.recoverAll(); err != nil {
-		s.releaseAll(false)
+	found, err := recoverSegments(opts.Dir, opts.Logger)
+	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	s.mu.Lock()
-	err = s.prepareLocked(true)
-	if err == nil {
-		s.active, s.next = s.next, nil
+	s := &Spool{opts: opts, lock: lock, found: found}
+	s.bg.init()
+	s.tab.init(opts.Logger)
+	s.rd.init(&s.tab)
+	s.dur.init(opts)
+	s.app.init(opts, &s.tab, &s.dur, &s.rd.waiting, s.bg.wake)
+	for _, seg := range found.segs {
+		s.tab.add(seg)
 	}
-	s.mu.Unlock()
-	if err != nil && !errors.Is(err, ErrFull) && !errors.Is(err, ErrNoSpace) {
-		// Full: the recovered records fill MaxBytes; appends wait for
-		// them to be acknowledged. No space: appends fail at once until
-		// the disk has room (space.go).
-		s.releaseAll(false)
+	s.app.adopt(found)
+	s.rd.waiting.Add(found.records)
+	// What recovery deleted or renamed reaches the disk with the first
+	// sync.
+	s.dur.dirty.Store(true)
+	s.found.segs = nil
+	if err := s.app.start(); err != nil {
+		s.tab.releaseAll(false, nil)
 		lock.Close()
 		return nil, err
 	}
-	s.startBackground()
+	s.bg.start(s)
 	return s, nil
 }
 
@@ -190,62 +141,27 @@ func Open(opts Options) (*Spool, error) {
 // reclaimed, or the Spool closed. After ErrFull, call Space, then Append
 // again (space may have been reclaimed in between), and wait for the
 // channel only if that is full too.
-func (s *Spool) Space() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.space
-}
+func (s *Spool) Space() <-chan struct{} { return s.app.spaceChan() }
 
 // Close writes what is mapped to disk, releases the segments and the
 // directory lock. Records not acknowledged stay on disk for the next Open.
 // Ack, Release and Next fail with ErrClosed afterwards. Close is safe to
 // call more than once.
 func (s *Spool) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	s.closed.Store(true)
+	if !s.app.close() {
 		return nil
 	}
-	s.closed = true
-	s.isClosed.Store(true)
-	close(s.space)
-	for s.creating { // an Append creating a segment finishes it first
-		s.created.Wait()
-	}
-	if s.active != nil {
-		s.active.seal()
-	}
-	s.mu.Unlock()
-	close(s.stop)
-	s.bg.Wait()
+	s.bg.halt()
 	var errs []error
-	if s.opts.Sync > 0 {
-		errs = append(errs, s.syncAll())
+	if s.dur.on() {
+		errs = append(errs, s.dur.all(s.tab.segments()))
 	}
-	errs = append(errs, s.releaseAll(true), s.lock.Close())
+	removed, err := s.tab.releaseAll(true, s.app.prepared())
+	errs = append(errs, err)
+	if removed && s.dur.on() {
+		errs = append(errs, s.dur.step.syncDir(s.opts.Dir))
+	}
+	errs = append(errs, s.lock.Close())
 	return errors.Join(errs...)
-}
-
-// releaseAll unmaps every segment; with reclaim, it deletes those whose
-// records are all acknowledged (and the empty prepared one).
-func (s *Spool) releaseAll(reclaim bool) error {
-	s.ackMu.Lock()
-	s.rmu.Lock()
-	segs := *s.tab.Load()
-	s.tab.Store(&[]*segment{})
-	s.rmu.Unlock()
-	s.ackMu.Unlock()
-	var errs []error
-	for _, seg := range segs {
-		remove := reclaim && (seg.reclaimable() || seg == s.next)
-		errs = append(errs, seg.release(remove))
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Spool) kickBackground() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }

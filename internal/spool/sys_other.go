@@ -11,7 +11,7 @@ var pageSize int64 = 4096
 
 func mapFile(*os.File, int64) ([]byte, error) { return nil, ErrUnsupported }
 func unmap([]byte) error                      { return ErrUnsupported }
-func syncRange([]byte, int64, int64) error    { return ErrUnsupported }
+func msyncRange([]byte, int64, int64) error   { return ErrUnsupported }
 func lockDir(*os.File) (bool, error)          { return false, ErrUnsupported }
 func preallocate(*os.File, int64) error       { return ErrUnsupported }
 

@@ -26,8 +26,8 @@ func mapFile(f *os.File, size int64) ([]byte, error) {
 
 func unmap(b []byte) error { return unix.Munmap(b) }
 
-// syncRange writes b[from:to] of a mapping to disk.
-func syncRange(b []byte, from, to int64) error {
+// msyncRange writes b[from:to] of a mapping to disk.
+func msyncRange(b []byte, from, to int64) error {
 	from &^= pageSize - 1 // msync wants a page-aligned start
 	if from >= to {
 		return nil
