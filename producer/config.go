@@ -35,6 +35,9 @@ const (
 	DefaultMaxInflight      = 5
 	DefaultMaxSpoolBytes    = 1 << 30
 	DefaultSpoolSync        = time.Second
+	// DefaultMaxBlock is how long Log waits for space by default (see
+	// Config.MaxBlock).
+	DefaultMaxBlock = time.Second
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
 	// connection must live long enough to authenticate and deliver.
 	MinConnectionAge = 5 * time.Second
@@ -100,7 +103,10 @@ type Config struct {
 	MaxBufferedBytes int
 	// OnBufferFull says what Log does when the buffer is full (with a
 	// spool: when the spool is full): Block (the default) waits for space
-	// until its context is done; Drop returns ErrBufferFull at once.
+	// at most MaxBlock, or until its context is done; Drop returns
+	// ErrBufferFull at once. Either way a record not accepted is counted
+	// in Stats.Dropped, and Logger gets one line about it (then one line
+	// with a count per ten RetryBackoffs while it lasts).
 	OnBufferFull FullPolicy
 
 	// SpoolDir, if set, keeps every accepted record on disk too, in this
@@ -197,6 +203,17 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// ClientID is the Kafka client id sent to SLS. Default "slskafka".
 	ClientID string
+
+	// MaxBlock is the longest Log (and LogSync, before its record is
+	// accepted) waits for buffer or spool space under the Block policy
+	// (OnBufferFull), whatever its context: then it returns an error
+	// wrapping ErrBufferFull. The adapters (slogsls, zapsls, otelsls,
+	// writersls) log with contexts that never end, so this is what keeps
+	// an application's request path from stalling behind an endpoint that
+	// is down. A context that ends first makes Log return ErrBufferFull
+	// wrapping the context's error. Default 1 s (DefaultMaxBlock); it must
+	// not be negative.
+	MaxBlock time.Duration
 }
 
 // Format selects how SLS stores a record.
@@ -263,7 +280,8 @@ func (c Compression) String() string {
 type FullPolicy int
 
 const (
-	// Block waits for buffer space until the Log context is done.
+	// Block waits for buffer space at most Config.MaxBlock, or until the
+	// Log context is done, then refuses the record with ErrBufferFull.
 	Block FullPolicy = iota
 	// Drop refuses the record at once with ErrBufferFull.
 	Drop
@@ -315,7 +333,7 @@ func (c Config) normalize() (Config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"Linger", c.Linger}, {"DeliveryTimeout", c.DeliveryTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MetadataMaxAge", c.MetadataMaxAge}, {"RotateBefore", c.RotateBefore}, {"MaxConnectionAge", c.MaxConnectionAge}} {
+	}{{"Linger", c.Linger}, {"DeliveryTimeout", c.DeliveryTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MetadataMaxAge", c.MetadataMaxAge}, {"RotateBefore", c.RotateBefore}, {"MaxConnectionAge", c.MaxConnectionAge}, {"MaxBlock", c.MaxBlock}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.v))
 		}
@@ -368,6 +386,9 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.MaxBlock == 0 {
+		c.MaxBlock = DefaultMaxBlock
 	}
 	if c.ClientID == "" {
 		c.ClientID = "slskafka"

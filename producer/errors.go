@@ -28,7 +28,10 @@ var (
 	// ErrRecordTooLarge: the encoded record exceeds MaxRecordBytes, or SLS
 	// refused its batch as too large.
 	ErrRecordTooLarge = errors.New("record too large")
-	// ErrBufferFull: the buffer is full and the policy is Drop.
+	// ErrBufferFull: the record was refused for want of space: the buffer
+	// (or the spool) is full and the policy is Drop, or it stayed full for
+	// MaxBlock under Block, or the context ended while Log waited (the
+	// error wraps the context's error too).
 	ErrBufferFull = errors.New("buffer full")
 	// ErrClosed: the producer is closed, or Close gave up on the record.
 	ErrClosed = errors.New("producer closed")
@@ -162,7 +165,7 @@ func (e *Error) Error() string {
 	case ErrRecordTooLarge:
 		msg = fmt.Sprintf("record for %s too large: split it or raise MaxRecordBytes (SLS refuses batches over about 1 MiB)", where)
 	case ErrBufferFull:
-		msg = fmt.Sprintf("buffer full, record for %s dropped: SLS is not keeping up or is unreachable; raise MaxBufferedBytes or use the Block policy", where)
+		msg = fmt.Sprintf("buffer full, record for %s dropped: SLS is not keeping up or is unreachable", where)
 	case ErrClosed:
 		msg = fmt.Sprintf("producer closed, record for %s not delivered", where)
 	case ErrDeliveryTimeout:

@@ -171,11 +171,14 @@ func New(cfg Config) (*Producer, error) {
 
 // Log accepts a record for asynchronous delivery to logstore. It returns an
 // error only if the record was not accepted: invalid logstore name, a field
-// with an empty key, record over MaxRecordBytes (ErrRecordTooLarge), buffer
-// full under the Drop policy (ErrBufferFull), ctx done while waiting for
-// buffer space, or the producer closed (ErrClosed). Delivery failures after
+// with an empty key, record over MaxRecordBytes (ErrRecordTooLarge), no
+// buffer space (ErrBufferFull), or the producer closed (ErrClosed). Delivery failures after
 // acceptance go to Config.OnError and Stats. r is encoded before Log
 // returns and is not retained: callers may reuse r.Fields.
+//
+// Under the Block policy Log waits for space at most Config.MaxBlock,
+// whatever ctx: then, or when ctx ends first, it returns an error wrapping
+// ErrBufferFull (and, if ctx ended, ctx's error).
 func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
@@ -234,23 +237,23 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
+	c := claim{static: p.static, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
 	spilling := p.spool != nil && done == nil // LogSync waits in memory
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
-			return p.spill(ctx, ls, r, ts) // behind the records waiting on disk
+			return p.spill(ctx, ls, r, ts, &c.wait) // behind the records waiting on disk
 		}
 		c.policy = Drop // memory full: to disk instead
 	}
 	pd, err := p.budget.take(ctx, &c)
 	if err != nil {
 		if spilling && errors.Is(err, errFull) {
-			return p.spill(ctx, ls, r, ts)
+			return p.spill(ctx, ls, r, ts, &c.wait)
 		}
-		return p.notTaken(ctx, ls, err)
+		return p.notTaken(ls, err)
 	}
 	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil {
 			p.budget.give(pd)
 			return err
 		}
@@ -282,20 +285,55 @@ func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, no
 }
 
 // notTaken turns the budget's refusal into the error Log returns.
-func (p *Producer) notTaken(ctx context.Context, ls *logstoreState, err error) error {
+func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	var tl *tooLargeError
 	switch {
 	case errors.As(err, &tl):
 		ls.tooLarge.Add(1)
 		return p.refused(ErrRecordTooLarge, ls.name, err)
-	case errors.Is(err, errFull):
-		ls.bufferFull.Add(1)
-		return p.refused(ErrBufferFull, ls.name, nil)
 	case errors.Is(err, errWaitClosed):
 		return p.refused(ErrClosed, ls.name, nil)
+	case errors.Is(err, errFull):
+		return p.full(ls, errDropPolicy)
+	case errors.Is(err, errBlocked):
+		return p.full(ls, &blockedError{what: "buffer", waited: p.cfg.MaxBlock})
 	}
-	return fmt.Errorf("producer: waiting for buffer space: %w", ctx.Err())
+	return p.full(ls, &blockedError{what: "buffer", ctx: err})
 }
+
+// full counts a record refused for want of space and reports it, once per
+// diagnostic interval: the caller learns from the error, the operator
+// from the line.
+func (p *Producer) full(ls *logstoreState, cause error) error {
+	ls.bufferFull.Add(1)
+	e := p.refused(ErrBufferFull, ls.name, cause)
+	p.diag.warn("buffer full", "records dropped: no buffer space", "logstore", ls.name, "err", e)
+	return e
+}
+
+// errDropPolicy is the cause of a record refused under the Drop policy.
+var errDropPolicy = errors.New("OnBufferFull is Drop: raise MaxBufferedBytes, or use Block to wait up to MaxBlock")
+
+// blockedError is the cause of a record refused after waiting for space:
+// for MaxBlock, or until its context ended.
+type blockedError struct {
+	what   string // "buffer" or "spool"
+	waited time.Duration
+	ctx    error // the context's error, if it ended first
+}
+
+func (e *blockedError) Error() string {
+	if e.ctx != nil {
+		return "the context ended while waiting for " + e.what + " space: " + e.ctx.Error()
+	}
+	advice := "raise MaxBufferedBytes or MaxBlock, or set SpoolDir"
+	if e.what == "spool" {
+		advice = "raise MaxSpoolBytes or MaxBlock"
+	}
+	return fmt.Sprintf("no %s space within MaxBlock (%v): %s", e.what, e.waited, advice)
+}
+
+func (e *blockedError) Unwrap() error { return e.ctx }
 
 func (p *Producer) refused(kind error, logstore string, cause error) error {
 	return p.newError(kind, logstore, cause, false)

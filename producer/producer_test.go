@@ -757,7 +757,11 @@ func TestLogSyncThenStats(t *testing.T) {
 func TestCloseRacingBlockedLoggers(t *testing.T) {
 	for round := range 6 {
 		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
-		p := newProducer(t, s, func(c *producer.Config) { c.Linger = time.Millisecond; c.MaxBufferedBytes = 128 << 10 })
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.Linger = time.Millisecond
+			c.MaxBufferedBytes = 128 << 10
+			c.MaxBlock = time.Minute // waits end with Close here, not MaxBlock
+		})
 		ctx := timeout(t, 30*time.Second)
 		var wg sync.WaitGroup
 		var started sync.WaitGroup

@@ -66,9 +66,11 @@ func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error
 
 // Export hands each record to the producer; see the package documentation.
 // It returns an error wrapping the producer's if some records were not
-// accepted (the context ended while the buffer was full, the producer is
-// closed, a record is too large), and sdklog.ErrExporterShutdown after
-// Shutdown.
+// accepted (the buffer was full, the producer is closed, a record is too
+// large), and sdklog.ErrExporterShutdown after Shutdown. Once the producer
+// refuses a record for want of space (after waiting at most its
+// Config.MaxBlock) or is closed, the rest of the batch is refused with it,
+// so that one Export waits at most MaxBlock for space.
 func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 	if !e.begin() {
 		return sdklog.ErrExporterShutdown
@@ -112,8 +114,9 @@ func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 		if first == nil {
 			first = err
 		}
-		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) {
-			// The rest would be refused for the same reason.
+		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) || errors.Is(err, producer.ErrBufferFull) {
+			// The rest would be refused for the same reason; with the
+			// buffer full, each after waiting the producer's MaxBlock.
 			refused += len(records) - i - 1
 			break
 		}
