@@ -28,7 +28,9 @@ type Stats struct {
 	// gave up while the acknowledgement was due): SLS may have stored
 	// them. Each was reported to OnError with Failure.Unconfirmed set.
 	Unconfirmed int64
-	// Dropped counts records refused with ErrBufferFull.
+	// Dropped counts records refused with ErrBufferFull for want of space
+	// (under Drop, after MaxBlock under Block, or when Log's context ended
+	// while it waited), except those shed (Shed).
 	Dropped int64
 	// TooLarge counts records refused with ErrRecordTooLarge.
 	TooLarge int64
@@ -62,6 +64,11 @@ type Stats struct {
 	PartitionRetries int64
 	// MaxDeliveryLatency is the longest time from Log to acknowledgement.
 	MaxDeliveryLatency time.Duration
+	// Shed counts records refused by level-aware shedding
+	// (Config.ShedLevel), with an error wrapping ErrBufferFull; they are
+	// not in Dropped. Every record offered to Log is in one of Accepted,
+	// Shed, Dropped, TooLarge, or was refused as invalid.
+	Shed int64
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -93,6 +100,7 @@ type logstoreState struct {
 	_ [64]byte
 	// Counted by Log's callers.
 	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
+	shed                                          [len(levelBuckets)]atomic.Int64
 	_                                             [64]byte
 	// Counted by the promise; a record is finished once delivered or
 	// failed (either kind). acceptedBytes and finishedBytes count bytes
@@ -189,6 +197,9 @@ func (p *Producer) Stats() Stats {
 		finished += delivered
 		st.Dropped += ls.bufferFull.Load()
 		st.TooLarge += ls.tooLarge.Load()
+		for i := range ls.shed {
+			st.Shed += ls.shed[i].Load()
+		}
 		for k := range ls.failures {
 			failed, unconfirmed := ls.failures[k][0].Load(), ls.failures[k][1].Load()
 			st.Failed += failed

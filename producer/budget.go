@@ -49,6 +49,9 @@ import (
 type budget struct {
 	sem *semaphore.Weighted
 	max int64
+	// used is what sem has handed out, for shedding (shed.go): the
+	// semaphore does not tell. It changes once per block, not per record.
+	used atomic.Int64
 	// closing is done when Close starts: it wakes loggers waiting for
 	// space, since a closing producer accepts nothing.
 	closing context.Context
@@ -258,7 +261,7 @@ func (b *budget) own(ctx context.Context, c *claim, v []byte, before ...func()) 
 		v = bytes.Clone(v) // charge about what it holds, not the slack append left
 	}
 	n := b.ownCharge(v)
-	if !b.sem.TryAcquire(n) {
+	if !b.tryAcquire(n) {
 		for _, f := range before {
 			f()
 		}
@@ -283,7 +286,7 @@ func (b *budget) ownCharge(v []byte) int64 { return min(int64(len(v))+recordOver
 func (b *budget) openChunk(ctx context.Context, c *claim, a *arena, need int) error {
 	size := int64(b.chunkSize)
 	b.retireChunk(a)
-	if !b.sem.TryAcquire(size) {
+	if !b.tryAcquire(size) {
 		a.mu.Unlock()
 		err := b.wait(ctx, c, size)
 		a.mu.Lock()
@@ -291,7 +294,7 @@ func (b *budget) openChunk(ctx context.Context, c *claim, a *arena, need int) er
 			return err
 		}
 		if cap(a.free) >= need { // another caller opened one
-			b.sem.Release(size)
+			b.release(size)
 			return nil
 		}
 		b.retireChunk(a) // another caller's, already too full
@@ -307,7 +310,7 @@ func (b *budget) openChunk(ctx context.Context, c *claim, a *arena, need int) er
 // openSlab gives a a new slab, as openChunk a chunk.
 func (b *budget) openSlab(ctx context.Context, c *claim, a *arena) error {
 	b.retireSlab(a)
-	if !b.sem.TryAcquire(b.slabBytes) {
+	if !b.tryAcquire(b.slabBytes) {
 		a.mu.Unlock()
 		err := b.wait(ctx, c, b.slabBytes)
 		a.mu.Lock()
@@ -315,7 +318,7 @@ func (b *budget) openSlab(ctx context.Context, c *claim, a *arena) error {
 			return err
 		}
 		if a.slab != nil && a.inSlab < len(a.slab.recs) { // another caller opened one
-			b.sem.Release(b.slabBytes)
+			b.release(b.slabBytes)
 			return nil
 		}
 		b.retireSlab(a)
@@ -358,7 +361,7 @@ func (b *budget) retireAll() {
 func (b *budget) give(pd *pending) {
 	sl := pd.slab
 	if sl == nil { // array and pending of its own
-		b.sem.Release(b.ownCharge(pd.rec.Value))
+		b.release(b.ownCharge(pd.rec.Value))
 		return
 	}
 	b.unplace(pd.chunk)
@@ -375,18 +378,40 @@ func (b *budget) unplace(ck *chunk) {
 }
 
 func (b *budget) recycleChunk(ck *chunk) {
-	b.sem.Release(int64(b.chunkSize))
+	b.release(int64(b.chunkSize))
 	b.chunks.Put(ck)
 }
 
 func (b *budget) recycleSlab(sl *slab) {
-	b.sem.Release(b.slabBytes)
+	b.release(b.slabBytes)
 	b.slabs.Put(sl)
+}
+
+// tryAcquire, acquire and release are sem's, counted in used.
+func (b *budget) tryAcquire(n int64) bool {
+	if !b.sem.TryAcquire(n) {
+		return false
+	}
+	b.used.Add(n)
+	return true
+}
+
+func (b *budget) acquire(ctx context.Context, n int64) error {
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return err
+	}
+	b.used.Add(n)
+	return nil
+}
+
+func (b *budget) release(n int64) {
+	b.used.Add(-n)
+	b.sem.Release(n)
 }
 
 // reserve takes n bytes, applying the buffer-full policy.
 func (b *budget) reserve(ctx context.Context, c *claim, n int64) error {
-	if b.sem.TryAcquire(n) {
+	if b.tryAcquire(n) {
 		return nil
 	}
 	return b.wait(ctx, c, n)
@@ -405,13 +430,13 @@ func (b *budget) wait(ctx context.Context, c *claim, n int64) error {
 	case Drop:
 		return errFull
 	case blockThroughClose:
-		return b.sem.Acquire(ctx, n)
+		return b.acquire(ctx, n)
 	}
 	wctx, cancel := c.wait.context(ctx)
 	defer cancel()
 	stop := context.AfterFunc(b.closing, cancel)
 	defer stop()
-	if err := b.sem.Acquire(wctx, n); err != nil {
+	if err := b.acquire(wctx, n); err != nil {
 		if b.closing.Err() != nil {
 			return errWaitClosed
 		}

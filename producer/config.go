@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"time"
@@ -38,6 +39,9 @@ const (
 	// DefaultMaxBlock is how long Log waits for space by default (see
 	// Config.MaxBlock).
 	DefaultMaxBlock = time.Second
+	// DefaultShedAt is how full the buffer is when records below
+	// Config.ShedLevel start to be shed.
+	DefaultShedAt = 0.8
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
 	// connection must live long enough to authenticate and deliver.
 	MinConnectionAge = 5 * time.Second
@@ -214,6 +218,18 @@ type Config struct {
 	// wrapping the context's error. Default 1 s (DefaultMaxBlock); it must
 	// not be negative.
 	MaxBlock time.Duration
+
+	// ShedLevel and ShedAt keep the important records when the buffer
+	// fills: once the buffer (MaxBufferedBytes; with SpoolDir, the spool's
+	// MaxSpoolBytes) is ShedAt full, records whose Record.Level is below
+	// ShedLevel are refused at once with an error wrapping ErrBufferFull
+	// (IsShed tells it apart), counted in Stats.Shed, and those at or above
+	// it use the rest. ShedLevel defaults to slog.LevelWarn (a
+	// *slog.LevelVar changes it at run time); ShedAt to 0.8
+	// (DefaultShedAt), at most 1. A negative ShedAt switches shedding off:
+	// every record then waits for space as OnBufferFull says.
+	ShedLevel slog.Leveler
+	ShedAt    float64
 }
 
 // Format selects how SLS stores a record.
@@ -389,6 +405,15 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.MaxBlock == 0 {
 		c.MaxBlock = DefaultMaxBlock
+	}
+	if c.ShedAt > 1 || math.IsNaN(c.ShedAt) {
+		errs = append(errs, fmt.Errorf("ShedAt must be at most 1 (a share of the buffer), or negative to switch shedding off, got %v", c.ShedAt))
+	}
+	if c.ShedAt == 0 {
+		c.ShedAt = DefaultShedAt
+	}
+	if c.ShedLevel == nil {
+		c.ShedLevel = slog.LevelWarn
 	}
 	if c.ClientID == "" {
 		c.ClientID = "slskafka"

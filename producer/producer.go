@@ -45,6 +45,7 @@ type Producer struct {
 	creds     auth.Provider
 	static    *record.Static
 	budget    *budget    // the memory records hold; budget.go
+	shedder   shedder    // which records give way when it fills; shed.go
 	handoff   *handoff   // Log's queue to franz-go; handoff.go
 	deadlines *deadlines // each record's delivery deadline; deadline.go
 	flushes   *flushes   // what Flush waits for; flush.go
@@ -138,6 +139,7 @@ func New(cfg Config) (*Producer, error) {
 	p.life.init()
 	p.conn.born = time.Now()
 	p.budget = newBudget(cfg.MaxBufferedBytes, p.life.closing)
+	p.shedder = newShedder(cfg, p.budget)
 	p.promised = p.promise
 	static := make([]record.Field, len(cfg.StaticFields))
 	for i, f := range cfg.StaticFields {
@@ -151,6 +153,7 @@ func New(cfg Config) (*Producer, error) {
 			return nil, err
 		}
 		p.acct.recovered.Store(p.spool.s.Stats().Recovered)
+		p.shedder.sp = p.spool.s
 	}
 	if err := p.initTelemetry(); err != nil {
 		p.closeSpool()
@@ -225,6 +228,9 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		if r.Fields[i].Key == "" {
 			return fmt.Errorf("producer: field %d of the record for logstore %q has an empty key: SLS stores every field under its key", i, logstore)
 		}
+	}
+	if p.shedder.sheds(r.Level) {
+		return p.shed(ls, r.Level)
 	}
 
 	p.life.mu.RLock()

@@ -70,7 +70,9 @@ func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error
 // large), and sdklog.ErrExporterShutdown after Shutdown. Once the producer
 // refuses a record for want of space (after waiting at most its
 // Config.MaxBlock) or is closed, the rest of the batch is refused with it,
-// so that one Export waits at most MaxBlock for space.
+// so that one Export waits at most MaxBlock for space; a record shed for
+// its level (producer.IsShed) does not stop the batch, whose more severe
+// records may still fit.
 func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 	if !e.begin() {
 		return sdklog.ErrExporterShutdown
@@ -114,7 +116,7 @@ func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 		if first == nil {
 			first = err
 		}
-		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) || errors.Is(err, producer.ErrBufferFull) {
+		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) || errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
 			// The rest would be refused for the same reason; with the
 			// buffer full, each after waiting the producer's MaxBlock.
 			refused += len(records) - i - 1
