@@ -150,3 +150,36 @@ func TestShedConfig(t *testing.T) {
 		t.Errorf("ShedAt 1.5: %v", err)
 	}
 }
+
+// With a spool, what fills is the spool: records below WARN are shed once
+// it is 80% full, not when memory is, and WARN and above still go to disk.
+func TestShedWithSpool(t *testing.T) {
+	const maxSpool = 4 << 20
+	s := slstest.New(t, slstest.Config{InMemory: true})
+	down := testproducer.NewOutage(s)
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.DialContext = down.DialContext
+		c.MaxBufferedBytes = 64 << 10
+		c.SpoolDir = t.TempDir()
+		c.MaxSpoolBytes = maxSpool
+		c.OnBufferFull = producer.Drop
+	})
+	defer down.Up() // before the cleanup's Close, which delivers
+	msg := strings.Repeat("s", 1000)
+	var err error
+	for i := 0; err == nil; i++ {
+		if i == 10*maxSpool/len(msg) {
+			t.Fatalf("%d records offered, none shed", i)
+		}
+		err = p.Log(context.Background(), "app", rec("msg", msg))
+	}
+	st := p.Stats()
+	if !producer.IsShed(err) || st.SpooledBytes < maxSpool*7/10 || st.SpooledBytes > maxSpool*8/10+64<<10 {
+		t.Fatalf("%v with %d bytes spooled of %d: stats %+v", err, st.SpooledBytes, maxSpool, st)
+	}
+	r := rec("msg", msg)
+	r.Level = slog.LevelWarn
+	if err := p.Log(context.Background(), "app", r); err != nil {
+		t.Errorf("WARN with the spool 80%% full: %v", err)
+	}
+}
