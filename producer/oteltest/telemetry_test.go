@@ -2,8 +2,8 @@ package oteltest_test
 
 import (
 	"context"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
