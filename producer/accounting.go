@@ -67,8 +67,17 @@ type Stats struct {
 	// Shed counts records refused by level-aware shedding
 	// (Config.ShedLevel), with an error wrapping ErrBufferFull; they are
 	// not in Dropped. Every record offered to Log is in one of Accepted,
-	// Shed, Dropped, TooLarge, or was refused as invalid.
+	// Shed, Dropped, TooLarge and Invalid, or was refused because the
+	// producer was closed (ErrClosed).
 	Shed int64
+	// Invalid counts records Log and LogSync refused with ErrInvalid: a
+	// nil or done context, an invalid logstore name, a field with an empty
+	// key. Each is also reported to OnError (a Failure whose Err wraps
+	// ErrInvalid; not counted in Failed), and the first of each rule is
+	// logged to Logger (then once per ten RetryBackoffs while it lasts),
+	// naming the logstore and the rule: an adapter built with a bad
+	// logstore name is seen at once.
+	Invalid int64
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -81,6 +90,7 @@ type accounting struct {
 	attrs     attribute.KeyValue // sls.project
 
 	recovered atomic.Int64 // records found in the spool at New
+	invalid   atomic.Int64 // records refused as invalid (ErrInvalid)
 
 	authFailures, credentialFailures, retired atomic.Int64
 	partitionRetries, rotations               atomic.Int64
@@ -212,6 +222,7 @@ func (p *Producer) Stats() Stats {
 		acceptedBytes += ls.acceptedBytes.Load()
 	})
 	st.Recovered = a.recovered.Load()
+	st.Invalid = a.invalid.Load()
 	st.BufferedRecords = st.Accepted + st.Recovered - finished
 	st.BufferedBytes = acceptedBytes - finishedBytes
 	st.AuthFailures = a.authFailures.Load()

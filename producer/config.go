@@ -175,8 +175,9 @@ type Config struct {
 	MaxInflight int
 
 	// OnError is called with every final delivery failure: records that
-	// will not be delivered. Failures of the same logstore and kind that
-	// happen together are reported once, with their count. It is called
+	// will not be delivered; and with records Log refused as invalid
+	// (ErrInvalid, Stats.Invalid). Failures of the same logstore and kind
+	// that happen together are reported once, with their count. It is called
 	// from one goroutine at a time and must not call Flush or Close.
 	// Failures are also counted in Stats and, when OnError is nil, logged
 	// to Logger.

@@ -37,7 +37,9 @@ var (
 	ErrClosed = errors.New("producer closed")
 	// ErrDeliveryTimeout: the record was not acknowledged within
 	// DeliveryTimeout; the error also says the last transport error, such
-	// as "connection refused" when the endpoint is unreachable.
+	// as "connection refused" when the endpoint is unreachable. LogSync
+	// returns it too when its context ends before the acknowledgement
+	// (wrapping the context's error): the record stays in flight.
 	ErrDeliveryTimeout = errors.New("delivery timed out")
 	// ErrTLS: the server's certificate could not be verified, or the TLS
 	// handshake failed.
@@ -53,9 +55,15 @@ var (
 	// (UNSUPPORTED_COMPRESSION_TYPE, or CORRUPT_MESSAGE with a codec
 	// configured), the message names the codec and suggests gzip.
 	ErrRejected = errors.New("rejected by SLS")
+	// ErrInvalid: an argument is invalid, and nothing was sent: a nil
+	// *Producer, a nil context or one already done, an invalid logstore or
+	// project name, a field with an empty key, an invalid Config (from
+	// New). Records refused so are counted in Stats.Invalid.
+	ErrInvalid = errors.New("invalid argument")
 )
 
-// kinds lists the sentinels, for counting by kind.
+// kinds lists the sentinels of records that failed after they were
+// accepted, for counting by kind (ErrInvalid refuses records before).
 var kinds = [...]error{ErrAuth, ErrLogstoreNotFound, ErrRecordTooLarge, ErrBufferFull, ErrClosed, ErrDeliveryTimeout, ErrTLS, ErrUnreachable, ErrRejected}
 
 func kindIndex(kind error) int {
@@ -64,8 +72,19 @@ func kindIndex(kind error) int {
 			return i
 		}
 	}
-	return len(kinds) - 1
+	return kindIndex(ErrRejected)
 }
+
+// invalidError is an invalid argument where no logstore is concerned (a
+// nil producer or context, a Config): its message is err's, and it wraps
+// ErrInvalid and err.
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string   { return e.err.Error() }
+func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
+// invalid wraps err, which says what is wrong, in ErrInvalid.
+func invalid(err error) error { return &invalidError{err} }
 
 // Error is an error about records for one logstore. It wraps a sentinel
 // (Kind) and the underlying cause, both reachable with errors.Is and
@@ -172,6 +191,8 @@ func (e *Error) Error() string {
 		msg = fmt.Sprintf("delivery to %s timed out: check connectivity to the endpoint, or raise DeliveryTimeout", where)
 	case ErrTLS:
 		msg = fmt.Sprintf("TLS to the endpoint failed for %s: check the endpoint host and the CA bundle (SSL_CERT_FILE, CAFile)", where)
+	case ErrInvalid:
+		msg = fmt.Sprintf("record for %s refused", where)
 	case ErrUnreachable:
 		msg = fmt.Sprintf("endpoint unreachable for %s: check the endpoint host (SLS_ENDPOINT or the region), DNS, and that this network may reach it (the intranet endpoint, port 10011, works only inside Alibaba Cloud; the public one uses port 10012)", where)
 	default:
@@ -214,6 +235,11 @@ type Failure struct {
 	// to be stored (Stats.Failed).
 	Unconfirmed bool
 }
+
+// A Failure whose Err wraps ErrInvalid reports records Log refused as
+// invalid (Stats.Invalid), which were never accepted, so that a logger
+// whose caller ignores Log's error (as slog, zap and io.Writer callers do)
+// is seen too.
 
 // errCredential marks an error from the credential provider.
 type errCredential struct{ err error }

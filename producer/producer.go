@@ -26,11 +26,14 @@ type Record struct {
 	// Level is the record's severity (the zero value is slog.LevelInfo).
 	Level slog.Level
 	// Fields are the record's key/value pairs, in order. On duplicate keys
-	// the last one wins. A key must not be empty.
+	// the last one wins. A key must not be empty (ErrInvalid).
 	Fields []Field
 }
 
-// Field is one key/value pair of a Record.
+// Field is one key/value pair of a Record. SLS stores text: each byte of
+// invalid UTF-8 in a key or value is replaced with U+FFFD (the Unicode
+// replacement character), as encoding/json does, without an error; encode
+// binary data (base64, hex) to keep it.
 type Field struct{ Key, Value string }
 
 // Producer ships records to SLS. It is safe for concurrent use. Create it
@@ -109,21 +112,22 @@ func (p *Producer) LogValue() slog.Value {
 
 // errNilProducer is what every method of a nil *Producer returns (the
 // adapters call them with whatever producer they were given).
-var errNilProducer = errors.New("producer: nil *Producer: create one with producer.New")
+var errNilProducer = invalid(errors.New("producer: nil *Producer: create one with producer.New"))
 
 // errNilContext is what every method given a nil context returns.
-var errNilContext = errors.New("producer: nil context: pass context.Background() or a request's context")
+var errNilContext = invalid(errors.New("producer: nil context: pass context.Background() or a request's context"))
 
 // New returns a producer. It validates cfg and does not touch the network:
-// use Ping to check the endpoint, credentials and logstore.
+// use Ping to check the endpoint, credentials and logstore. Its errors wrap
+// ErrInvalid.
 func New(cfg Config) (*Producer, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	p := &Producer{
 		cfg:     cfg,
@@ -150,20 +154,20 @@ func New(cfg Config) (*Producer, error) {
 	p.acct.init(cfg, p.diag)
 	if cfg.SpoolDir != "" {
 		if p.spool, err = openSpool(cfg); err != nil {
-			return nil, err
+			return nil, invalid(err)
 		}
 		p.acct.recovered.Store(p.spool.s.Stats().Recovered)
 		p.shedder.sp = p.spool.s
 	}
 	if err := p.initTelemetry(); err != nil {
 		p.closeSpool()
-		return nil, fmt.Errorf("producer: register metrics: %w", err)
+		return nil, invalid(fmt.Errorf("producer: register metrics with MeterProvider: %w", err))
 	}
 	p.cl, err = kgo.NewClient(p.clientOpts(tlsCfg)...)
 	if err != nil {
 		p.tel.reg.Unregister()
 		p.closeSpool()
-		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
+		return nil, invalid(fmt.Errorf("producer: create Kafka client: %w", err))
 	}
 	go p.run()
 	if p.spool != nil {
@@ -190,8 +194,8 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 }
 
 // LogSync is Log, then waits until SLS acknowledges the record or it fails.
-// If ctx ends first, LogSync returns ctx's error and the record stays in
-// flight.
+// If ctx ends first, LogSync returns an error wrapping ErrDeliveryTimeout
+// and ctx's error, and the record stays in flight.
 func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
@@ -204,29 +208,39 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("producer: waiting for acknowledgement: %w", ctx.Err())
+		return p.newError(ErrDeliveryTimeout, logstore, &ackWaitError{ctx.Err()}, false)
 	}
 }
+
+// ackWaitError is the cause of a LogSync whose context ended before the
+// acknowledgement.
+type ackWaitError struct{ ctx error }
+
+func (e *ackWaitError) Error() string {
+	return "the context ended before SLS acknowledged the record, which stays in flight: " + e.ctx.Error()
+}
+
+func (e *ackWaitError) Unwrap() error { return e.ctx }
 
 // accept validates and encodes a record, charges it to the budget and
 // queues it for franz-go (handoff.go).
 func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
 	if ctx == nil {
-		return errNilContext
+		return p.invalid("context", logstore, errNilContext)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("producer: %w", err)
+		return p.invalid("context", logstore, &doneError{err})
 	}
 	if p.life.closed.Load() {
-		return p.refused(ErrClosed, logstore, nil)
+		return p.closedRefusal(logstore)
 	}
 	ls, err := p.acct.logstore(logstore)
 	if err != nil {
-		return err
+		return p.invalid("logstore", logstore, err)
 	}
 	for i := range r.Fields {
 		if r.Fields[i].Key == "" {
-			return fmt.Errorf("producer: field %d of the record for logstore %q has an empty key: SLS stores every field under its key", i, logstore)
+			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
 		}
 	}
 	if p.shedder.sheds(r.Level) {
@@ -236,7 +250,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	p.life.mu.RLock()
 	defer p.life.mu.RUnlock()
 	if p.life.closed.Load() {
-		return p.refused(ErrClosed, logstore, nil)
+		return p.closedRefusal(logstore)
 	}
 	now := time.Now()
 	ts := r.Time
@@ -344,6 +358,40 @@ func (e *blockedError) Unwrap() error { return e.ctx }
 func (p *Producer) refused(kind error, logstore string, cause error) error {
 	return p.newError(kind, logstore, cause, false)
 }
+
+// invalid refuses a record with an invalid argument (ErrInvalid): counted
+// in Stats.Invalid, reported to OnError if set, and said in the logs once
+// per diagnostic interval and rule, since the adapters' callers see no
+// error. rule keys the diagnostic: one of a few constants, never the
+// logstore name, so that a stream of bad names keeps no state.
+func (p *Producer) invalid(rule, logstore string, cause error) error {
+	p.acct.invalid.Add(1)
+	e := p.newError(ErrInvalid, logstore, cause, false)
+	p.diag.warn("invalid "+rule, "records refused: invalid "+rule, "logstore", logstore, "err", e)
+	if p.cfg.OnError != nil {
+		p.acct.reports.add(logstore, e)
+	}
+	return e
+}
+
+// closedRefusal refuses a record logged after Close began, once per
+// diagnostic interval in the logs: a logger still in use after Close loses
+// what it logs.
+func (p *Producer) closedRefusal(logstore string) error {
+	e := p.refused(ErrClosed, logstore, nil)
+	p.diag.warn("closed", "records refused: the producer is closed", "logstore", logstore)
+	return e
+}
+
+// doneError is the cause of a record Log refused because its context was
+// done before the call.
+type doneError struct{ ctx error }
+
+func (e *doneError) Error() string {
+	return "the context was done before the call: " + e.ctx.Error()
+}
+
+func (e *doneError) Unwrap() error { return e.ctx }
 
 // promise is franz-go's completion callback for every record. franz-go
 // calls promises serially, so this must not block; it is also safe

@@ -82,6 +82,8 @@ func errorType(kind error) string {
 		return "unreachable"
 	case errors.Is(kind, ErrRejected):
 		return "rejected"
+	case errors.Is(kind, ErrInvalid):
+		return "invalid"
 	}
 	return "other"
 }

@@ -48,14 +48,15 @@ type Exporter struct {
 var _ sdklog.Exporter = (*Exporter)(nil)
 
 // New returns an exporter that ships records to logstore through p. opts
-// may be nil. Closing p is the caller's job, after the LoggerProvider has
-// shut down.
+// may be nil. A nil p or an invalid logstore name is an error wrapping
+// producer.ErrInvalid. Closing p is the caller's job, after the
+// LoggerProvider has shut down.
 func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error) {
 	if p == nil {
-		return nil, errors.New("otelsls: nil *producer.Producer: create one with producer.New")
+		return nil, fmt.Errorf("otelsls: nil *producer.Producer: create one with producer.New (%w)", producer.ErrInvalid)
 	}
 	if err := endpoint.ValidateLogstore(logstore); err != nil {
-		return nil, fmt.Errorf("otelsls: %w", err)
+		return nil, fmt.Errorf("otelsls: %w (%w)", err, producer.ErrInvalid)
 	}
 	e := &Exporter{p: p, logstore: logstore, timeout: DefaultTimeout}
 	if opts != nil && opts.Timeout != 0 {
