@@ -78,13 +78,15 @@ func kindIndex(kind error) int {
 // invalidError is an invalid argument where no logstore is concerned (a
 // nil producer or context, a Config): its message is err's, and it wraps
 // ErrInvalid and err.
-type invalidError struct{ err error }
+// The pair is kept whole, so that Unwrap (every errors.Is) does not
+// allocate.
+type invalidError struct{ errs [2]error }
 
-func (e *invalidError) Error() string   { return e.err.Error() }
-func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+func (e *invalidError) Error() string   { return e.errs[1].Error() }
+func (e *invalidError) Unwrap() []error { return e.errs[:] }
 
 // invalid wraps err, which says what is wrong, in ErrInvalid.
-func invalid(err error) error { return &invalidError{err} }
+func invalid(err error) error { return &invalidError{[2]error{ErrInvalid, err}} }
 
 // Error is an error about records for one logstore. It wraps a sentinel
 // (Kind) and the underlying cause, both reachable with errors.Is and
