@@ -14,7 +14,8 @@ import (
 
 // Stats is a snapshot of the producer's counters since New. At any quiet
 // moment Accepted + Recovered = Delivered + Failed + Unconfirmed +
-// BufferedRecords.
+// BufferedRecords, and every record offered to Log and LogSync before
+// Close is in Accepted, Dropped, Shed, TooLarge or Invalid.
 type Stats struct {
 	// Accepted counts records Log and LogSync accepted.
 	Accepted int64
