@@ -80,7 +80,7 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		case errors.Is(err, spool.ErrFull):
 			return 0, p.full(ls, fmt.Errorf("the spool is full (MaxSpoolBytes %d) and OnBufferFull is Drop", p.cfg.MaxSpoolBytes))
 		case err != nil:
-			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool could not keep the record: %w", err))
+			return 0, p.full(ls, fmt.Errorf("the spool could not keep the record: %w", err))
 		}
 		return id, nil
 	}
