@@ -224,13 +224,20 @@ type Config struct {
 	// fills: once the buffer (MaxBufferedBytes; with SpoolDir, the spool's
 	// MaxSpoolBytes) is ShedAt full, records whose Record.Level is below
 	// ShedLevel are refused at once with an error wrapping ErrBufferFull
-	// (IsShed tells it apart), counted in Stats.Shed, and those at or above
-	// it use the rest. ShedLevel defaults to slog.LevelWarn (a
-	// *slog.LevelVar changes it at run time); ShedAt to 0.8
-	// (DefaultShedAt), at most 1. A negative ShedAt switches shedding off:
-	// every record then waits for space as OnBufferFull says.
+	// (IsShed tells it apart), counted in Stats.Shed and said once per
+	// diagnostic interval in Logger, and those at or above it use the
+	// rest, as Logback's AsyncAppender keeps WARN and ERROR. A Record
+	// without a Level is INFO; the adapters set it from their logger's
+	// level.
+	//
+	// ShedLevel is the lowest level kept: default slog.LevelWarn. A
+	// *slog.LevelVar changes it at run time.
 	ShedLevel slog.Leveler
-	ShedAt    float64
+	// ShedAt is the share of the buffer in use from which records below
+	// ShedLevel are shed: default 0.8 (DefaultShedAt), at most 1. A
+	// negative ShedAt switches shedding off: every record then waits for
+	// space as OnBufferFull says.
+	ShedAt float64
 }
 
 // Format selects how SLS stores a record.
