@@ -177,11 +177,13 @@ func New(cfg Config) (*Producer, error) {
 }
 
 // Log accepts a record for asynchronous delivery to logstore. It returns an
-// error only if the record was not accepted: invalid logstore name, a field
-// with an empty key, record over MaxRecordBytes (ErrRecordTooLarge), no
-// buffer space (ErrBufferFull), or the producer closed (ErrClosed). Delivery failures after
-// acceptance go to Config.OnError and Stats. r is encoded before Log
-// returns and is not retained: callers may reuse r.Fields.
+// error only if the record was not accepted: an invalid argument (a nil or
+// done ctx, an invalid logstore name, a field with an empty key:
+// ErrInvalid), a record over MaxRecordBytes (ErrRecordTooLarge), no buffer
+// space or a record shed for its level (ErrBufferFull), or the producer
+// closed (ErrClosed). Delivery failures after acceptance go to
+// Config.OnError and Stats. r is encoded before Log returns and is not
+// retained: callers may reuse r.Fields.
 //
 // Under the Block policy Log waits for space at most Config.MaxBlock,
 // whatever ctx: then, or when ctx ends first, it returns an error wrapping
@@ -226,7 +228,7 @@ func (e *ackWaitError) Unwrap() error { return e.ctx }
 // queues it for franz-go (handoff.go).
 func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
 	if ctx == nil {
-		return p.invalid("context", logstore, errNilContext)
+		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
 	}
 	if err := ctx.Err(); err != nil {
 		return p.invalid("context", logstore, &doneError{err})
