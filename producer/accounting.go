@@ -14,7 +14,8 @@ import (
 
 // Stats is a snapshot of the producer's counters since New. At any quiet
 // moment Accepted + Recovered = Delivered + Failed + Unconfirmed +
-// BufferedRecords.
+// BufferedRecords, and every record offered to Log and LogSync before
+// Close is in Accepted, Dropped, Shed, TooLarge or Invalid.
 type Stats struct {
 	// Accepted counts records Log and LogSync accepted.
 	Accepted int64
@@ -28,7 +29,9 @@ type Stats struct {
 	// gave up while the acknowledgement was due): SLS may have stored
 	// them. Each was reported to OnError with Failure.Unconfirmed set.
 	Unconfirmed int64
-	// Dropped counts records refused with ErrBufferFull.
+	// Dropped counts records refused with ErrBufferFull for want of space
+	// (under Drop, after MaxBlock under Block, or when Log's context ended
+	// while it waited), except those shed (Shed).
 	Dropped int64
 	// TooLarge counts records refused with ErrRecordTooLarge.
 	TooLarge int64
@@ -75,6 +78,20 @@ type Stats struct {
 	// previous producer on the directory left undelivered. Config.Logger
 	// was told, with the files and the counts.
 	SpoolLost int64
+	// Shed counts records refused by level-aware shedding
+	// (Config.ShedLevel), with an error wrapping ErrBufferFull; they are
+	// not in Dropped. Every record offered to Log is in one of Accepted,
+	// Shed, Dropped, TooLarge and Invalid, or was refused because the
+	// producer was closed (ErrClosed).
+	Shed int64
+	// Invalid counts records Log and LogSync refused with ErrInvalid: a
+	// nil or done context, an invalid logstore name, a field with an empty
+	// key. Each is also reported to OnError (a Failure whose Err wraps
+	// ErrInvalid; not counted in Failed), and the first of each rule is
+	// logged to Logger (then once per ten RetryBackoffs while it lasts),
+	// naming the logstore and the rule: an adapter built with a bad
+	// logstore name is seen at once.
+	Invalid int64
 }
 
 // accounting keeps what happened to records, per logstore, and reports
@@ -87,6 +104,7 @@ type accounting struct {
 	attrs     attribute.KeyValue // sls.project
 
 	recovered atomic.Int64 // records found in the spool at New
+	invalid   atomic.Int64 // records refused as invalid (ErrInvalid)
 
 	authFailures, credentialFailures, retired atomic.Int64
 	partitionRetries, rotations               atomic.Int64
@@ -106,6 +124,7 @@ type logstoreState struct {
 	_ [64]byte
 	// Counted by Log's callers.
 	accepted, acceptedBytes, bufferFull, tooLarge atomic.Int64
+	shed                                          [len(levelBuckets)]atomic.Int64
 	_                                             [64]byte
 	// Counted by the promise; a record is finished once delivered or
 	// failed (either kind). acceptedBytes and finishedBytes count bytes
@@ -205,6 +224,9 @@ func (p *Producer) Stats() Stats {
 		finished += delivered
 		st.Dropped += ls.bufferFull.Load()
 		st.TooLarge += ls.tooLarge.Load()
+		for i := range ls.shed {
+			st.Shed += ls.shed[i].Load()
+		}
 		for k := range ls.failures {
 			failed, unconfirmed := ls.failures[k][0].Load(), ls.failures[k][1].Load()
 			st.Failed += failed
@@ -217,6 +239,7 @@ func (p *Producer) Stats() Stats {
 		acceptedBytes += ls.acceptedBytes.Load()
 	})
 	st.Recovered = a.recovered.Load()
+	st.Invalid = a.invalid.Load()
 	st.BufferedRecords = st.Accepted + st.Recovered - finished
 	st.BufferedBytes = acceptedBytes - finishedBytes
 	st.AuthFailures = a.authFailures.Load()

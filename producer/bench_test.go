@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -29,6 +30,15 @@ func benchRecord() producer.Record {
 	}}
 }
 
+// backpressure makes every Log wait for space as long as delivery takes:
+// the benchmarks offer records faster than the emulator takes them, and
+// measure Log's cost with the buffer pushing back, every record accepted,
+// not records refused after MaxBlock or shed at 80% full.
+func backpressure(c *producer.Config) {
+	c.MaxBlock = time.Hour
+	c.ShedAt = -1
+}
+
 func benchServer(b testing.TB) *slstest.Server {
 	return slstest.New(b, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
 }
@@ -37,7 +47,7 @@ func benchServer(b testing.TB) *slstest.Server {
 // included) on a fresh emulator in Discard mode that has delivered r once,
 // so that connecting is not measured.
 func connected(t testing.TB, r producer.Record) *producer.Producer {
-	p := newProducer(t, benchServer(t), func(c *producer.Config) { c.TimeField = "" })
+	p := newProducer(t, benchServer(t), func(c *producer.Config) { backpressure(c); c.TimeField = "" })
 	if err := p.LogSync(context.Background(), "app", r); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +98,7 @@ func BenchmarkThroughput(b *testing.B) {
 // then flushes: the timer and the CPU meter cover the delivery of every
 // record.
 func sdkThroughput(b *testing.B, addr emulatorAddr, r producer.Record) {
-	p, err := producer.New(addr.config(withBenchCodec(b)))
+	p, err := producer.New(addr.config(func(c *producer.Config) { withBenchCodec(b)(c); backpressure(c) }))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,7 +206,7 @@ func BenchmarkThroughputParallel(b *testing.B) {
 	addr := startEmulatorProcess(b, 0)
 	r := benchRecord()
 	b.Run("sdk", func(b *testing.B) {
-		p, err := producer.New(addr.config(withBenchCodec(b)))
+		p, err := producer.New(addr.config(func(c *producer.Config) { withBenchCodec(b)(c); backpressure(c) }))
 		if err != nil {
 			b.Fatal(err)
 		}

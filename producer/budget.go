@@ -49,6 +49,9 @@ import (
 type budget struct {
 	sem *semaphore.Weighted
 	max int64
+	// used is what sem has handed out, for shedding (shed.go): the
+	// semaphore does not tell. It changes once per block, not per record.
+	used atomic.Int64
 	// closing is done when Close starts: it wakes loggers waiting for
 	// space, since a closing producer accepts nothing.
 	closing context.Context
@@ -77,12 +80,43 @@ const (
 	recordOverhead = int64(unsafe.Sizeof(pending{})) + franzPerRecord
 )
 
-// errFull and errWaitClosed are the budget's refusals; the producer turns
-// them into ErrBufferFull and ErrClosed for the logstore concerned.
+// errFull, errBlocked and errWaitClosed are the budget's refusals; the
+// producer turns them into ErrBufferFull and ErrClosed for the logstore
+// concerned.
 var (
 	errFull       = errors.New("buffer full")
+	errBlocked    = errors.New("no space within MaxBlock")
 	errWaitClosed = errors.New("closed while waiting for buffer space")
 )
+
+// bound is how long one Log may still wait for space, in memory and on
+// disk together: Config.MaxBlock from its first wait on. The zero bound
+// waits as long as the context lets it.
+type bound struct {
+	max      time.Duration
+	deadline time.Time // set by the first wait
+}
+
+// context returns ctx, ended at the bound's deadline with cause
+// errBlocked.
+func (w *bound) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	if w.max <= 0 {
+		return context.WithCancel(ctx)
+	}
+	if w.deadline.IsZero() {
+		w.deadline = time.Now().Add(w.max)
+	}
+	return context.WithDeadlineCause(ctx, w.deadline, errBlocked)
+}
+
+// ended returns why a wait under ctx (the caller's) ended: the caller's
+// context, or the bound.
+func (w *bound) ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errBlocked
+}
 
 // block counts the unfinished records placed in a chunk or slab. refs is
 // the number of records finished, negated, until the arena retires the
@@ -146,7 +180,7 @@ func (b *budget) lock() *arena {
 
 // claim is a record to place: fields to encode after the static ones, or
 // bytes encoded already (raw, from the spool), and what to do when the
-// buffer is full.
+// buffer is full: the policy, and how long Block may wait.
 type claim struct {
 	static    *record.Static
 	time      time.Time // for the static's time field (Config.TimeField)
@@ -154,6 +188,7 @@ type claim struct {
 	raw       []byte
 	maxRecord int
 	policy    FullPolicy
+	wait      bound
 }
 
 func (c *claim) appendTo(dst []byte) []byte {
@@ -168,14 +203,14 @@ func (c *claim) appendTo(dst []byte) []byte {
 // whose encoding is over c.maxRecord with a *tooLargeError, and applies
 // c.policy when the buffer is full.
 func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
-	maxRecord, policy := c.maxRecord, c.policy
+	maxRecord := c.maxRecord
 	if b.chunkSize == 0 {
-		return b.own(ctx, policy, maxRecord, c.appendTo(make([]byte, 0, 512)))
+		return b.own(ctx, c, c.appendTo(make([]byte, 0, 512)))
 	}
 	a := b.lock()
 	defer a.mu.Unlock()
 	if cap(a.free) < b.minFree {
-		if err := b.openChunk(ctx, policy, a, b.minFree); err != nil {
+		if err := b.openChunk(ctx, c, a, b.minFree); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +219,7 @@ func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
 		// It outgrew the chunk's tail but fits a chunk: start a new one
 		// rather than give every such record its own array while this
 		// chunk stays open.
-		if err := b.openChunk(ctx, policy, a, len(v)); err != nil {
+		if err := b.openChunk(ctx, c, a, len(v)); err != nil {
 			return nil, err
 		}
 		v = append(a.free, v...) // openChunk left room for it
@@ -197,14 +232,14 @@ func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
 		defer a.mu.Lock()
 		// The blocks being filled stay charged until they are retired;
 		// a record up to MaxRecordBytes may need their share.
-		return b.own(ctx, policy, maxRecord, v, b.retireAll)
+		return b.own(ctx, c, v, b.retireAll)
 	}
 	a.free = v[len(v):]
 	a.inChk++
 	ck := a.chunk
 	v = v[:len(v):len(v)]
 	if a.slab == nil || a.inSlab == len(a.slab.recs) {
-		if err := b.openSlab(ctx, policy, a); err != nil {
+		if err := b.openSlab(ctx, c, a); err != nil {
 			b.unplace(ck)
 			return nil, err
 		}
@@ -219,19 +254,19 @@ func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
 // own charges a record with an array and a pending of its own: when there
 // are no blocks, or it is over half a chunk. If there is no room, it calls
 // each of before and tries again before applying the policy.
-func (b *budget) own(ctx context.Context, policy FullPolicy, maxRecord int, v []byte, before ...func()) (*pending, error) {
-	if len(v) > maxRecord {
-		return nil, &tooLargeError{size: len(v), limit: maxRecord}
+func (b *budget) own(ctx context.Context, c *claim, v []byte, before ...func()) (*pending, error) {
+	if len(v) > c.maxRecord {
+		return nil, &tooLargeError{size: len(v), limit: c.maxRecord}
 	}
 	if cap(v)-len(v) > len(v)/8 {
 		v = bytes.Clone(v) // charge about what it holds, not the slack append left
 	}
 	n := b.ownCharge(v)
-	if !b.sem.TryAcquire(n) {
+	if !b.tryAcquire(n) {
 		for _, f := range before {
 			f()
 		}
-		if err := b.reserve(ctx, policy, n); err != nil {
+		if err := b.reserve(ctx, c, n); err != nil {
 			return nil, err
 		}
 	}
@@ -249,18 +284,18 @@ func (b *budget) ownCharge(v []byte) int64 { return min(int64(len(v))+recordOver
 // another caller gave it one with at least need bytes free meanwhile. It
 // retires the full chunk first, so that its reservation comes back as soon
 // as its records finish, and waits for room without holding a.
-func (b *budget) openChunk(ctx context.Context, policy FullPolicy, a *arena, need int) error {
+func (b *budget) openChunk(ctx context.Context, c *claim, a *arena, need int) error {
 	size := int64(b.chunkSize)
 	b.retireChunk(a)
-	if !b.sem.TryAcquire(size) {
+	if !b.tryAcquire(size) {
 		a.mu.Unlock()
-		err := b.wait(ctx, policy, size)
+		err := b.wait(ctx, c, size)
 		a.mu.Lock()
 		if err != nil {
 			return err
 		}
 		if cap(a.free) >= need { // another caller opened one
-			b.sem.Release(size)
+			b.release(size)
 			return nil
 		}
 		b.retireChunk(a) // another caller's, already too full
@@ -274,17 +309,17 @@ func (b *budget) openChunk(ctx context.Context, policy FullPolicy, a *arena, nee
 }
 
 // openSlab gives a a new slab, as openChunk a chunk.
-func (b *budget) openSlab(ctx context.Context, policy FullPolicy, a *arena) error {
+func (b *budget) openSlab(ctx context.Context, c *claim, a *arena) error {
 	b.retireSlab(a)
-	if !b.sem.TryAcquire(b.slabBytes) {
+	if !b.tryAcquire(b.slabBytes) {
 		a.mu.Unlock()
-		err := b.wait(ctx, policy, b.slabBytes)
+		err := b.wait(ctx, c, b.slabBytes)
 		a.mu.Lock()
 		if err != nil {
 			return err
 		}
 		if a.slab != nil && a.inSlab < len(a.slab.recs) { // another caller opened one
-			b.sem.Release(b.slabBytes)
+			b.release(b.slabBytes)
 			return nil
 		}
 		b.retireSlab(a)
@@ -327,7 +362,7 @@ func (b *budget) retireAll() {
 func (b *budget) give(pd *pending) {
 	sl := pd.slab
 	if sl == nil { // array and pending of its own
-		b.sem.Release(b.ownCharge(pd.rec.Value))
+		b.release(b.ownCharge(pd.rec.Value))
 		return
 	}
 	b.unplace(pd.chunk)
@@ -355,21 +390,43 @@ func (b *budget) unplace(ck *chunk) {
 }
 
 func (b *budget) recycleChunk(ck *chunk) {
-	b.sem.Release(int64(b.chunkSize))
+	b.release(int64(b.chunkSize))
 	b.chunks.Put(ck)
 }
 
 func (b *budget) recycleSlab(sl *slab) {
-	b.sem.Release(b.slabBytes)
+	b.release(b.slabBytes)
 	b.slabs.Put(sl)
 }
 
+// tryAcquire, acquire and release are sem's, counted in used.
+func (b *budget) tryAcquire(n int64) bool {
+	if !b.sem.TryAcquire(n) {
+		return false
+	}
+	b.used.Add(n)
+	return true
+}
+
+func (b *budget) acquire(ctx context.Context, n int64) error {
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return err
+	}
+	b.used.Add(n)
+	return nil
+}
+
+func (b *budget) release(n int64) {
+	b.used.Add(-n)
+	b.sem.Release(n)
+}
+
 // reserve takes n bytes, applying the buffer-full policy.
-func (b *budget) reserve(ctx context.Context, policy FullPolicy, n int64) error {
-	if b.sem.TryAcquire(n) {
+func (b *budget) reserve(ctx context.Context, c *claim, n int64) error {
+	if b.tryAcquire(n) {
 		return nil
 	}
-	return b.wait(ctx, policy, n)
+	return b.wait(ctx, c, n)
 }
 
 // blockThroughClose is the spool feeder's policy: Block, but Close does not
@@ -377,24 +434,25 @@ func (b *budget) reserve(ctx context.Context, policy FullPolicy, n int64) error 
 // ends the feeder's ctx when it stops).
 const blockThroughClose FullPolicy = -1
 
-// wait applies the buffer-full policy: Drop refuses at once, Block waits
-// until there is room, ctx ends or Close starts.
-func (b *budget) wait(ctx context.Context, policy FullPolicy, n int64) error {
-	switch policy {
+// wait applies the buffer-full policy: Drop refuses at once (errFull),
+// Block waits until there is room, c's bound passes (errBlocked), ctx ends
+// (its error) or Close starts (errWaitClosed).
+func (b *budget) wait(ctx context.Context, c *claim, n int64) error {
+	switch c.policy {
 	case Drop:
 		return errFull
 	case blockThroughClose:
-		return b.sem.Acquire(ctx, n)
+		return b.acquire(ctx, n)
 	}
-	wctx, cancel := context.WithCancel(ctx)
+	wctx, cancel := c.wait.context(ctx)
 	defer cancel()
 	stop := context.AfterFunc(b.closing, cancel)
 	defer stop()
-	if err := b.sem.Acquire(wctx, n); err != nil {
+	if err := b.acquire(wctx, n); err != nil {
 		if b.closing.Err() != nil {
 			return errWaitClosed
 		}
-		return ctx.Err()
+		return c.wait.ended(ctx)
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 	err := p.flushAll(ctx)
 	p.acct.reports.report()
 	if err != nil {
-		return fmt.Errorf("producer: flush: %w", err)
+		return fmt.Errorf("producer: flush: records not yet acknowledged when the context ended (%w): %w", ErrDeliveryTimeout, err)
 	}
 	if n, last := p.acct.reports.since(mark); n > 0 {
 		return fmt.Errorf("producer: flush: %d records failed: %w", n, last)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"time"
@@ -36,6 +37,12 @@ const (
 	DefaultMaxInflight      = 1 // see Config.MaxInflight for why not more
 	DefaultMaxSpoolBytes    = 1 << 30
 	DefaultSpoolSync        = time.Second
+	// DefaultMaxBlock is how long Log waits for space by default (see
+	// Config.MaxBlock).
+	DefaultMaxBlock = time.Second
+	// DefaultShedAt is how full the buffer is when records below
+	// Config.ShedLevel start to be shed.
+	DefaultShedAt = 0.8
 	// MinConnectionAge is the shortest MaxConnectionAge accepted: a
 	// connection must live long enough to authenticate and deliver.
 	MinConnectionAge = 5 * time.Second
@@ -110,7 +117,10 @@ type Config struct {
 	MaxBufferedBytes int
 	// OnBufferFull says what Log does when the buffer is full (with a
 	// spool: when the spool is full): Block (the default) waits for space
-	// until its context is done; Drop returns ErrBufferFull at once.
+	// at most MaxBlock, or until its context is done; Drop returns
+	// ErrBufferFull at once. Either way a record not accepted is counted
+	// in Stats.Dropped, and Logger gets one line about it (then one line
+	// with a count per ten RetryBackoffs while it lasts).
 	OnBufferFull FullPolicy
 
 	// SpoolDir, if set, keeps every accepted record on disk too, in this
@@ -187,8 +197,9 @@ type Config struct {
 	MaxInflight int
 
 	// OnError is called with every final delivery failure: records that
-	// will not be delivered. Failures of the same logstore and kind that
-	// happen together are reported once, with their count. It is called
+	// will not be delivered; and with records Log refused as invalid
+	// (ErrInvalid, Stats.Invalid). Failures of the same logstore and kind
+	// that happen together are reported once, with their count. It is called
 	// from one goroutine at a time and must not call Flush or Close.
 	// Failures are also counted in Stats and, when OnError is nil, logged
 	// to Logger.
@@ -231,6 +242,36 @@ type Config struct {
 	// twice. Default DefaultTimeField ("time", as slog's JSON handler
 	// names it); "-": no time field.
 	TimeField string
+
+	// MaxBlock is the longest Log (and LogSync, before its record is
+	// accepted) waits for buffer or spool space under the Block policy
+	// (OnBufferFull), whatever its context: then it returns an error
+	// wrapping ErrBufferFull. The adapters (slogsls, zapsls, otelsls,
+	// writersls) log with contexts that never end, so this is what keeps
+	// an application's request path from stalling behind an endpoint that
+	// is down. A context that ends first makes Log return ErrBufferFull
+	// wrapping the context's error. Default 1 s (DefaultMaxBlock); it must
+	// not be negative.
+	MaxBlock time.Duration
+
+	// ShedLevel and ShedAt keep the important records when the buffer
+	// fills: once the buffer (MaxBufferedBytes; with SpoolDir, the spool's
+	// MaxSpoolBytes) is ShedAt full, records whose Record.Level is below
+	// ShedLevel are refused at once with an error wrapping ErrBufferFull
+	// (IsShed tells it apart), counted in Stats.Shed and said once per
+	// diagnostic interval in Logger, and those at or above it use the
+	// rest, as Logback's AsyncAppender keeps WARN and ERROR. A Record
+	// without a Level is INFO; the adapters set it from their logger's
+	// level.
+	//
+	// ShedLevel is the lowest level kept: default slog.LevelWarn. A
+	// *slog.LevelVar changes it at run time.
+	ShedLevel slog.Leveler
+	// ShedAt is the share of the buffer in use from which records below
+	// ShedLevel are shed: default 0.8 (DefaultShedAt), at most 1. A
+	// negative ShedAt switches shedding off: every record then waits for
+	// space as OnBufferFull says.
+	ShedAt float64
 }
 
 // Format selects how SLS stores a record.
@@ -307,7 +348,8 @@ func (c Compression) String() string {
 type FullPolicy int
 
 const (
-	// Block waits for buffer space until the Log context is done.
+	// Block waits for buffer space at most Config.MaxBlock, or until the
+	// Log context is done, then refuses the record with ErrBufferFull.
 	Block FullPolicy = iota
 	// Drop refuses the record at once with ErrBufferFull.
 	Drop
@@ -359,7 +401,7 @@ func (c Config) normalize() (Config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"Linger", c.Linger}, {"DeliveryTimeout", c.DeliveryTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MetadataMaxAge", c.MetadataMaxAge}, {"RotateBefore", c.RotateBefore}, {"MaxConnectionAge", c.MaxConnectionAge}} {
+	}{{"Linger", c.Linger}, {"DeliveryTimeout", c.DeliveryTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MetadataMaxAge", c.MetadataMaxAge}, {"RotateBefore", c.RotateBefore}, {"MaxConnectionAge", c.MaxConnectionAge}, {"MaxBlock", c.MaxBlock}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.v))
 		}
@@ -412,6 +454,18 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.MaxBlock == 0 {
+		c.MaxBlock = DefaultMaxBlock
+	}
+	if c.ShedAt > 1 || math.IsNaN(c.ShedAt) {
+		errs = append(errs, fmt.Errorf("ShedAt must be at most 1 (a share of the buffer), or negative to switch shedding off, got %v", c.ShedAt))
+	}
+	if c.ShedAt == 0 {
+		c.ShedAt = DefaultShedAt
+	}
+	if c.ShedLevel == nil {
+		c.ShedLevel = slog.LevelWarn
 	}
 	if c.ClientID == "" {
 		c.ClientID = "slskafka/" + slskafka.Version

@@ -56,8 +56,13 @@
 // with the last cause seen. Errors SLS documents as transient
 // (NetworkException, KafkaStorageException) are retried after RetryBackoff
 // (1 s) until then. A refused AccessKey (ErrAuth) or a missing logstore
-// (ErrLogstoreNotFound) fails fast. Every error wraps one of the sentinel
-// errors; match with errors.Is.
+// (ErrLogstoreNotFound) fails fast. Every error wraps exactly one of the
+// sentinel errors (ErrInvalid for invalid arguments); match with errors.Is.
+//
+// Under pressure the application comes first: under Block, Log waits for
+// space at most MaxBlock (1 s), whatever its context, and once the buffer
+// is 80% full records below WARN are refused at once (Stats.Shed) so that
+// WARN and ERROR keep the rest (ShedLevel, ShedAt).
 //
 // # Credentials
 //

@@ -32,13 +32,18 @@ var (
 	// ErrRecordTooLarge: the encoded record exceeds MaxRecordBytes, or SLS
 	// refused its batch as too large.
 	ErrRecordTooLarge = errors.New("record too large")
-	// ErrBufferFull: the buffer is full and the policy is Drop.
+	// ErrBufferFull: the record was refused for want of space: the buffer
+	// (or the spool) is full and the policy is Drop, or it stayed full for
+	// MaxBlock under Block, or the context ended while Log waited (the
+	// error wraps the context's error too).
 	ErrBufferFull = errors.New("buffer full")
 	// ErrClosed: the producer is closed, or Close gave up on the record.
 	ErrClosed = errors.New("producer closed")
 	// ErrDeliveryTimeout: the record was not acknowledged within
 	// DeliveryTimeout; the error also says the last transport error, such
-	// as "connection refused" when the endpoint is unreachable.
+	// as "connection refused" when the endpoint is unreachable. LogSync
+	// returns it too when its context ends before the acknowledgement
+	// (wrapping the context's error): the record stays in flight.
 	ErrDeliveryTimeout = errors.New("delivery timed out")
 	// ErrTLS: the server's certificate could not be verified, or the TLS
 	// handshake failed.
@@ -54,9 +59,15 @@ var (
 	// (UNSUPPORTED_COMPRESSION_TYPE, or CORRUPT_MESSAGE with a codec
 	// configured), the message names the codec and suggests gzip.
 	ErrRejected = errors.New("rejected by SLS")
+	// ErrInvalid: an argument is invalid, and nothing was sent: a nil
+	// *Producer, a nil context or one already done, an invalid logstore or
+	// project name, a field with an empty key, an invalid Config (from
+	// New). Records refused so are counted in Stats.Invalid.
+	ErrInvalid = errors.New("invalid argument")
 )
 
-// kinds lists the sentinels, for counting by kind.
+// kinds lists the sentinels of records that failed after they were
+// accepted, for counting by kind (ErrInvalid refuses records before).
 var kinds = [...]error{ErrAuth, ErrLogstoreNotFound, ErrRecordTooLarge, ErrBufferFull, ErrClosed, ErrDeliveryTimeout, ErrTLS, ErrUnreachable, ErrRejected}
 
 func kindIndex(kind error) int {
@@ -65,8 +76,21 @@ func kindIndex(kind error) int {
 			return i
 		}
 	}
-	return len(kinds) - 1
+	return kindIndex(ErrRejected)
 }
+
+// invalidError is an invalid argument where no logstore is concerned (a
+// nil producer or context, a Config): its message is err's, and it wraps
+// ErrInvalid and err.
+// The pair is kept whole, so that Unwrap (every errors.Is) does not
+// allocate.
+type invalidError struct{ errs [2]error }
+
+func (e *invalidError) Error() string   { return e.errs[1].Error() }
+func (e *invalidError) Unwrap() []error { return e.errs[:] }
+
+// invalid wraps err, which says what is wrong, in ErrInvalid.
+func invalid(err error) error { return &invalidError{[2]error{ErrInvalid, err}} }
 
 // Error is an error about records for one logstore. It wraps a sentinel
 // (Kind) and the underlying cause, both reachable with errors.Is and
@@ -189,13 +213,15 @@ func (e *Error) Error() string {
 	case ErrRecordTooLarge:
 		msg = fmt.Sprintf("record for %s too large: split it or raise MaxRecordBytes (SLS refuses batches over about 1 MiB)", where)
 	case ErrBufferFull:
-		msg = fmt.Sprintf("buffer full, record for %s dropped: SLS is not keeping up or is unreachable; raise MaxBufferedBytes or use the Block policy", where)
+		msg = fmt.Sprintf("buffer full, record for %s dropped: SLS is not keeping up or is unreachable", where)
 	case ErrClosed:
 		msg = fmt.Sprintf("producer closed, record for %s not delivered", where)
 	case ErrDeliveryTimeout:
 		msg = fmt.Sprintf("delivery to %s timed out: check connectivity to the endpoint, or raise DeliveryTimeout", where)
 	case ErrTLS:
 		msg = fmt.Sprintf("TLS to the endpoint failed for %s: check the endpoint host and the CA bundle (SSL_CERT_FILE, CAFile)", where)
+	case ErrInvalid:
+		msg = fmt.Sprintf("record for %s refused", where)
 	case ErrUnreachable:
 		msg = fmt.Sprintf("endpoint unreachable for %s: check the endpoint host (SLS_ENDPOINT or the region), DNS, and that this network may reach it (the intranet endpoint, port 10011, works only inside Alibaba Cloud; the public one uses port 10012)", where)
 	default:
@@ -238,6 +264,11 @@ type Failure struct {
 	// to be stored (Stats.Failed).
 	Unconfirmed bool
 }
+
+// A Failure whose Err wraps ErrInvalid reports records Log refused as
+// invalid (Stats.Invalid), which were never accepted, so that a logger
+// whose caller ignores Log's error (as slog, zap and io.Writer callers do)
+// is seen too.
 
 // errCredential marks an error from the credential provider.
 type errCredential struct{ err error }

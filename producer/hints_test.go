@@ -20,7 +20,7 @@ import (
 // one of them.
 var sentinels = []error{producer.ErrAuth, producer.ErrLogstoreNotFound, producer.ErrRecordTooLarge,
 	producer.ErrBufferFull, producer.ErrClosed, producer.ErrDeliveryTimeout, producer.ErrTLS,
-	producer.ErrUnreachable, producer.ErrRejected}
+	producer.ErrUnreachable, producer.ErrRejected, producer.ErrInvalid}
 
 // checkOneSentinel fails the test unless err wraps want and no other
 // sentinel.

@@ -125,6 +125,7 @@ func TestMemoryIsBoundedByTheBuffer(t *testing.T) {
 			p, err := producer.New(addr.config(func(c *producer.Config) {
 				c.MaxBufferedBytes = budget
 				c.OnBufferFull = producer.Drop
+				c.ShedAt = -1 // the whole buffer, not 80% of it
 			}))
 			if err != nil {
 				t.Fatal(err)

@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -12,7 +11,8 @@ import (
 
 // Ping checks that the endpoint is reachable, the credential is accepted and
 // the logstore exists. It returns an *Error wrapping ErrUnreachable,
-// ErrAuth, ErrTLS or ErrLogstoreNotFound with a hint. A connection failure
+// ErrAuth, ErrTLS or ErrLogstoreNotFound with a hint; ErrInvalid for an
+// invalid logstore name or a context done before the call. A connection failure
 // that retrying will not mend (an unresolvable host, a refused connection, a
 // refused credential) ends it at once, not when ctx ends.
 func (p *Producer) Ping(ctx context.Context, logstore string) error {
@@ -22,11 +22,15 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 	if ctx == nil {
 		return errNilContext
 	}
+	if err := ctx.Err(); err != nil {
+		// Not the endpoint's fault: Ping never began.
+		return p.refused(ErrInvalid, logstore, &doneError{err})
+	}
 	if p.life.closed.Load() {
 		return p.refused(ErrClosed, logstore, nil)
 	}
 	if err := endpoint.ValidateLogstore(logstore); err != nil {
-		return fmt.Errorf("producer: %w", err)
+		return p.refused(ErrInvalid, logstore, err)
 	}
 	ctx, span := p.tel.span(ctx, "slskafka.ping")
 	defer span.End()

@@ -26,11 +26,14 @@ type Record struct {
 	// Level is the record's severity (the zero value is slog.LevelInfo).
 	Level slog.Level
 	// Fields are the record's key/value pairs, in order. On duplicate keys
-	// the last one wins. A key must not be empty.
+	// the last one wins. A key must not be empty (ErrInvalid).
 	Fields []Field
 }
 
-// Field is one key/value pair of a Record.
+// Field is one key/value pair of a Record. SLS stores text: each byte of
+// invalid UTF-8 in a key or value is replaced with U+FFFD (the Unicode
+// replacement character), as encoding/json does, without an error; encode
+// binary data (base64, hex) to keep it.
 type Field struct{ Key, Value string }
 
 // Producer ships records to SLS. It is safe for concurrent use. Create it
@@ -44,6 +47,7 @@ type Producer struct {
 	creds     auth.Provider
 	static    *record.Static
 	budget    *budget    // the memory records hold; budget.go
+	shedder   shedder    // which records give way when it fills; shed.go
 	handoff   *handoff   // Log's queue to franz-go; handoff.go
 	deadlines *deadlines // each record's delivery deadline; deadline.go
 	flushes   *flushes   // what Flush waits for; flush.go
@@ -108,21 +112,22 @@ func (p *Producer) LogValue() slog.Value {
 
 // errNilProducer is what every method of a nil *Producer returns (the
 // adapters call them with whatever producer they were given).
-var errNilProducer = errors.New("producer: nil *Producer: create one with producer.New")
+var errNilProducer = invalid(errors.New("producer: nil *Producer: create one with producer.New"))
 
 // errNilContext is what every method given a nil context returns.
-var errNilContext = errors.New("producer: nil context: pass context.Background() or a request's context")
+var errNilContext = invalid(errors.New("producer: nil context: pass context.Background() or a request's context"))
 
 // New returns a producer. It validates cfg and does not touch the network:
-// use Ping to check the endpoint, credentials and logstore.
+// use Ping to check the endpoint, credentials and logstore. Its errors wrap
+// ErrInvalid.
 func New(cfg Config) (*Producer, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	p := &Producer{
 		cfg:     cfg,
@@ -138,6 +143,7 @@ func New(cfg Config) (*Producer, error) {
 	p.life.init()
 	p.conn.born = time.Now()
 	p.budget = newBudget(cfg.MaxBufferedBytes, p.life.closing)
+	p.shedder = newShedder(cfg, p.budget)
 	p.promised = p.promise
 	static := make([]record.Field, len(cfg.StaticFields))
 	for i, f := range cfg.StaticFields {
@@ -148,19 +154,20 @@ func New(cfg Config) (*Producer, error) {
 	p.acct.init(cfg, p.diag)
 	if cfg.SpoolDir != "" {
 		if p.spool, err = openSpool(cfg); err != nil {
-			return nil, err
+			return nil, invalid(err)
 		}
 		p.acct.recovered.Store(p.spool.s.Stats().Recovered)
+		p.shedder.sp = p.spool.s
 	}
 	if err := p.initTelemetry(); err != nil {
 		p.closeSpool()
-		return nil, fmt.Errorf("producer: register metrics: %w", err)
+		return nil, invalid(fmt.Errorf("producer: register metrics with MeterProvider: %w", err))
 	}
 	p.cl, err = kgo.NewClient(p.clientOpts(tlsCfg)...)
 	if err != nil {
 		p.tel.reg.Unregister()
 		p.closeSpool()
-		return nil, fmt.Errorf("producer: create Kafka client: %w", err)
+		return nil, invalid(fmt.Errorf("producer: create Kafka client: %w", err))
 	}
 	go p.run()
 	if p.spool != nil {
@@ -170,12 +177,17 @@ func New(cfg Config) (*Producer, error) {
 }
 
 // Log accepts a record for asynchronous delivery to logstore. It returns an
-// error only if the record was not accepted: invalid logstore name, a field
-// with an empty key, record over MaxRecordBytes (ErrRecordTooLarge), buffer
-// full under the Drop policy (ErrBufferFull), ctx done while waiting for
-// buffer space, or the producer closed (ErrClosed). Delivery failures after
-// acceptance go to Config.OnError and Stats. r is encoded before Log
-// returns and is not retained: callers may reuse r.Fields.
+// error only if the record was not accepted: an invalid argument (a nil or
+// done ctx, an invalid logstore name, a field with an empty key:
+// ErrInvalid), a record over MaxRecordBytes (ErrRecordTooLarge), no buffer
+// space or a record shed for its level (ErrBufferFull), or the producer
+// closed (ErrClosed). Delivery failures after acceptance go to
+// Config.OnError and Stats. r is encoded before Log returns and is not
+// retained: callers may reuse r.Fields.
+//
+// Under the Block policy Log waits for space at most Config.MaxBlock,
+// whatever ctx: then, or when ctx ends first, it returns an error wrapping
+// ErrBufferFull (and, if ctx ended, ctx's error).
 func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
@@ -184,8 +196,8 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 }
 
 // LogSync is Log, then waits until SLS acknowledges the record or it fails.
-// If ctx ends first, LogSync returns ctx's error and the record stays in
-// flight.
+// If ctx ends first, LogSync returns an error wrapping ErrDeliveryTimeout
+// and ctx's error, and the record stays in flight.
 func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
@@ -198,50 +210,63 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("producer: waiting for acknowledgement: %w", ctx.Err())
+		return p.newError(ErrDeliveryTimeout, logstore, &ackWaitError{ctx.Err()}, false)
 	}
 }
+
+// ackWaitError is the cause of a LogSync whose context ended before the
+// acknowledgement.
+type ackWaitError struct{ ctx error }
+
+func (e *ackWaitError) Error() string {
+	return "the context ended before SLS acknowledged the record, which stays in flight: " + e.ctx.Error()
+}
+
+func (e *ackWaitError) Unwrap() error { return e.ctx }
 
 // accept validates and encodes a record, charges it to the budget and
 // queues it for franz-go (handoff.go).
 func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
 	if ctx == nil {
-		return errNilContext
+		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("producer: %w", err)
+		return p.invalid("context", logstore, &doneError{err})
 	}
 	if p.life.closed.Load() {
-		return p.refused(ErrClosed, logstore, nil)
+		return p.closedRefusal(logstore)
 	}
 	ls, err := p.acct.logstore(logstore)
 	if err != nil {
-		return err
+		return p.invalid("logstore", logstore, err)
 	}
 	for i := range r.Fields {
 		if r.Fields[i].Key == "" {
-			return fmt.Errorf("producer: field %d of the record for logstore %q has an empty key: SLS stores every field under its key", i, logstore)
+			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
 		}
+	}
+	if p.shedder.sheds(r.Level) {
+		return p.shed(ls, r.Level)
 	}
 
 	p.life.mu.RLock()
 	defer p.life.mu.RUnlock()
 	if p.life.closed.Load() {
-		return p.refused(ErrClosed, logstore, nil)
+		return p.closedRefusal(logstore)
 	}
 	now := time.Now()
 	ts := r.Time
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
 	// LogSync waits in memory; with the disk full, so does every record
 	// (spool.go).
 	spilling := p.spool != nil && done == nil && !p.spool.degraded()
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
 			// Behind the records waiting on disk.
-			if err := p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
 				return err
 			}
 			spilling = false
@@ -251,17 +276,17 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	}
 	pd, err := p.budget.take(ctx, &c)
 	if err != nil && spilling && errors.Is(err, errFull) {
-		if err = p.spill(ctx, ls, r, ts); !errors.Is(err, errNotSpooled) {
+		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
 			return err
 		}
 		c.policy = p.cfg.OnBufferFull
 		pd, err = p.budget.take(ctx, &c)
 	}
 	if err != nil {
-		return p.notTaken(ctx, ls, err)
+		return p.notTaken(ls, err)
 	}
 	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true); err != nil && !errors.Is(err, errNotSpooled) {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil && !errors.Is(err, errNotSpooled) {
 			p.budget.give(pd)
 			return err
 		}
@@ -294,24 +319,93 @@ func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, no
 }
 
 // notTaken turns the budget's refusal into the error Log returns.
-func (p *Producer) notTaken(ctx context.Context, ls *logstoreState, err error) error {
+func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	var tl *tooLargeError
 	switch {
 	case errors.As(err, &tl):
 		ls.tooLarge.Add(1)
 		return p.refused(ErrRecordTooLarge, ls.name, err)
-	case errors.Is(err, errFull):
-		ls.bufferFull.Add(1)
-		return p.refused(ErrBufferFull, ls.name, nil)
 	case errors.Is(err, errWaitClosed):
 		return p.refused(ErrClosed, ls.name, nil)
+	case errors.Is(err, errFull):
+		return p.full(ls, errDropPolicy)
+	case errors.Is(err, errBlocked):
+		return p.full(ls, &blockedError{what: "buffer", waited: p.cfg.MaxBlock})
 	}
-	return fmt.Errorf("producer: waiting for buffer space: %w", ctx.Err())
+	return p.full(ls, &blockedError{what: "buffer", ctx: err})
 }
+
+// full counts a record refused for want of space and reports it, once per
+// diagnostic interval: the caller learns from the error, the operator
+// from the line.
+func (p *Producer) full(ls *logstoreState, cause error) error {
+	ls.bufferFull.Add(1)
+	e := p.refused(ErrBufferFull, ls.name, cause)
+	p.diag.warn("buffer full", "records dropped: no buffer space", "logstore", ls.name, "err", e)
+	return e
+}
+
+// errDropPolicy is the cause of a record refused under the Drop policy.
+var errDropPolicy = errors.New("OnBufferFull is Drop: raise MaxBufferedBytes, or use Block to wait up to MaxBlock")
+
+// blockedError is the cause of a record refused after waiting for space:
+// for MaxBlock, or until its context ended.
+type blockedError struct {
+	what   string // "buffer" or "spool"
+	waited time.Duration
+	ctx    error // the context's error, if it ended first
+}
+
+func (e *blockedError) Error() string {
+	if e.ctx != nil {
+		return "the context ended while waiting for " + e.what + " space: " + e.ctx.Error()
+	}
+	advice := "raise MaxBufferedBytes or MaxBlock, or set SpoolDir"
+	if e.what == "spool" {
+		advice = "raise MaxSpoolBytes or MaxBlock"
+	}
+	return fmt.Sprintf("no %s space within MaxBlock (%v): %s", e.what, e.waited, advice)
+}
+
+func (e *blockedError) Unwrap() error { return e.ctx }
 
 func (p *Producer) refused(kind error, logstore string, cause error) error {
 	return p.newError(kind, logstore, cause, false)
 }
+
+// invalid refuses a record with an invalid argument (ErrInvalid): counted
+// in Stats.Invalid, reported to OnError if set, and said in the logs once
+// per diagnostic interval and rule, since the adapters' callers see no
+// error. rule keys the diagnostic: one of a few constants, never the
+// logstore name, so that a stream of bad names keeps no state.
+func (p *Producer) invalid(rule, logstore string, cause error) error {
+	p.acct.invalid.Add(1)
+	e := p.newError(ErrInvalid, logstore, cause, false)
+	p.diag.warn("invalid "+rule, "records refused: invalid "+rule, "logstore", logstore, "err", e)
+	if p.cfg.OnError != nil {
+		p.acct.reports.add(logstore, e, 1)
+	}
+	return e
+}
+
+// closedRefusal refuses a record logged after Close began, once per
+// diagnostic interval in the logs: a logger still in use after Close loses
+// what it logs.
+func (p *Producer) closedRefusal(logstore string) error {
+	e := p.refused(ErrClosed, logstore, nil)
+	p.diag.warn("closed", "records refused: the producer is closed", "logstore", logstore)
+	return e
+}
+
+// doneError is the cause of a record Log refused because its context was
+// done before the call.
+type doneError struct{ ctx error }
+
+func (e *doneError) Error() string {
+	return "the context was done before the call: " + e.ctx.Error()
+}
+
+func (e *doneError) Unwrap() error { return e.ctx }
 
 // promise is franz-go's completion callback for every record. franz-go
 // calls promises serially, so this must not block; it is also safe

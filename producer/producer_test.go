@@ -298,6 +298,7 @@ func TestDropPolicyReturnsErrBufferFull(t *testing.T) {
 			p := newProducer(t, s, func(c *producer.Config) {
 				c.MaxBufferedBytes = size
 				c.OnBufferFull = producer.Drop
+				c.ShedAt = -1 // these INFO records fill the buffer
 			})
 			var logged, dropped int
 			for dropped < 10 && logged < 100*size {
@@ -330,7 +331,10 @@ func TestBlockPolicyWaitsForSpaceOrContext(t *testing.T) {
 	for _, size := range bufferSizes {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			s := slstest.New(t, slstest.Config{Latency: time.Hour})
-			p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = size })
+			p := newProducer(t, s, func(c *producer.Config) {
+				c.MaxBufferedBytes = size
+				c.ShedAt = -1 // these INFO records fill the buffer
+			})
 			for {
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 				err := p.Log(ctx, "app", rec("msg", strings.Repeat("b", 200)))
@@ -363,7 +367,10 @@ func TestBufferSpaceIsReturned(t *testing.T) {
 	for _, size := range bufferSizes {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}, Discard: true})
-			p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = size })
+			p := newProducer(t, s, func(c *producer.Config) {
+				c.MaxBufferedBytes = size
+				c.MaxBlock, c.ShedAt = time.Minute, -1 // every record waits for space
+			})
 			ctx := timeout(t, 20*time.Second)
 			const goroutines = 4
 			perGoroutine := 20 * size / 300 / goroutines
@@ -759,7 +766,12 @@ func TestLogSyncThenStats(t *testing.T) {
 func TestCloseRacingBlockedLoggers(t *testing.T) {
 	for round := range 6 {
 		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}})
-		p := newProducer(t, s, func(c *producer.Config) { c.Linger = time.Millisecond; c.MaxBufferedBytes = 128 << 10 })
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.Linger = time.Millisecond
+			c.MaxBufferedBytes = 128 << 10
+			c.MaxBlock = time.Minute // waits end with Close here, not MaxBlock
+			c.ShedAt = -1            // and every record waits for space
+		})
 		ctx := timeout(t, 30*time.Second)
 		var wg sync.WaitGroup
 		var started sync.WaitGroup
@@ -823,7 +835,12 @@ func TestDeliveryLatencyIsMeasured(t *testing.T) {
 // some of them retried, arrive byte for byte.
 func TestChunkReuseKeepsRecordsIntact(t *testing.T) {
 	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 4}})
-	p := newProducer(t, s, func(c *producer.Config) { c.MaxBufferedBytes = 256 << 10 })
+	p := newProducer(t, s, func(c *producer.Config) {
+		c.MaxBufferedBytes = 256 << 10
+		// The buffer fills while batches are retried, after 1 s: every
+		// record waits for space.
+		c.MaxBlock, c.ShedAt = time.Minute, -1
+	})
 	ctx := timeout(t, 60*time.Second)
 	payload := func(i int) string { return strings.Repeat(strconv.Itoa(i)+"-", 5+i%40) }
 	// Retried batches are written again from the records' values, after

@@ -62,8 +62,9 @@ func (sp *spooler) signal() {
 
 // spoolWrite puts a record on disk, held (it is in memory too) or spilled
 // (for the feeder), waiting for space under the Block policy when
-// MaxSpoolBytes is reached; errNotSpooled when the disk cannot take it.
-func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Time, value []byte, held bool) (spool.ID, error) {
+// MaxSpoolBytes is reached, within w, the bound of the Log that waits;
+// errNotSpooled when the disk cannot take it.
+func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Time, value []byte, held bool, w *bound) (spool.ID, error) {
 	sp := p.spool
 	r := spool.Record{Topic: ls.topic, Time: ts, Value: value}
 	for {
@@ -71,20 +72,15 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		if errors.Is(err, spool.ErrFull) && p.cfg.OnBufferFull == Block {
 			space := sp.s.Space()
 			if id, err = sp.write(r, held); errors.Is(err, spool.ErrFull) { // not freed in between
-				select {
-				case <-space:
-					continue
-				case <-ctx.Done():
-					return 0, fmt.Errorf("producer: waiting for spool space: %w", ctx.Err())
-				case <-p.life.closing.Done():
-					return 0, p.refused(ErrClosed, ls.name, nil)
+				if err := p.spoolWait(ctx, ls, space, w); err != nil {
+					return 0, err
 				}
+				continue
 			}
 		}
 		switch {
 		case errors.Is(err, spool.ErrFull):
-			ls.bufferFull.Add(1)
-			return 0, p.refused(ErrBufferFull, ls.name, fmt.Errorf("the spool is full (MaxSpoolBytes %d)", p.cfg.MaxSpoolBytes))
+			return 0, p.full(ls, fmt.Errorf("the spool is full (MaxSpoolBytes %d) and OnBufferFull is Drop", p.cfg.MaxSpoolBytes))
 		case errors.Is(err, spool.ErrClosed):
 			return 0, p.refused(ErrClosed, ls.name, nil)
 		case err != nil:
@@ -109,6 +105,24 @@ var errNotSpooled = errors.New("producer: not spooled")
 // not try the disk and keeps records in memory only.
 func (sp *spooler) degraded() bool { return sp.s.Degraded() }
 
+// spoolWait waits until space is closed (disk space was reclaimed), or
+// refuses the record when w's bound passes, ctx ends or Close starts.
+func (p *Producer) spoolWait(ctx context.Context, ls *logstoreState, space <-chan struct{}, w *bound) error {
+	wctx, cancel := w.context(ctx)
+	defer cancel()
+	select {
+	case <-space:
+		return nil
+	case <-wctx.Done():
+		if err := w.ended(ctx); err != errBlocked {
+			return p.full(ls, &blockedError{what: "spool", ctx: err})
+		}
+		return p.full(ls, &blockedError{what: "spool", waited: p.cfg.MaxBlock})
+	case <-p.life.closing.Done():
+		return p.refused(ErrClosed, ls.name, nil)
+	}
+}
+
 func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 	if held {
 		return sp.s.Append(r)
@@ -119,7 +133,7 @@ func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 // spill keeps a record on disk only, for the feeder: memory is full, or
 // older records wait on disk and this one goes behind them. errNotSpooled:
 // the disk cannot take it; the caller keeps it in memory.
-func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time) error {
+func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time, w *bound) error {
 	bp := p.spool.scratch.Get().(*[]byte)
 	defer p.spool.scratch.Put(bp)
 	c := claim{static: p.static, time: ts, fields: r.Fields}
@@ -128,7 +142,7 @@ func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts ti
 		ls.tooLarge.Add(1)
 		return p.refused(ErrRecordTooLarge, ls.name, &tooLargeError{size: len(*bp), limit: p.cfg.MaxRecordBytes})
 	}
-	if _, err := p.spoolWrite(ctx, ls, ts, *bp, false); err != nil {
+	if _, err := p.spoolWrite(ctx, ls, ts, *bp, false, w); err != nil {
 		return err
 	}
 	ls.accepted.Add(1)

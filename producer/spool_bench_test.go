@@ -23,6 +23,7 @@ func BenchmarkSpool(b *testing.B) {
 		name := map[bool]string{false: "off", true: "on"}[on]
 		b.Run(name, func(b *testing.B) {
 			p, err := producer.New(addr.config(func(c *producer.Config) {
+				backpressure(c)
 				if on {
 					c.SpoolDir = filepath.Join(b.TempDir(), "spool")
 				}

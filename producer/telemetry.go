@@ -24,7 +24,7 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 //	slskafka.producer.records.accepted       counter              {record}   sls.project, sls.logstore
 //	slskafka.producer.records.delivered      counter              {record}   sls.project, sls.logstore
 //	slskafka.producer.records.failed         counter              {record}   sls.project, sls.logstore, error.type, slskafka.unconfirmed
-//	slskafka.producer.records.dropped        counter              {record}   sls.project, sls.logstore, slskafka.drop.reason
+//	slskafka.producer.records.dropped        counter              {record}   sls.project, sls.logstore, slskafka.drop.reason, slskafka.level (shed)
 //	slskafka.producer.buffer.usage           updowncounter        By         sls.project
 //	slskafka.producer.buffer.records         updowncounter        {record}   sls.project
 //	slskafka.producer.delivery.duration      histogram            s          sls.project, sls.logstore
@@ -42,8 +42,10 @@ const instrumentationName = "github.com/slskafka/slskafka/producer"
 // delivery_timeout, tls, unreachable, rejected. slskafka.unconfirmed is true
 // for records sent and never acknowledged, which SLS may have stored
 // (Stats.Unconfirmed), false for records known not to be stored
-// (Stats.Failed). slskafka.drop.reason is buffer_full or
-// record_too_large. The Kafka client's own metrics (connections, bytes,
+// (Stats.Failed). slskafka.drop.reason is buffer_full, record_too_large
+// or shed (Stats.Shed: refused for its level, Config.ShedLevel); shed
+// records also carry slskafka.level, the range of slog levels the record
+// was in: debug (below INFO), info, warn or error (ERROR and above). The Kafka client's own metrics (connections, bytes,
 // batches) come from franz-go's kotel plugin under messaging.kafka.*, when
 // its hooks are added (Config.Hooks).
 const (
@@ -84,6 +86,8 @@ func errorType(kind error) string {
 		return "unreachable"
 	case errors.Is(kind, ErrRejected):
 		return "rejected"
+	case errors.Is(kind, ErrInvalid):
+		return "invalid"
 	}
 	return "other"
 }
@@ -122,7 +126,7 @@ func (p *Producer) initTelemetry() error {
 	accepted := counter(MetricRecordsAccepted, "{record}", "Records accepted by Log and LogSync.")
 	delivered := counter(MetricRecordsDelivered, "{record}", "Records acknowledged by SLS.")
 	failed := counter(MetricRecordsFailed, "{record}", "Accepted records that will not be delivered.")
-	dropped := counter(MetricRecordsDropped, "{record}", "Records refused by Log: buffer full (Drop policy) or over MaxRecordBytes.")
+	dropped := counter(MetricRecordsDropped, "{record}", "Records refused by Log: no buffer space, shed for their level, or over MaxRecordBytes.")
 	usage := updown(MetricBufferUsage, "By", "Encoded bytes accepted and not yet acknowledged or failed.")
 	buffered := updown(MetricBufferRecords, "{record}", "Records accepted and not yet acknowledged or failed.")
 	rotations := counter(MetricCredentialRotations, "{rotation}", "Connections that authenticated with a different credential than the previous connection.")
@@ -153,6 +157,11 @@ func (p *Producer) initTelemetry() error {
 			o.ObserveInt64(delivered, ls.delivered.Load(), set)
 			o.ObserveInt64(dropped, ls.bufferFull.Load(), ls.observe(dropReason, "buffer_full"))
 			o.ObserveInt64(dropped, ls.tooLarge.Load(), ls.observe(dropReason, "record_too_large"))
+			for i, level := range levelBuckets {
+				if n := ls.shed[i].Load(); n > 0 {
+					o.ObserveInt64(dropped, n, ls.observe(dropReason, "shed", levelAttr, level))
+				}
+			}
 			for k, kind := range kinds {
 				for u, unconfirmed := range []bool{false, true} {
 					if n := ls.failures[k][u].Load(); n > 0 {
@@ -194,12 +203,18 @@ func (p *Producer) initTelemetry() error {
 	return err
 }
 
-const dropReason = "slskafka.drop.reason"
+const (
+	dropReason = "slskafka.drop.reason"
+	levelAttr  = "slskafka.level"
+)
 
 // observe returns the attributes of one of the logstore's counters with
-// one more attribute.
-func (ls *logstoreState) observe(key, value string) metric.ObserveOption {
-	kvs := append(ls.attrs.ToSlice(), attribute.String(key, value))
+// more attributes, given as key, value pairs.
+func (ls *logstoreState) observe(kv ...string) metric.ObserveOption {
+	kvs := ls.attrs.ToSlice()
+	for i := 0; i+1 < len(kv); i += 2 {
+		kvs = append(kvs, attribute.String(kv[i], kv[i+1]))
+	}
 	return metric.WithAttributes(kvs...)
 }
 

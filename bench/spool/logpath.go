@@ -87,6 +87,11 @@ func startEmulator(tmp string) (producer.Config, func(), error) {
 		Credentials: auth.Static(emuKeyID, emuSecret),
 		TLS:         &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		Logger:      slog.New(slog.DiscardHandler),
+		// Every record waits for space as long as delivery takes: the
+		// phases measure Log with the buffer pushing back, not records
+		// refused after MaxBlock or shed at 80% full.
+		MaxBlock: time.Hour,
+		ShedAt:   -1,
 	}, stop, nil
 }
 

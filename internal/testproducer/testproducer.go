@@ -5,6 +5,9 @@ package testproducer
 import (
 	"context"
 	"log/slog"
+	"net"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/slskafka/slskafka/producer"
@@ -36,4 +39,30 @@ func New(t testing.TB, s *slstest.Server, mutate ...func(*producer.Config)) *pro
 	}
 	t.Cleanup(func() { p.Close(context.Background()) })
 	return p
+}
+
+// Outage is a Config.DialContext that dials an in-memory emulator
+// (slstest.Config.InMemory) while the endpoint is up and refuses the
+// connection while it is down, as an endpoint that is down does.
+type Outage struct {
+	s    *slstest.Server
+	down atomic.Bool
+}
+
+// NewOutage returns an Outage on s, down.
+func NewOutage(s *slstest.Server) *Outage {
+	o := &Outage{s: s}
+	o.down.Store(true)
+	return o
+}
+
+// Up ends the outage: later dials reach the emulator.
+func (o *Outage) Up() { o.down.Store(false) }
+
+// DialContext fits Config.DialContext.
+func (o *Outage) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.down.Load() {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}
+	return o.s.DialContext(ctx, network, addr)
 }

@@ -52,14 +52,15 @@ type Exporter struct {
 var _ sdklog.Exporter = (*Exporter)(nil)
 
 // New returns an exporter that ships records to logstore through p. opts
-// may be nil. Closing p is the caller's job, after the LoggerProvider has
-// shut down.
+// may be nil. A nil p or an invalid logstore name is an error wrapping
+// producer.ErrInvalid. Closing p is the caller's job, after the
+// LoggerProvider has shut down.
 func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error) {
 	if p == nil {
-		return nil, errors.New("otelsls: nil *producer.Producer: create one with producer.New")
+		return nil, fmt.Errorf("otelsls: nil *producer.Producer: create one with producer.New (%w)", producer.ErrInvalid)
 	}
 	if err := endpoint.ValidateLogstore(logstore); err != nil {
-		return nil, fmt.Errorf("otelsls: %w", err)
+		return nil, fmt.Errorf("otelsls: %w (%w)", err, producer.ErrInvalid)
 	}
 	e := &Exporter{p: p, logstore: logstore, timeout: DefaultTimeout}
 	if opts != nil && opts.Timeout != 0 {
@@ -70,9 +71,13 @@ func New(p *producer.Producer, logstore string, opts *Options) (*Exporter, error
 
 // Export hands each record to the producer; see the package documentation.
 // It returns an error wrapping the producer's if some records were not
-// accepted (the context ended while the buffer was full, the producer is
-// closed, a record is too large), and sdklog.ErrExporterShutdown after
-// Shutdown.
+// accepted (the buffer was full, the producer is closed, a record is too
+// large), and sdklog.ErrExporterShutdown after Shutdown. Once the producer
+// refuses a record for want of space (after waiting at most its
+// Config.MaxBlock) or is closed, the rest of the batch is refused with it,
+// so that one Export waits at most MaxBlock for space; a record shed for
+// its level (producer.IsShed) does not stop the batch, whose more severe
+// records may still fit.
 func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 	if !e.begin() {
 		return sdklog.ErrExporterShutdown
@@ -116,8 +121,9 @@ func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 		if first == nil {
 			first = err
 		}
-		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) {
-			// The rest would be refused for the same reason.
+		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) || errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
+			// The rest would be refused for the same reason; with the
+			// buffer full, each after waiting the producer's MaxBlock.
 			refused += len(records) - i - 1
 			break
 		}

@@ -280,6 +280,7 @@ func TestExportRespectsContext(t *testing.T) {
 	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 1}}, func(c *producer.Config) {
 		c.MaxBufferedBytes = 64 << 10
 		c.Linger = time.Millisecond
+		c.ShedAt = -1 // these INFO records fill the buffer
 	})
 	s.SetLatency(time.Hour) // acknowledges nothing: the buffer fills
 	defer func() {

@@ -2,11 +2,13 @@ package otelsls
 
 import (
 	"encoding/hex"
+	"log/slog"
 	"strconv"
 	"sync"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
+	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
@@ -119,7 +121,18 @@ func (s *state) render(r *sdklog.Record, res []producer.Field) producer.Record {
 	if t.IsZero() {
 		t = r.ObservedTimestamp()
 	}
-	return producer.Record{Time: t, Fields: s.fields}
+	return producer.Record{Time: t, Level: slogLevel(sev), Fields: s.fields}
+}
+
+// slogLevel maps an OpenTelemetry severity onto slog's levels as the
+// OpenTelemetry slog bridge maps them the other way (severity = level + 9):
+// TRACE1 -8, DEBUG1 -4, INFO1 0, WARN1 4, ERROR1 8, FATAL1 12. A record
+// without a severity is INFO, the producer's zero Level.
+func slogLevel(sev otellog.Severity) slog.Level {
+	if sev == 0 {
+		return slog.LevelInfo
+	}
+	return slog.Level(int(sev) - 9)
 }
 
 // value adds v under the open maps' prefix and key: a map's members as

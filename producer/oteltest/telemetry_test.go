@@ -3,6 +3,7 @@ package oteltest_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,42 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("collected: %v", got)
+	}
+}
+
+// Records shed for their level are counted as dropped, by the range of
+// levels they were in.
+func TestShedMetricByLevel(t *testing.T) {
+	s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}})
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	p := testproducer.New(t, s, func(c *producer.Config) {
+		c.MeterProvider = mp
+		c.ShedAt = 1e-9 // from the first byte buffered
+		c.ShedLevel = slog.LevelError
+	})
+	for _, level := range []slog.Level{slog.LevelError, slog.LevelDebug, slog.LevelDebug, slog.LevelInfo, slog.LevelInfo, slog.LevelInfo + 2, slog.LevelWarn, slog.LevelError} {
+		r := rec("msg", "m")
+		r.Level = level
+		err := p.Log(context.Background(), "app", r)
+		if shed := level < slog.LevelError; producer.IsShed(err) != shed || !shed && err != nil {
+			t.Fatalf("level %v: %v", level, err)
+		}
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := sums(t, rm)
+	for level, n := range map[string]int64{"debug": 2, "info": 3, "warn": 1} {
+		k := producer.MetricRecordsDropped + "{sls.logstore=app,slskafka.drop.reason=shed,slskafka.level=" + level + "}"
+		if got[k] != n {
+			t.Errorf("%s = %d, want %d", k, got[k], n)
+		}
+	}
+	if st := p.Stats(); st.Shed != 6 || st.Accepted != 2 {
+		t.Errorf("stats %+v, want 6 shed and 2 accepted", st)
 	}
 }
 

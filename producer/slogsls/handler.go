@@ -176,7 +176,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	// they may point into the state until putState. It gets no ctx: a
 	// record must not be lost because the request that logged it ended,
 	// and Log reads no values (render took the span already).
-	err := h.p.Log(context.Background(), h.logstore, producer.Record{Time: logTime, Fields: s.Fields})
+	err := h.p.Log(context.Background(), h.logstore, producer.Record{Time: logTime, Level: r.Level, Fields: s.Fields})
 	putState(s)
 	if err != nil {
 		h.refused.Add(1)

@@ -89,25 +89,29 @@ func (w *Writer) Refused() int64 { return w.refused.Load() }
 // line until a later Write completes it (or Flush ships it). A line the
 // producer refuses is counted (Refused) and passed to Options.OnError, and
 // Write still reports it written: a logger's output must not fail the
-// program that logs. Write returns an error only when the producer can
+// program that logs. Once a line is refused for want of space (the
+// producer waited its Config.MaxBlock), the rest of the Write's lines are
+// refused with the same error, so one Write waits at most MaxBlock. Write returns an error only when the producer can
 // accept nothing any more: it is closed (the error wraps
 // producer.ErrClosed) or nil. n is then the length of b before the first
 // line refused for that reason.
 func (w *Writer) Write(b []byte) (n int, err error) {
 	if len(b) > 0 && b[len(b)-1] == '\n' && !w.held.Load() {
-		return w.lines(b, 0)
+		var wr write
+		return w.lines(b, 0, &wr)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n = len(b)
 	off := 0
+	var wr write
 	if len(w.partial) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			return w.hold(b, 0)
+			return w.hold(b, 0, &wr)
 		}
 		w.partial = append(w.partial, b[:i]...)
-		err = w.ship(w.partial)
+		err = w.ship(w.partial, &wr)
 		if err != nil {
 			n = 0
 		}
@@ -115,11 +119,11 @@ func (w *Writer) Write(b []byte) (n int, err error) {
 		off = i + 1
 	}
 	last := bytes.LastIndexByte(b[off:], '\n') + off + 1 // off when there is none
-	if m, lerr := w.lines(b[off:last], off); lerr != nil && err == nil {
+	if m, lerr := w.lines(b[off:last], off, &wr); lerr != nil && err == nil {
 		n, err = m, lerr
 	}
 	if last < len(b) {
-		if m, herr := w.hold(b[last:], last); herr != nil && err == nil {
+		if m, herr := w.hold(b[last:], last, &wr); herr != nil && err == nil {
 			n, err = m, herr
 		}
 	}
@@ -135,7 +139,8 @@ func (w *Writer) Flush() error {
 	if len(w.partial) == 0 {
 		return nil
 	}
-	err := w.ship(w.partial)
+	var wr write
+	err := w.ship(w.partial, &wr)
 	w.release()
 	return err
 }
@@ -143,13 +148,13 @@ func (w *Writer) Flush() error {
 // hold appends b, the start of a line, to partial (mu held), shipping what
 // is held once it is longer than MaxLineBytes. off is b's offset in what
 // was written, for Write's n.
-func (w *Writer) hold(b []byte, off int) (int, error) {
+func (w *Writer) hold(b []byte, off int, wr *write) (int, error) {
 	w.partial = append(w.partial, b...)
 	w.held.Store(true)
 	if len(w.partial) <= w.opts.MaxLineBytes {
 		return off + len(b), nil
 	}
-	err := w.ship(w.partial)
+	err := w.ship(w.partial, wr)
 	w.release()
 	if err != nil {
 		return off, err
@@ -170,11 +175,11 @@ func (w *Writer) release() {
 
 // lines ships every line of b, which is empty or ends with a newline. off
 // is b's offset in what was written, for Write's n.
-func (w *Writer) lines(b []byte, off int) (n int, err error) {
+func (w *Writer) lines(b []byte, off int, wr *write) (n int, err error) {
 	n = off + len(b)
 	for start := 0; start < len(b); {
 		end := bytes.IndexByte(b[start:], '\n') + start
-		if serr := w.ship(b[start:end]); serr != nil && err == nil {
+		if serr := w.ship(b[start:end], wr); serr != nil && err == nil {
 			n, err = off+start, serr
 		}
 		start = end + 1
@@ -182,25 +187,37 @@ func (w *Writer) lines(b []byte, off int) (n int, err error) {
 	return n, err
 }
 
+// write is what one Write learned: once the producer refused a line for
+// want of space (after waiting its MaxBlock), the rest of the Write's
+// lines are refused with the same error without waiting again, so that a
+// Write of many lines waits at most MaxBlock.
+type write struct{ full error }
+
 // ship renders one line (without its newline) and hands it to the
 // producer. It returns the producer's error only if the producer accepts
 // nothing any more (it is closed, or nil).
-func (w *Writer) ship(line []byte) error {
+func (w *Writer) ship(line []byte, wr *write) error {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil // nothing to store; SLS has no empty log
 	}
-	s := getState()
-	level := s.render(line, w.opts.LevelKey)
-	// Log encodes the fields before it returns and keeps none of them, so
-	// they may point into line and the state until putState. Its context
-	// is not the caller's: io.Writer has none.
-	err := w.p.Log(context.Background(), w.logstore, producer.Record{Level: level, Fields: s.Fields})
-	putState(s)
+	err := wr.full
 	if err == nil {
-		return nil
+		s := getState()
+		level := s.render(line, w.opts.LevelKey)
+		// Log encodes the fields before it returns and keeps none of
+		// them, so they may point into line and the state until
+		// putState. Its context is not the caller's: io.Writer has none.
+		err = w.p.Log(context.Background(), w.logstore, producer.Record{Level: level, Fields: s.Fields})
+		putState(s)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
+			wr.full = err
+		}
 	}
 	w.refused.Add(1)
 	if w.opts.OnError != nil {

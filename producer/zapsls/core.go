@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,7 @@ func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // producer accepted them; then Write returns Log's and Sync's errors.
 func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	e := c.encode(ent, fields)
-	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Fields: e.Fields})
+	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Level: slogLevel(ent.Level), Fields: e.Fields})
 	e.free()
 	if ent.Level > zapcore.ErrorLevel {
 		// Even if this entry was refused, the ones before it must reach
@@ -176,6 +177,21 @@ func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		return errors.Join(err, c.Sync())
 	}
 	return err
+}
+
+// slogLevel maps a zap level onto slog's, for the producer's level-aware
+// shedding (producer.Config.ShedLevel): Debug, Info, Warn and Error are
+// slog's, and DPanic, Panic and Fatal are 12, 13 and 14, as OpenTelemetry's
+// zap bridge maps them to FATAL1 to FATAL3 and its slog bridge maps FATAL1
+// to 12.
+func slogLevel(l zapcore.Level) slog.Level {
+	switch {
+	case l <= zapcore.DebugLevel:
+		return slog.LevelDebug
+	case l <= zapcore.ErrorLevel:
+		return slog.Level(4 * int(l)) // Info 0, Warn 4, Error 8
+	}
+	return slog.LevelError + 4 + slog.Level(l-zapcore.DPanicLevel)
 }
 
 // Sync waits until every record the producer accepted is delivered, at most
