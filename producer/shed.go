@@ -44,7 +44,9 @@ func (s *shedder) sheds(level slog.Level) bool {
 	if s.level == nil {
 		return false
 	}
-	if s.sp == nil {
+	if s.sp == nil || s.sp.Degraded() {
+		// With the disk full, records wait in memory only (spool.go):
+		// memory's fill is what counts.
 		return s.b.used.Load() >= s.memAt && level < s.level.Level()
 	}
 	// Without records waiting on disk, the spool holds what memory
@@ -61,7 +63,7 @@ func (s *shedder) sheds(level slog.Level) bool {
 func (p *Producer) shed(ls *logstoreState, level slog.Level) error {
 	ls.shed[levelBucket(level)].Add(1)
 	where := "the buffer"
-	if p.spool != nil {
+	if p.spool != nil && !p.spool.degraded() {
 		where = "the spool"
 	}
 	e := p.refused(ErrBufferFull, ls.name, &shedError{level: level, below: p.shedder.level.Level(), at: p.shedder.at, where: where})
