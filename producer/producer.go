@@ -57,6 +57,7 @@ type Producer struct {
 	conn      connState  // what connections report; connect.go
 	tel       telemetry
 	codec     *codec // the batch compression in use; compress.go
+	clock     clock  // what Log reads the time from; clock.go
 	diag      *diag
 	spool     *spooler                 // nil without Config.SpoolDir; spool.go
 	promised  func(*kgo.Record, error) // p.promise, bound once: a method value allocates
@@ -254,7 +255,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if p.life.closed.Load() {
 		return p.closedRefusal(logstore)
 	}
-	now := time.Now()
+	now := p.clock.now()
 	ts := r.Time
 	if ts.IsZero() {
 		ts = now
