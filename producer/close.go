@@ -289,7 +289,6 @@ func (r *endRun) add(p *Producer, pd *pending) {
 		// A LogSync caller is told after the counts are taken; a record
 		// with memory of its own has nothing to share.
 		r.end(p)
-		p.acct.failed(pd.ls, e)
 		p.finish(pd, e)
 		return
 	}
@@ -345,7 +344,5 @@ func (p *Producer) gaveUp(pd *pending) {
 		p.unload(pd, cause) // on disk for the next producer on the directory
 		return
 	}
-	e := p.failure(pd, cause, kind)
-	p.acct.failed(pd.ls, e)
-	p.finish(pd, e)
+	p.finish(pd, p.failure(pd, cause, kind))
 }

@@ -126,8 +126,10 @@ const (
 		"and check whether your project takes STS credentials with the conformance kit (" + conformanceKit + ")"
 )
 
-// newError returns the error about records for logstore, with the advice
-// that depends on what the producer sent.
+// newError builds every *Error the producer returns or reports, so that
+// each carries the region and the advice that depends on what the producer
+// sent. unconfirmed is set only for records that were sent and never
+// acknowledged; a record refused before it was accepted passes false.
 func (p *Producer) newError(kind error, logstore string, cause error, unconfirmed bool) *Error {
 	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause, Unconfirmed: unconfirmed, at: regionOf(p.cfg.Project, p.cfg.Endpoint)}
 	var credErr *errCredential

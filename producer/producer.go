@@ -325,9 +325,9 @@ func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	switch {
 	case errors.As(err, &tl):
 		ls.tooLarge.Add(1)
-		return p.refused(ErrRecordTooLarge, ls.name, err)
+		return p.newError(ErrRecordTooLarge, ls.name, err, false)
 	case errors.Is(err, errWaitClosed):
-		return p.refused(ErrClosed, ls.name, nil)
+		return p.newError(ErrClosed, ls.name, nil, false)
 	case errors.Is(err, errFull):
 		return p.full(ls, errDropPolicy)
 	case errors.Is(err, errBlocked):
@@ -341,7 +341,7 @@ func (p *Producer) notTaken(ls *logstoreState, err error) error {
 // from the line.
 func (p *Producer) full(ls *logstoreState, cause error) error {
 	ls.bufferFull.Add(1)
-	e := p.refused(ErrBufferFull, ls.name, cause)
+	e := p.newError(ErrBufferFull, ls.name, cause, false)
 	p.diag.warn("buffer full", "records dropped: no buffer space", "logstore", ls.name, "err", e)
 	return e
 }
@@ -370,10 +370,6 @@ func (e *blockedError) Error() string {
 
 func (e *blockedError) Unwrap() error { return e.ctx }
 
-func (p *Producer) refused(kind error, logstore string, cause error) error {
-	return p.newError(kind, logstore, cause, false)
-}
-
 // invalid refuses a record with an invalid argument (ErrInvalid): counted
 // in Stats.Invalid, reported to OnError if set, and said in the logs once
 // per diagnostic interval and rule, since the adapters' callers see no
@@ -393,7 +389,7 @@ func (p *Producer) invalid(rule, logstore string, cause error) error {
 // diagnostic interval in the logs: a logger still in use after Close loses
 // what it logs.
 func (p *Producer) closedRefusal(logstore string) error {
-	e := p.refused(ErrClosed, logstore, nil)
+	e := p.newError(ErrClosed, logstore, nil, false)
 	p.diag.warn("closed", "records refused: the producer is closed", "logstore", logstore)
 	return e
 }
@@ -424,10 +420,6 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 		p.failed(pd, err)
 		return
 	}
-	latency := p.conn.lastResponseAt() - pd.accepted
-	pd.ls.delivered.Add(1)
-	p.acct.observeLatency(latency)
-	p.tel.observeDelivery(pd.ls, latency)
 	p.finish(pd, nil)
 }
 
@@ -472,9 +464,7 @@ func (p *Producer) failed(pd *pending, err error) {
 		p.unload(pd, cause)
 		return
 	}
-	e := p.failure(pd, cause, kind)
-	p.acct.failed(pd.ls, e)
-	p.finish(pd, e)
+	p.finish(pd, p.failure(pd, cause, kind))
 }
 
 // refusal reports whether err says SLS (or the TLS handshake) refused,
@@ -538,9 +528,21 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// finish counts a record as finished, tells LogSync, and gives its memory
-// back. pd must not be used after.
+// finish ends a record: delivered if e is nil, else failed with e. It is
+// the one place a record ends (endRun.end ends a run of them alike): it
+// counts the record in accounting and telemetry, acknowledges it in the
+// spool, tells LogSync, leaves its flush epoch and gives its memory back
+// to the budget, in that order, so that the counts are taken before anyone
+// waiting for the record learns it ended. pd must not be used after.
 func (p *Producer) finish(pd *pending, e *Error) {
+	if e == nil {
+		latency := p.conn.lastResponseAt() - pd.accepted
+		pd.ls.delivered.Add(1)
+		p.acct.observeLatency(latency)
+		p.tel.observeDelivery(pd.ls, latency)
+	} else {
+		p.acct.failed(pd.ls, e)
+	}
 	if pd.spoolID != 0 {
 		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
 	}
