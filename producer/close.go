@@ -202,11 +202,11 @@ func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
 // are most of what is buffered, and alike: one logstore, one cause,
 // accepted one after the other into the same blocks. So they are ended in
 // runs, each counted, reported and refunded once, instead of one by one
-// (gaveUp): that per-record work came after Close's context ended.
+// (failed): that per-record work came after Close's context ended.
 func (p *Producer) abandon(pds []*pending) {
 	if p.spool != nil { // they stay on disk, each with its own error
 		for _, pd := range pds {
-			p.gaveUp(pd)
+			p.failed(pd, errGaveUp)
 		}
 		return
 	}
@@ -328,21 +328,4 @@ func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
 		return context.Cause(pd.win.ctx), nil // classified by failure
 	}
 	return p.life.gaveUpCause(), ErrClosed
-}
-
-// gaveUp ends a record Close gave up on: still queued when Close stopped
-// the hand-off, or failed by franz-go as the client closed. It is failed
-// without the classification failed does for other errors, which is most
-// of what a record costs there: Close does this for every buffered record
-// after its context ended, where its bound is a promise to the caller.
-func (p *Producer) gaveUp(pd *pending) {
-	if !pd.unsure && pd.rec.Partition >= 0 {
-		pd.unsure = p.maybeStoredAtClose(kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}, pd.sent)
-	}
-	cause, kind := p.gaveUpCauseOf(pd)
-	if p.spool != nil && !refusal(cause) {
-		p.unload(pd, cause) // on disk for the next producer on the directory
-		return
-	}
-	p.finish(pd, p.failure(pd, cause, kind))
 }

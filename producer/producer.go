@@ -430,54 +430,31 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // failed ends a record that franz-go (or Close) failed, unless only its
 // partition failed: franz-go fails every buffered record of a partition
 // when the oldest one's deadline passes, and records whose own deadline is
-// still ahead go back to the queue.
+// still ahead go back to the queue. decide says which.
 func (p *Producer) failed(pd *pending, err error) {
-	if p.life.closed.Load() && (err == errGaveUp || err == kgo.ErrClientClosed) {
-		p.gaveUp(pd) // per record of what was buffered: kept cheap
-		return
+	f := failedWith{
+		err: err, win: pd.win.ctx,
+		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
+		hasSpool: p.spool != nil, onDisk: pd.spoolID != 0,
+		resend: func() bool { return p.resend(pd, err) },
 	}
-	own := pd.win.ctx.Err()
-	// pushFront refuses once Close stopped the hand-off.
-	if own == nil && (transient(err) || p.resend(pd, err)) && p.handoff.pushFront(pd) {
-		return
+	d := decide(f)
+	if d.next == sendAgain {
+		if p.handoff.pushFront(pd) {
+			return
+		}
+		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
+		d = decide(f)
 	}
-	// Close gave up on it: still queued when Close stopped the hand-off,
-	// failed by franz-go as the client closed, or not handed back.
-	gaveUp := p.life.closed.Load() &&
-		(errors.Is(err, errGaveUp) || errors.Is(err, kgo.ErrClientClosed) || own == nil && transient(err))
 	if !pd.unsure && pd.rec.Partition >= 0 {
 		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, gaveUp)
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
 	}
-	cause, kind := err, error(nil)
-	switch {
-	case own != nil && (gaveUp || !refusal(err)):
-		cause = context.Cause(pd.win.ctx) // its deadline passed, or its credential was refused
-	case gaveUp:
-		cause, kind = p.life.gaveUpCause(), ErrClosed
-	}
-	if pd.spoolID != 0 && (gaveUp || own != nil) && !refusal(cause) {
-		// It stays on disk: for the feeder to send again, or for the
-		// next producer on the directory. Refusals are final as
-		// without a spool, and so is the end of a record the spool
-		// could not keep (a full disk).
-		p.unload(pd, cause)
+	if d.next == backToSpool {
+		p.unload(pd, d.cause)
 		return
 	}
-	p.finish(pd, p.failure(pd, cause, kind))
-}
-
-// refusal reports whether err says SLS (or the TLS handshake) refused,
-// which retrying does not mend: a credential, a certificate, a missing
-// logstore, an oversize or otherwise refused record.
-func refusal(err error) bool {
-	switch classify(err) {
-	case ErrAuth, ErrTLS, ErrLogstoreNotFound, ErrRecordTooLarge:
-		return true
-	case ErrRejected:
-		return !transient(err)
-	}
-	return false
+	p.finish(pd, p.failure(pd, d.cause, d.kind))
 }
 
 // failure returns the error of a record that failed with cause, of kind (or
@@ -496,36 +473,6 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 		p.authRefused(cause) // where SLS documents a refused key: after SASL passed
 	}
 	return e
-}
-
-// transient reports whether a record that failed with err before its own
-// deadline should be tried again: its partition failed because an older
-// record's deadline passed (a context error), or franz-go gave up on a
-// cause that retrying may mend (an unreachable endpoint, a retriable Kafka
-// error, a broken connection). Refusals (credentials, a missing logstore,
-// an oversize batch, TLS) are final.
-func transient(err error) bool {
-	// franz-go's own test covers broken connections (EOF, a reset, a
-	// closed socket); a refused dial is ErrUnreachable below.
-	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || kgo.IsRetryableBrokerErr(err) {
-		return true
-	}
-	switch classify(err) {
-	case ErrUnreachable:
-		return true
-	case ErrRejected:
-		// CORRUPT_MESSAGE is retriable in Kafka's table, but over TLS
-		// a batch cannot be damaged in transit: the server cannot read
-		// what the client wrote (its codec, say), and resending the same
-		// records gets the same answer. franz-go does not retry it either.
-		var ke *kerr.Error
-		return errors.As(err, &ke) && ke.Retriable && ke != kerr.CorruptMessage
-	}
-	return false
-}
-
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // finish ends a record: delivered if e is nil, else failed with e. It is
