@@ -67,7 +67,11 @@ type Producer struct {
 
 // pending is an accepted record: the kgo.Record franz-go holds, and the
 // producer's bookkeeping. Pendings live in slabs that the budget reuses
-// (budget.go), so none is allocated per record.
+// (budget.go), so none is allocated per record. One holder at a time owns
+// a pending: the hand-off queue (handoff.go), franz-go until its promise,
+// or the end of its life (finish, or unload when it stays on disk). Which
+// one is not a field: rec.Partition is -1 until franz-go partitions the
+// record, and the spool's records carry a spoolID.
 type pending struct {
 	// rec is the first field: the promise gets &rec back and finds the
 	// pending at the same address (pendingOf). rec.Context is the
