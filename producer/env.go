@@ -36,7 +36,7 @@ const (
 // ConfigFromEnv returns a Config for the project, endpoint and credentials
 // named by the environment (see the Env constants); callers may adjust the
 // other fields before New. The error lists every variable that is missing
-// or invalid.
+// or invalid, and wraps ErrInvalid.
 //
 // The project and endpoint are checked first, and the credential chain
 // (auth.Default) is consulted only when both are valid: off Alibaba Cloud,
@@ -115,7 +115,7 @@ func configFromEnv(ctx context.Context, getenv func(string) string, creds func()
 		cfg.Endpoint = endpoint.Endpoint{}
 	}
 	if len(errs) > 0 {
-		return cfg, fmt.Errorf("producer: config from environment: %w", errors.Join(errs...))
+		return cfg, invalid(fmt.Errorf("producer: config from environment: %w", errors.Join(errs...)))
 	}
 
 	type result struct {

@@ -64,6 +64,9 @@ func TestConfigFromEnv(t *testing.T) {
 						t.Errorf("error %q names %s", err, s)
 					}
 				}
+				if !errors.Is(err, ErrInvalid) {
+					t.Errorf("error %q does not wrap ErrInvalid", err)
+				}
 				// Nothing to authenticate to: the credential chain (whose
 				// last source is the ECS metadata service) is not asked.
 				if asked {
