@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/slskafka/slskafka/internal/kconn"
+	"github.com/slskafka/slskafka/internal/ledger"
 )
 
 // lifecycle is the producer's Close state.
@@ -333,7 +333,7 @@ type failedAs struct {
 }
 
 type askedLedger struct {
-	tp    kconn.TopicPartition
+	tp    ledger.TopicPartition
 	sent  uint64
 	maybe bool
 	valid bool
@@ -343,7 +343,7 @@ type askedLedger struct {
 // else after ending the run.
 func (r *endRun) add(p *Producer, pd *pending) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
 			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.ledger.MaybeStored(tp, pd.sent, true), valid: true}
 		}
@@ -393,7 +393,7 @@ func (r *endRun) end(p *Producer) {
 // stored it was sent.
 func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, true)
 	}
 	if pd.win.ctx.Err() != nil {

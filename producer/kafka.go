@@ -82,7 +82,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	dialer := &kconn.Dialer{
 		TLS:     tlsCfg,
 		NetDial: c.DialContext,
-		Ledger:  p.ledger,
+		Frames:  p.ledger,
 		RetireAt: func(ctx context.Context) (time.Time, error) {
 			cred, err := p.creds.Credential(ctx)
 			if err != nil {
@@ -91,13 +91,13 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 			}
 			return connectionDeadline(time.Now(), cred, c), nil
 		},
-		OnRetire:         func() { p.acct.retired.Add(1) },
-		PartitionBackoff: c.RetryBackoff,
-		OnPartitionError: func(err error) {
-			p.acct.partitionRetries.Add(1)
-			p.conn.noteError(err)
-			p.diag.warn("partition", "SLS asked to retry a shard later (retrying after RetryBackoff)", "err", err)
-		},
+		OnRetire: func() { p.acct.retired.Add(1) },
+	}
+	p.ledger.OnPartitionError = func(err error) {
+		dialer.HoldMetadata(time.Now().Add(c.RetryBackoff))
+		p.acct.partitionRetries.Add(1)
+		p.conn.noteError(err)
+		p.diag.warn("partition", "SLS asked to retry a shard later (retrying after RetryBackoff)", "err", err)
 	}
 	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
 		cred, err := p.creds.Credential(ctx)
@@ -141,7 +141,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		// retries after the next metadata update. It spaces that update
 		// by MetadataMinAge from the previous one, not from the error;
 		// kconn holds the update until RetryBackoff after the error
-		// (PartitionBackoff). Request-level retries are another matter
+		// (HoldMetadata). Request-level retries are another matter
 		// (retryBackoff).
 		kgo.RetryBackoffFn(retryBackoff(c.RetryBackoff)),
 		kgo.MetadataMinAge(min(c.RetryBackoff, c.MetadataMaxAge)),
