@@ -1,5 +1,5 @@
 // Package kconn dials the TLS connections the Kafka client uses, for the
-// three things franz-go's hooks and options cannot do:
+// two things franz-go's hooks and options cannot do:
 //
 //   - Retire a connection before the credential that authenticated it
 //     expires. SLS speaks Kafka 2.1, which has no SASL re-authentication, so
@@ -7,23 +7,27 @@
 //     retire time passes it lets the requests in flight complete, then
 //     refuses the next write with an error the Kafka client retries on a
 //     fresh connection, which authenticates with the current credential.
-//     Nothing in flight is cut, so nothing is lost or duplicated.
-//   - Hold back metadata responses after a retriable partition error. SLS
-//     asks clients to wait a second after NetworkException and
-//     KafkaStorageException; franz-go retries such a partition after its
-//     next metadata update, which it spaces from the previous update, not
-//     from the error (see Dialer.HoldMetadata).
+//     Nothing in flight is cut, so nothing is lost or duplicated. Requests
+//     in flight are counted by the frames' size prefixes, nothing more.
 //   - Hand whole request and response frames to a Frames, such as the
 //     produce ledger (internal/ledger), which tells a record failed by the
 //     client apart: never sent, or sent and perhaps stored.
 //
-// All three need the request and response frames, which no hook shows. And it
-// names a server that closes connections before answering anything (an
-// endpoint at its connection limit, a proxy in trouble) as such
-// (ServerClosedError), where the Kafka client would guess at a TLS or SASL
-// misconfiguration and stop retrying.
+// Both need the byte stream, which no hook shows (hooks do not expose the
+// connection). And it names a server that closes connections before
+// answering anything (an endpoint at its connection limit, a proxy in
+// trouble) as such (ServerClosedError), where the Kafka client would
+// guess at a TLS or SASL misconfiguration and stop retrying.
 // Everything a hook does say is left to the hooks: dial, credential and SASL
 // failures reach kgo.HookBrokerConnect, response arrival kgo.HookBrokerRead.
+//
+// Pacing retries of partition errors (SLS's "wait 1 s and retry") is left
+// to kgo.MetadataMinAge: franz-go retries such a partition at its next
+// metadata update, at least MetadataMinAge after the previous one. Only
+// the first retry after a calm spell can come sooner than a second after
+// the error; holding metadata responses back here removed that one early
+// retry per burst and nothing else, which was not worth watching request
+// keys for.
 package kconn
 
 import (
@@ -35,7 +39,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -80,7 +83,8 @@ func closedByPeer(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// Dialer dials TLS connections that retire on schedule.
+// Dialer dials TLS connections that retire on schedule. It owns their
+// configuration only; each Conn owns its own state.
 type Dialer struct {
 	// TLS is the client TLS configuration; ServerName defaults to the host
 	// being dialed.
@@ -100,22 +104,6 @@ type Dialer struct {
 	DrainTimeout time.Duration
 	// Frames, if set, is told of every request and response frame.
 	Frames Frames
-
-	holdUntil atomic.Int64 // unix nanos before which metadata responses wait
-}
-
-// HoldMetadata holds back metadata responses until t. After a retriable
-// partition error (SLS's NetworkException and KafkaStorageException: "wait
-// 1 s and retry") franz-go retries the partition only after its next
-// metadata update, so holding that update is what makes the retry wait
-// after the error rather than after the previous update.
-func (d *Dialer) HoldMetadata(t time.Time) {
-	for {
-		cur := d.holdUntil.Load()
-		if t.UnixNano() <= cur || d.holdUntil.CompareAndSwap(cur, t.UnixNano()) {
-			return
-		}
-	}
 }
 
 // DialContext dials host over TCP, completes the TLS handshake and returns
@@ -209,7 +197,9 @@ type Frames interface {
 	Lost(entry any)
 }
 
-// Conn is a connection that retires on schedule. See the package comment.
+// Conn is a connection that retires on schedule. It owns the count of its
+// requests in flight, its retire timer, and the split of its byte streams
+// into frames. See the package comment.
 type Conn struct {
 	net.Conn
 	d *Dialer
@@ -298,10 +288,9 @@ func (c *Conn) drain() {
 	c.Close()
 }
 
-// Read reads response frames, counting them, handing those followed to
-// Frames and holding back metadata responses (see Dialer.HoldMetadata).
+// Read reads response frames, counting them and handing those followed to
+// Frames.
 func (c *Conn) Read(b []byte) (int, error) {
-	c.holdMetadata()
 	n, err := c.Conn.Read(b)
 	if n == 0 && !c.answered && err != nil && closedByPeer(err) {
 		// franz-go would guess "TLS missing?" and stop retrying.
@@ -333,34 +322,6 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// holdMetadata waits, before a metadata response is read, until the
-// dialer's hold has passed. Responses arrive in request order, so the next
-// response belongs to the oldest pending request.
-func (c *Conn) holdMetadata() {
-	for {
-		c.mu.Lock()
-		next := int16(-1)
-		if c.r.atFrameStart() && len(c.w.pending) > 0 {
-			next = c.w.pending[0].key
-		}
-		closed, ch := c.closed, c.changed
-		c.mu.Unlock()
-		if next != metadataKey || closed {
-			return // most reads: no clock read
-		}
-		wait := time.Until(time.Unix(0, c.d.holdUntil.Load()))
-		if wait <= 0 {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ch:
-		}
-		t.Stop()
-	}
 }
 
 // Close closes the connection and stops its retire timer. Requests still
@@ -395,8 +356,7 @@ func (c *Conn) Close() error {
 
 // sent is a request whose response has not been read yet.
 type sent struct {
-	key   int16 // -1 until known
-	entry any   // from Frames.Request; nil when its response is not followed
+	entry any // from Frames.Request; nil when its response is not followed
 }
 
 // headLen is how much of a frame written in pieces is kept for
@@ -429,7 +389,7 @@ func (w *writeTracker) frames(b []byte, f Frames) int {
 			w.nsize = 0
 			w.total = int(binary.BigEndian.Uint32(w.size[:]))
 			w.remain = w.total
-			w.pending = append(w.pending, sent{key: -1})
+			w.pending = append(w.pending, sent{})
 			started++
 			if w.remain == 0 {
 				continue
@@ -456,19 +416,12 @@ func (w *writeTracker) frames(b []byte, f Frames) int {
 	return started
 }
 
-// request records what is known of the frame just completed.
+// request tells f of the frame just completed.
 func (w *writeTracker) request(frame []byte, f Frames) {
-	s := &w.pending[len(w.pending)-1]
-	if len(frame) >= 2 {
-		s.key = int16(binary.BigEndian.Uint16(frame))
-	}
 	if f != nil {
-		s.entry = f.Request(frame, w.total)
+		w.pending[len(w.pending)-1].entry = f.Request(frame, w.total)
 	}
 }
-
-// metadataKey is the Kafka API key of metadata requests.
-const metadataKey = 3
 
 // readTracker splits the read byte stream into response frames by their
 // size prefix.
@@ -497,7 +450,7 @@ func (r *readTracker) feed(b []byte, w *writeTracker) (rest []byte, done int, en
 			}
 			r.nsize = 0
 			r.remain = int(binary.BigEndian.Uint32(r.size[:]))
-			r.cur = sent{key: -1}
+			r.cur = sent{}
 			if len(w.pending) > 0 {
 				r.cur = w.pending[0]
 				w.pending = w.pending[1:]
@@ -512,7 +465,7 @@ func (r *readTracker) feed(b []byte, w *writeTracker) (rest []byte, done int, en
 		b = b[n:]
 		if r.remain == 0 {
 			done++
-			entry, r.cur = r.cur.entry, sent{key: -1}
+			entry, r.cur = r.cur.entry, sent{}
 			if entry != nil {
 				return b, done, entry, r.body
 			}
