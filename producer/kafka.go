@@ -96,7 +96,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	p.ledger.OnPartitionError = func(err error) {
 		p.acct.partitionRetries.Add(1)
 		p.conn.noteError(err)
-		p.diag.warn("partition", "SLS asked to retry a shard later (retrying after RetryBackoff)", "err", err)
+		p.diag.warn("partition", "SLS asked to retry a shard later (retried at the next metadata refresh, RetryBackoff apart)", "err", err)
 	}
 	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
 		cred, err := p.creds.Credential(ctx)

@@ -10,6 +10,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -36,10 +37,11 @@ import (
 //
 // The zero Ledger is ready to use.
 type Ledger struct {
-	// OnPartitionError, if set, is called for each retriable partition
-	// error in a produce response (SLS's NetworkException and
-	// KafkaStorageException: "wait 1 s and retry"), outside the ledger's
-	// lock. Set it before the first request.
+	// OnPartitionError, if set, is called for each partition error in a
+	// produce response that the Kafka client retries (SLS's
+	// NetworkException and KafkaStorageException: "wait 1 s and retry";
+	// not CORRUPT_MESSAGE), outside the ledger's lock. Set it before the
+	// first request.
 	OnPartitionError func(err error)
 
 	seq atomic.Uint64 // produce requests written so far
@@ -196,7 +198,7 @@ func (l *Ledger) Response(entry any, frame []byte) {
 	for _, t := range l.resp.Topics {
 		for _, p := range t.Partitions {
 			if p.ErrorCode != 0 {
-				if err := kerr.ErrorForCode(p.ErrorCode); kerr.IsRetriable(err) && l.OnPartitionError != nil {
+				if err := kerr.ErrorForCode(p.ErrorCode); retried(err) && l.OnPartitionError != nil {
 					errs = append(errs, fmt.Errorf("%s[%d]: %w", t.Topic, p.Partition, err))
 				}
 				continue
@@ -214,6 +216,14 @@ func (l *Ledger) Response(entry any, frame []byte) {
 	for _, err := range errs {
 		l.OnPartitionError(err)
 	}
+}
+
+// retried reports whether franz-go retries a partition answered with err.
+// kerr calls CORRUPT_MESSAGE retriable, but franz-go fails the batch
+// (sink.go): for SLS it is a refusal of the batch's codec, handled by the
+// producer's codec switch, not a shard to wait for.
+func retried(err error) bool {
+	return kerr.IsRetriable(err) && !errors.Is(err, kerr.CorruptMessage)
 }
 
 // Lost settles the request entry whose response will never be read.

@@ -144,6 +144,18 @@ func TestLedgerMaybeStored(t *testing.T) {
 	}
 }
 
+// CORRUPT_MESSAGE, which kerr calls retriable, is no partition error to
+// retry: franz-go fails the batch, and for SLS it refuses the codec.
+func TestCorruptMessageIsNotRetried(t *testing.T) {
+	var retriable []error
+	l := &Ledger{OnPartitionError: func(err error) { retriable = append(retriable, err) }}
+	frame := produceRequest("app", 100, 0, 1)
+	l.Response(l.Request(frame, len(frame)), produceResponse("app", map[int32]int16{0: kerr.CorruptMessage.Code, 1: kerr.KafkaStorageError.Code}))
+	if len(retriable) != 1 || !errors.Is(retriable[0], kerr.KafkaStorageError) {
+		t.Errorf("partition errors reported %v, want app[1]'s KafkaStorageError only", retriable)
+	}
+}
+
 // BenchmarkProduceRequest is the ledger's cost per produce request: the
 // request registered and its response settled, for a request of 4
 // partitions with 16 KiB batches.
