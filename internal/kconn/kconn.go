@@ -182,7 +182,8 @@ func handshakeError(err error) error {
 // Frames is told of the Kafka frames on a dialer's connections: each
 // request as it is about to be written, and for those it asks to follow,
 // the response or the loss of the connection before it. The produce ledger
-// is one (internal/ledger). Calls for one connection come one at a time.
+// is one (internal/ledger). Calls come from many goroutines at once: a
+// connection writes and reads concurrently, and a dialer has many.
 type Frames interface {
 	// Request is called before a request frame's last bytes are written.
 	// frame is the frame after its size prefix, size bytes long, or only
