@@ -278,3 +278,37 @@ func TestFirstReadClosedByServer(t *testing.T) {
 		t.Errorf("after a response: err = %v, want io.EOF", err)
 	}
 }
+
+// A connection retired with a request in flight lets its response be read,
+// then closes; the next write is refused with ErrRetired, which the Kafka
+// client retries on a new connection. Frames are counted by their size
+// prefix only: the request here is no Kafka request at all.
+func TestRetireDrainsInFlight(t *testing.T) {
+	client, server := net.Pipe()
+	retired := 0
+	c := newConn(client, time.Time{}, &Dialer{OnRetire: func() { retired++ }})
+	defer server.Close()
+	req := []byte{0, 0, 0, 3, 'a', 'b', 'c'}
+	resp := []byte{0, 0, 0, 2, 'o', 'k'}
+	go func() {
+		io.ReadFull(server, make([]byte, len(req)))
+		server.Write(resp)
+	}()
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	c.retire()
+	if retired != 1 {
+		t.Fatalf("OnRetire called %d times, want 1", retired)
+	}
+	got := make([]byte, len(resp))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != string(resp) {
+		t.Fatalf("read %q, %v; want the response in flight", got, err)
+	}
+	if _, err := c.Write(req); !errors.Is(err, ErrRetired) || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after retiring: %v, want ErrRetired (net.ErrClosed)", err)
+	}
+	if _, err := c.Read(got); err == nil {
+		t.Error("the retired connection is still open")
+	}
+}
