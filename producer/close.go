@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/slskafka/slskafka/internal/kconn"
+	"github.com/slskafka/slskafka/internal/ledger"
 )
 
 // lifecycle is the producer's Close state.
@@ -336,7 +336,7 @@ type failedAs struct {
 // askedLedger is the ledger's answer for the records of a partition
 // handed over at one write sequence.
 type askedLedger struct {
-	tp    kconn.TopicPartition
+	tp    ledger.TopicPartition
 	sent  uint64
 	maybe bool
 	valid bool
@@ -346,7 +346,7 @@ type askedLedger struct {
 // else after ending the run.
 func (r *endRun) add(p *Producer, pd *pending) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
 			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
 		}
@@ -392,7 +392,7 @@ func (r *endRun) end(p *Producer) {
 
 // maybeStoredAtClose reports whether a record of tp handed over at write
 // sequence sent may have been stored, now that the client is closing.
-func (p *Producer) maybeStoredAtClose(tp kconn.TopicPartition, sent uint64) bool {
+func (p *Producer) maybeStoredAtClose(tp ledger.TopicPartition, sent uint64) bool {
 	return p.ledger.MaybeStored(tp, sent, true)
 }
 
@@ -413,7 +413,7 @@ func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
 // after its context ended, where its bound is a promise to the caller.
 func (p *Producer) gaveUp(pd *pending) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		pd.unsure = p.maybeStoredAtClose(kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}, pd.sent)
+		pd.unsure = p.maybeStoredAtClose(ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}, pd.sent)
 	}
 	cause, kind := p.gaveUpCauseOf(pd)
 	if p.spool != nil && !refusal(cause) {

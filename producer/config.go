@@ -163,7 +163,8 @@ type Config struct {
 	// retriable error; SLS asks clients to wait a second after
 	// NetworkException and KafkaStorageException. It is also the minimum
 	// age of metadata before a refresh, which is what paces franz-go's
-	// retries of partition errors, and the longest wait between retries
+	// retries of partition errors (so the first retry after a calm spell
+	// may come sooner than RetryBackoff), and the longest wait between retries
 	// of a request whose connection failed (the first such retry comes
 	// after 50 ms, the wait doubling from there). Default 1 s.
 	RetryBackoff time.Duration

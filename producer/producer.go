@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/slskafka/slskafka/auth"
-	"github.com/slskafka/slskafka/internal/kconn"
+	"github.com/slskafka/slskafka/internal/ledger"
 	"github.com/slskafka/slskafka/internal/record"
 	"github.com/slskafka/slskafka/internal/spool"
 )
@@ -51,7 +51,7 @@ type Producer struct {
 	handoff   *handoff   // Log's queue to franz-go; handoff.go
 	deadlines *deadlines // each record's delivery deadline; deadline.go
 	flushes   *flushes   // what Flush waits for; flush.go
-	ledger    *kconn.Ledger
+	ledger    *ledger.Ledger
 	acct      accounting // logstores, counts, failure reports; accounting.go
 	life      lifecycle  // Close; close.go
 	conn      connState  // what connections report; connect.go
@@ -82,7 +82,7 @@ type pending struct {
 	flush    *flushEpoch
 	done     chan error    // LogSync only
 	accepted time.Duration // since connState.born
-	sent     uint64        // kconn.Ledger's write sequence when last handed over
+	sent     uint64        // ledger.Ledger's write sequence when last handed over
 	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
 	unsure   bool          // a request that may have stored it was sent
 }
@@ -135,7 +135,7 @@ func New(cfg Config) (*Producer, error) {
 		creds:   auth.Caching(cfg.Credentials),
 		handoff: newHandoff(),
 		flushes: newFlushes(),
-		ledger:  &kconn.Ledger{},
+		ledger:  &ledger.Ledger{},
 		diag:    newDiag(cfg.Logger, diagInterval*cfg.RetryBackoff),
 	}
 	if w := cfg.Endpoint.Warning(); w != "" {
@@ -454,7 +454,7 @@ func (p *Producer) failed(pd *pending, err error) {
 	gaveUp := p.life.closed.Load() &&
 		(errors.Is(err, errGaveUp) || errors.Is(err, kgo.ErrClientClosed) || own == nil && transient(err))
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, gaveUp)
 	}
 	cause, kind := err, error(nil)
