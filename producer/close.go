@@ -241,11 +241,19 @@ func (p *Producer) close(ctx context.Context) error {
 	if n, last := p.acct.reports.since(mark); n > 0 {
 		return fmt.Errorf("producer: close: %d records failed while delivering what was buffered: %w", n, last)
 	}
+	if p.spool != nil {
+		// Records past their DeliveryTimeout went back to disk instead
+		// of failing: nil would read as "delivered".
+		if after := p.Stats(); after.BufferedRecords > 0 {
+			return &closeResult{kept: after.BufferedRecords, dir: p.spool.dir, err: fmt.Errorf("their DeliveryTimeout (%v) passed before SLS acknowledged them", p.cfg.DeliveryTimeout)}
+		}
+	}
 	return nil
 }
 
-// closeResult is Close's error when its context ended first. It wraps
-// ErrClosed and the context's error.
+// closeResult is Close's error when its context ended first (it wraps
+// ErrClosed and the context's error), or when a spool keeps records whose
+// DeliveryTimeout passed (it wraps ErrClosed).
 type closeResult struct {
 	given, unconf, kept int64
 	dir                 string // the spool's, if any
@@ -270,6 +278,8 @@ func (p *Producer) closeSpool() {
 	}
 }
 
+// Unwrap returns ErrClosed and why Close did not deliver everything: the
+// context's error, or why a spool kept records.
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
 
 // abandon ends the records Close gave up on that franz-go does not hold:

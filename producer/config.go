@@ -193,7 +193,7 @@ type Config struct {
 	// rewind the shard and send again every batch that was in flight
 	// behind the failed one, so batches SLS had acknowledged are stored
 	// twice; and a retried batch can land after a later batch of the same
-	// shard (SLS orders logs by their time, __time__, not by arrival).
+	// shard (what order SLS then shows them in is not documented).
 	// Default 1: a duplicate only where an acknowledgement was lost.
 	MaxInflight int
 

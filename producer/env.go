@@ -62,6 +62,9 @@ func ConfigFromEnv() (Config, error) {
 // background, within credentials-go's own timeouts, and its result is
 // discarded.
 func ConfigFromEnvContext(ctx context.Context) (Config, error) {
+	if ctx == nil {
+		return Config{}, invalid(errors.New("producer: ConfigFromEnvContext with a nil context"))
+	}
 	return configFromEnv(ctx, os.Getenv, auth.Default)
 }
 

@@ -208,3 +208,11 @@ func TestConfigFromEnvUnknownRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigFromEnvContextNil(t *testing.T) {
+	//lint:ignore SA1012 a nil context is what this tests
+	_, err := ConfigFromEnvContext(nil) //nolint:staticcheck
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("ConfigFromEnvContext(nil) = %v, want ErrInvalid", err)
+	}
+}

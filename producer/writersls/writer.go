@@ -206,7 +206,7 @@ func (w *Writer) ship(line []byte, wr *write) error {
 		line = line[:len(line)-1]
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
-		return nil // nothing to store; SLS has no empty log
+		return nil // a blank line carries no field to store
 	}
 	// Its context is not the caller's: io.Writer has none.
 	ctx := context.Background()

@@ -3,6 +3,7 @@ package producer_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -46,6 +47,35 @@ func TestNoWaitRefusesAtOnce(t *testing.T) {
 		}
 		if st := p.Stats(); st.Dropped != int64(refused) {
 			t.Errorf("%d refused, stats %+v", refused, st)
+		}
+		down.Up()
+	})
+}
+
+// Close with a spool during an outage, given all the time it wants, keeps
+// what its DeliveryTimeout passed for on disk and says so: nil would read
+// as "delivered". In a synctest bubble, so the outage costs no time.
+func TestCloseSaysWhatTheSpoolKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{InMemory: true})
+		down := testproducer.NewOutage(s)
+		dir := t.TempDir()
+		p := testproducer.New(t, s, func(c *producer.Config) {
+			c.DialContext = down.DialContext
+			c.SpoolDir = dir
+			c.DeliveryTimeout = 5 * time.Second
+		})
+		for i := range 10 {
+			if err := p.Log(context.Background(), "app", producer.Record{Fields: []producer.Field{{Key: "i", Value: strconv.Itoa(i)}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := p.Close(context.Background())
+		if !errors.Is(err, producer.ErrClosed) || !strings.Contains(err.Error(), "10 records not delivered are kept in the spool") {
+			t.Errorf("Close = %v, want ErrClosed saying the spool keeps 10 records", err)
+		}
+		if st := p.Stats(); st.Delivered != 0 || st.BufferedRecords != 10 {
+			t.Errorf("after Close: %+v", st)
 		}
 		down.Up()
 	})
