@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/slskafka/slskafka/internal/kconn"
+	"github.com/slskafka/slskafka/internal/ledger"
 )
 
 // lifecycle is the producer's Close state.
@@ -166,11 +166,19 @@ func (p *Producer) close(ctx context.Context) error {
 	if n, last := p.acct.reports.since(mark); n > 0 {
 		return fmt.Errorf("producer: close: %d records failed while delivering what was buffered: %w", n, last)
 	}
+	if p.spool != nil {
+		// Records past their DeliveryTimeout went back to disk instead
+		// of failing: nil would read as "delivered".
+		if after := p.Stats(); after.BufferedRecords > 0 {
+			return &closeResult{kept: after.BufferedRecords, dir: p.spool.dir, err: fmt.Errorf("their DeliveryTimeout (%v) passed before SLS acknowledged them", p.cfg.DeliveryTimeout)}
+		}
+	}
 	return nil
 }
 
-// closeResult is Close's error when its context ended first. It wraps
-// ErrClosed and the context's error.
+// closeResult is Close's error when its context ended first (it wraps
+// ErrClosed and the context's error), or when a spool keeps records whose
+// DeliveryTimeout passed (it wraps ErrClosed).
 type closeResult struct {
 	given, unconf, kept int64
 	dir                 string // the spool's, if any
@@ -195,6 +203,8 @@ func (p *Producer) closeSpool() {
 	}
 }
 
+// Unwrap returns ErrClosed and why Close did not deliver everything: the
+// context's error, or why a spool kept records.
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
 
 // abandon ends the records Close gave up on that franz-go does not hold:
@@ -261,7 +271,7 @@ type failedAs struct {
 // askedLedger is the ledger's answer for the records of a partition
 // handed over at one write sequence.
 type askedLedger struct {
-	tp    kconn.TopicPartition
+	tp    ledger.TopicPartition
 	sent  uint64
 	maybe bool
 	valid bool
@@ -271,7 +281,7 @@ type askedLedger struct {
 // else after ending the run.
 func (r *endRun) add(p *Producer, pd *pending) {
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
 			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
 		}
@@ -316,7 +326,7 @@ func (r *endRun) end(p *Producer) {
 
 // maybeStoredAtClose reports whether a record of tp handed over at write
 // sequence sent may have been stored, now that the client is closing.
-func (p *Producer) maybeStoredAtClose(tp kconn.TopicPartition, sent uint64) bool {
+func (p *Producer) maybeStoredAtClose(tp ledger.TopicPartition, sent uint64) bool {
 	return p.ledger.MaybeStored(tp, sent, true)
 }
 

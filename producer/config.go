@@ -163,7 +163,8 @@ type Config struct {
 	// retriable error; SLS asks clients to wait a second after
 	// NetworkException and KafkaStorageException. It is also the minimum
 	// age of metadata before a refresh, which is what paces franz-go's
-	// retries of partition errors, and the longest wait between retries
+	// retries of partition errors (so the first retry after a calm spell
+	// may come sooner than RetryBackoff), and the longest wait between retries
 	// of a request whose connection failed (the first such retry comes
 	// after 50 ms, the wait doubling from there). Default 1 s.
 	RetryBackoff time.Duration
@@ -192,7 +193,7 @@ type Config struct {
 	// rewind the shard and send again every batch that was in flight
 	// behind the failed one, so batches SLS had acknowledged are stored
 	// twice; and a retried batch can land after a later batch of the same
-	// shard (SLS orders logs by their time, __time__, not by arrival).
+	// shard (what order SLS then shows them in is not documented).
 	// Default 1: a duplicate only where an acknowledgement was lost.
 	MaxInflight int
 

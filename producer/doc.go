@@ -54,8 +54,8 @@
 // MaxBufferedBytes bounds the memory records hold, bookkeeping included.
 // Each record has its own deadline, DeliveryTimeout after Log, and fails
 // with the last cause seen. Errors SLS documents as transient
-// (NetworkException, KafkaStorageException) are retried after RetryBackoff
-// (1 s) until then. A refused AccessKey (ErrAuth) or a missing logstore
+// (NetworkException, KafkaStorageException) are retried RetryBackoff (1 s)
+// apart until then. A refused AccessKey (ErrAuth) or a missing logstore
 // (ErrLogstoreNotFound) fails fast. Every error wraps exactly one of the
 // sentinel errors (ErrInvalid for invalid arguments); match with errors.Is.
 //

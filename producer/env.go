@@ -36,7 +36,7 @@ const (
 // ConfigFromEnv returns a Config for the project, endpoint and credentials
 // named by the environment (see the Env constants); callers may adjust the
 // other fields before New. The error lists every variable that is missing
-// or invalid.
+// or invalid, and wraps ErrInvalid.
 //
 // The project and endpoint are checked first, and the credential chain
 // (auth.Default) is consulted only when both are valid: off Alibaba Cloud,
@@ -62,6 +62,9 @@ func ConfigFromEnv() (Config, error) {
 // background, within credentials-go's own timeouts, and its result is
 // discarded.
 func ConfigFromEnvContext(ctx context.Context) (Config, error) {
+	if ctx == nil {
+		return Config{}, invalid(errors.New("producer: ConfigFromEnvContext with a nil context"))
+	}
 	return configFromEnv(ctx, os.Getenv, auth.Default)
 }
 
@@ -115,7 +118,7 @@ func configFromEnv(ctx context.Context, getenv func(string) string, creds func()
 		cfg.Endpoint = endpoint.Endpoint{}
 	}
 	if len(errs) > 0 {
-		return cfg, fmt.Errorf("producer: config from environment: %w", errors.Join(errs...))
+		return cfg, invalid(fmt.Errorf("producer: config from environment: %w", errors.Join(errs...)))
 	}
 
 	type result struct {

@@ -64,6 +64,9 @@ func TestConfigFromEnv(t *testing.T) {
 						t.Errorf("error %q names %s", err, s)
 					}
 				}
+				if !errors.Is(err, ErrInvalid) {
+					t.Errorf("error %q does not wrap ErrInvalid", err)
+				}
 				// Nothing to authenticate to: the credential chain (whose
 				// last source is the ECS metadata service) is not asked.
 				if asked {
@@ -203,5 +206,13 @@ func TestConfigFromEnvUnknownRegion(t *testing.T) {
 		if !strings.Contains(buf.String(), `did you mean \"cn-hangzhou\"?`) {
 			t.Errorf("%v: New logged %q, want the region warning", env, buf.String())
 		}
+	}
+}
+
+func TestConfigFromEnvContextNil(t *testing.T) {
+	//lint:ignore SA1012 a nil context is what this tests
+	_, err := ConfigFromEnvContext(nil) //nolint:staticcheck
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("ConfigFromEnvContext(nil) = %v, want ErrInvalid", err)
 	}
 }

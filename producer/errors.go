@@ -449,8 +449,13 @@ func isTLSError(err error) bool {
 	var invalid x509.CertificateInvalidError
 	var header tls.RecordHeaderError
 	var alert tls.AlertError
+	// An alert the server sent arrives as a "remote error" net.OpError
+	// (crypto/tls keeps its alert type unexported); tls.AlertError is one
+	// this side raised.
+	var op *net.OpError
 	return errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) ||
-		errors.As(err, &invalid) || errors.As(err, &header) || errors.As(err, &alert)
+		errors.As(err, &invalid) || errors.As(err, &header) || errors.As(err, &alert) ||
+		errors.As(err, &op) && op.Op == "remote error"
 }
 
 // isUnreachable reports whether err says the endpoint cannot be reached: a

@@ -186,7 +186,7 @@ func (p *Producer) run() {
 			probe = nil
 		}
 		// A record handed over now can only be in requests written
-		// after this sequence (see kconn.Ledger).
+		// after this sequence (see ledger.Ledger).
 		seq := p.ledger.WriteSeq()
 		h.inFranz.Add(int64(len(held)))
 		n := 0

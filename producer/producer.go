@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/slskafka/slskafka/auth"
-	"github.com/slskafka/slskafka/internal/kconn"
+	"github.com/slskafka/slskafka/internal/ledger"
 	"github.com/slskafka/slskafka/internal/record"
 	"github.com/slskafka/slskafka/internal/spool"
 )
@@ -51,7 +51,7 @@ type Producer struct {
 	handoff   *handoff   // Log's queue to franz-go; handoff.go
 	deadlines *deadlines // each record's delivery deadline; deadline.go
 	flushes   *flushes   // what Flush waits for; flush.go
-	ledger    *kconn.Ledger
+	ledger    *ledger.Ledger
 	acct      accounting // logstores, counts, failure reports; accounting.go
 	life      lifecycle  // Close; close.go
 	conn      connState  // what connections report; connect.go
@@ -86,7 +86,7 @@ type pending struct {
 	flush    *flushEpoch
 	done     chan error    // LogSync only
 	accepted time.Duration // since connState.born
-	sent     uint64        // kconn.Ledger's write sequence when last handed over
+	sent     uint64        // ledger.Ledger's write sequence when last handed over
 	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
 	unsure   bool          // a request that may have stored it was sent
 }
@@ -139,7 +139,7 @@ func New(cfg Config) (*Producer, error) {
 		creds:   auth.Caching(cfg.Credentials),
 		handoff: newHandoff(),
 		flushes: newFlushes(),
-		ledger:  &kconn.Ledger{},
+		ledger:  &ledger.Ledger{},
 		diag:    newDiag(cfg.Logger, diagInterval*cfg.RetryBackoff),
 	}
 	if w := cfg.Endpoint.Warning(); w != "" {
@@ -264,7 +264,11 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
+	policy := p.cfg.OnBufferFull
+	if policy == Block && noWait(ctx) {
+		policy = Drop
+	}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: policy, wait: bound{max: p.cfg.MaxBlock}}
 	// LogSync waits in memory; with the disk full, so does every record
 	// (spool.go).
 	spilling := p.spool != nil && done == nil && !p.spool.degraded()
@@ -284,7 +288,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
 			return err
 		}
-		c.policy = p.cfg.OnBufferFull
+		c.policy = policy
 		pd, err = p.budget.take(ctx, &c)
 	}
 	if err != nil {
@@ -451,7 +455,7 @@ func (p *Producer) failed(pd *pending, err error) {
 		d = decide(f)
 	}
 	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := kconn.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
 	}
 	if d.next == backToSpool {

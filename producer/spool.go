@@ -69,7 +69,7 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 	r := spool.Record{Topic: ls.topic, Time: ts, Value: value}
 	for {
 		id, err := sp.write(r, held)
-		if errors.Is(err, spool.ErrFull) && p.cfg.OnBufferFull == Block {
+		if errors.Is(err, spool.ErrFull) && p.cfg.OnBufferFull == Block && !noWait(ctx) {
 			space := sp.s.Space()
 			if id, err = sp.write(r, held); errors.Is(err, spool.ErrFull) { // not freed in between
 				if err := p.spoolWait(ctx, ls, space, w); err != nil {
@@ -80,7 +80,7 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		}
 		switch {
 		case errors.Is(err, spool.ErrFull):
-			return 0, p.full(ls, fmt.Errorf("the spool is full (MaxSpoolBytes %d) and OnBufferFull is Drop", p.cfg.MaxSpoolBytes))
+			return 0, p.full(ls, fmt.Errorf("the spool is full (MaxSpoolBytes %d) and the record may not wait (OnBufferFull Drop, or NoWait)", p.cfg.MaxSpoolBytes))
 		case errors.Is(err, spool.ErrClosed):
 			return 0, p.newError(ErrClosed, ls.name, nil, false)
 		case err != nil:

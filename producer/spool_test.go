@@ -213,8 +213,19 @@ func TestSpoolRidesOutOutage(t *testing.T) {
 	}
 	defer s2.Close()
 	log(time.Second) // new records while the backlog drains
-	if err := p.Flush(ctx); err != nil {
-		t.Fatalf("Flush after the outage: %v; %+v", err, p.Stats())
+	// DeliveryTimeout is half the outage: on a loaded machine, records
+	// of the backlog can pass it again while it drains; they go back to
+	// disk and Flush says so. Flushing again sends them; what this test
+	// proves is that nothing is lost or dropped, not how fast it drains.
+	for flushes := 1; ; flushes++ {
+		err := p.Flush(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, producer.ErrDeliveryTimeout) || !strings.Contains(err.Error(), "wait in the spool") || ctx.Err() != nil {
+			t.Fatalf("Flush %d after the outage: %v; %+v", flushes, err, p.Stats())
+		}
+		t.Logf("Flush %d after the outage: %v", flushes, err)
 	}
 	seen := map[string]bool{}
 	for _, l := range s2.Logs("app") {

@@ -1,5 +1,5 @@
 // Package kconn dials the TLS connections the Kafka client uses, for the
-// three things franz-go's hooks and options cannot do:
+// two things franz-go's hooks and options cannot do:
 //
 //   - Retire a connection before the credential that authenticated it
 //     expires. SLS speaks Kafka 2.1, which has no SASL re-authentication, so
@@ -7,23 +7,27 @@
 //     retire time passes it lets the requests in flight complete, then
 //     refuses the next write with an error the Kafka client retries on a
 //     fresh connection, which authenticates with the current credential.
-//     Nothing in flight is cut, so nothing is lost or duplicated.
-//   - Hold back metadata responses after a retriable partition error. SLS
-//     asks clients to wait a second after NetworkException and
-//     KafkaStorageException; franz-go retries such a partition after its
-//     next metadata update, which it spaces from the previous update, not
-//     from the error (see Dialer.PartitionBackoff).
-//   - Keep a ledger of the partitions each produce request carried and of
-//     what became of it (Ledger), so that a record failed by the client can
-//     be told apart: never sent, or sent and perhaps stored.
+//     Nothing in flight is cut, so nothing is lost or duplicated. Requests
+//     in flight are counted by the frames' size prefixes, nothing more.
+//   - Hand whole request and response frames to a Frames, such as the
+//     produce ledger (internal/ledger), which tells a record failed by the
+//     client apart: never sent, or sent and perhaps stored.
 //
-// Both need the request and response frames, which no hook shows. And it
-// names a server that closes connections before answering anything (an
-// endpoint at its connection limit, a proxy in trouble) as such
-// (ServerClosedError), where the Kafka client would guess at a TLS or SASL
-// misconfiguration and stop retrying.
+// Both need the byte stream, which no hook shows (hooks do not expose the
+// connection). And it names a server that closes connections before
+// answering anything (an endpoint at its connection limit, a proxy in
+// trouble) as such (ServerClosedError), where the Kafka client would
+// guess at a TLS or SASL misconfiguration and stop retrying.
 // Everything a hook does say is left to the hooks: dial, credential and SASL
 // failures reach kgo.HookBrokerConnect, response arrival kgo.HookBrokerRead.
+//
+// Pacing retries of partition errors (SLS's "wait 1 s and retry") is left
+// to kgo.MetadataMinAge: franz-go retries such a partition at its next
+// metadata update, at least MetadataMinAge after the previous one. Only
+// the first retry after a calm spell can come sooner than a second after
+// the error; holding metadata responses back here removed that one early
+// retry per burst and nothing else, which was not worth watching request
+// keys for.
 package kconn
 
 import (
@@ -35,12 +39,8 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // ErrRetired is returned by Write on a connection past its retire time. It
@@ -83,7 +83,8 @@ func closedByPeer(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// Dialer dials TLS connections that retire on schedule.
+// Dialer dials TLS connections that retire on schedule. It owns their
+// configuration only; each Conn owns its own state.
 type Dialer struct {
 	// TLS is the client TLS configuration; ServerName defaults to the host
 	// being dialed.
@@ -101,31 +102,8 @@ type Dialer struct {
 	// DrainTimeout bounds how long a retiring connection waits for its
 	// in-flight responses before it is closed anyway. Zero means 30 s.
 	DrainTimeout time.Duration
-	// PartitionBackoff is how long after a produce response carrying a
-	// retriable partition error (SLS's NetworkException and
-	// KafkaStorageException: "wait 1 s and retry") metadata responses are
-	// held back. franz-go retries such a partition only after its next
-	// metadata update, so holding that update is what makes the retry
-	// wait PartitionBackoff after the error rather than after the
-	// previous update. Zero disables the hold.
-	PartitionBackoff time.Duration
-	// OnPartitionError is called for each retriable partition error seen
-	// in a produce response.
-	OnPartitionError func(err error)
-	// Ledger, if set, records what produce requests carried.
-	Ledger *Ledger
-
-	holdUntil atomic.Int64 // unix nanos before which metadata responses wait
-}
-
-// hold delays metadata responses until t.
-func (d *Dialer) hold(t time.Time) {
-	for {
-		cur := d.holdUntil.Load()
-		if t.UnixNano() <= cur || d.holdUntil.CompareAndSwap(cur, t.UnixNano()) {
-			return
-		}
-	}
+	// Frames, if set, is told of every request and response frame.
+	Frames Frames
 }
 
 // DialContext dials host over TCP, completes the TLS handshake and returns
@@ -201,7 +179,28 @@ func handshakeError(err error) error {
 	return err
 }
 
-// Conn is a connection that retires on schedule. See the package comment.
+// Frames is told of the Kafka frames on a dialer's connections: each
+// request as it is about to be written, and for those it asks to follow,
+// the response or the loss of the connection before it. The produce ledger
+// is one (internal/ledger). Calls come from many goroutines at once: a
+// connection writes and reads concurrently, and a dialer has many.
+type Frames interface {
+	// Request is called before a request frame's last bytes are written.
+	// frame is the frame after its size prefix, size bytes long, or only
+	// its beginning when the frame is written in pieces. The result, if
+	// not nil, is passed back to Response or Lost.
+	Request(frame []byte, size int) (entry any)
+	// Response is called with the response frame (after its size prefix)
+	// to the request that returned entry. frame is valid during the call
+	// only.
+	Response(entry any, frame []byte)
+	// Lost is called when the connection ends before that response.
+	Lost(entry any)
+}
+
+// Conn is a connection that retires on schedule. It owns the count of its
+// requests in flight, its retire timer, and the split of its byte streams
+// into frames. See the package comment.
 type Conn struct {
 	net.Conn
 	d *Dialer
@@ -258,7 +257,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 	}
 	// Registered before the bytes leave: the response can arrive as soon
 	// as they do.
-	c.inflight += c.w.frames(b, c.d.Ledger)
+	c.inflight += c.w.frames(b, c.d.Frames)
 	c.mu.Unlock()
 	return c.Conn.Write(b)
 }
@@ -290,11 +289,9 @@ func (c *Conn) drain() {
 	c.Close()
 }
 
-// Read reads response frames, counting them, settling produce requests in
-// the ledger and holding back metadata responses after a retriable
-// partition error (see Dialer.PartitionBackoff).
+// Read reads response frames, counting them and handing those followed to
+// Frames.
 func (c *Conn) Read(b []byte) (int, error) {
-	c.holdMetadata()
 	n, err := c.Conn.Read(b)
 	if n == 0 && !c.answered && err != nil && closedByPeer(err) {
 		// franz-go would guess "TLS missing?" and stop retrying.
@@ -302,19 +299,23 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 	if n > 0 {
 		c.answered = true
-		c.mu.Lock()
-		done, produced := c.r.feed(b[:n], &c.w)
-		c.mu.Unlock()
-		for _, pr := range produced {
-			c.produceResponse(pr)
-		}
-		if done > 0 {
+		rest := b[:n]
+		for len(rest) > 0 {
 			c.mu.Lock()
-			c.inflight -= done
-			closeNow := c.retired && c.inflight <= 0
-			close(c.changed)
-			c.changed = make(chan struct{})
+			var done int
+			var entry any
+			var body []byte
+			rest, done, entry, body = c.r.feed(rest, &c.w)
+			if done > 0 {
+				c.inflight -= done
+				close(c.changed)
+				c.changed = make(chan struct{})
+			}
+			closeNow := done > 0 && c.retired && c.inflight <= 0
 			c.mu.Unlock()
+			if entry != nil && c.d.Frames != nil {
+				c.d.Frames.Response(entry, body)
+			}
 			if closeNow {
 				// Return what was read; the next read sees the close.
 				defer c.Close()
@@ -324,71 +325,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// produceResponse settles a produce request in the ledger and reports its
-// retriable partition errors.
-func (c *Conn) produceResponse(pr producedResponse) {
-	resp := kmsg.NewPtrProduceResponse()
-	resp.SetVersion(pr.req.version)
-	if len(pr.body) < 4 || resp.ReadFrom(pr.body[4:]) != nil {
-		resp = nil
-	}
-	if c.d.Ledger != nil && pr.req.written != nil {
-		c.d.Ledger.answer(pr.req.written, resp)
-	}
-	if resp == nil {
-		return
-	}
-	var errs []error
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && kerr.IsRetriable(err) {
-				errs = append(errs, fmt.Errorf("%s[%d]: %w", t.Topic, p.Partition, err))
-			}
-		}
-	}
-	if len(errs) == 0 {
-		return
-	}
-	if c.d.PartitionBackoff > 0 {
-		c.d.hold(time.Now().Add(c.d.PartitionBackoff))
-	}
-	if c.d.OnPartitionError != nil {
-		for _, e := range errs {
-			c.d.OnPartitionError(e)
-		}
-	}
-}
-
-// holdMetadata waits, before a metadata response is read, until the
-// dialer's hold has passed. Responses arrive in request order, so the next
-// response belongs to the oldest pending request.
-func (c *Conn) holdMetadata() {
-	for {
-		c.mu.Lock()
-		next := int16(-1)
-		if c.r.atFrameStart() && len(c.w.pending) > 0 {
-			next = c.w.pending[0].key
-		}
-		closed, ch := c.closed, c.changed
-		c.mu.Unlock()
-		if next != metadataKey || closed {
-			return // most reads: no clock read
-		}
-		wait := time.Until(time.Unix(0, c.d.holdUntil.Load()))
-		if wait <= 0 {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ch:
-		}
-		t.Stop()
-	}
-}
-
-// Close closes the connection and stops its retire timer. Produce requests
-// still waiting for their responses are settled in the ledger as lost.
+// Close closes the connection and stops its retire timer. Requests still
+// waiting for their responses are reported lost to Frames.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -403,14 +341,14 @@ func (c *Conn) Close() error {
 	c.changed = make(chan struct{})
 	lost := c.w.pending
 	c.w.pending = nil
-	if c.r.remain > 0 || c.r.nsize > 0 {
+	if !c.r.atFrameStart() {
 		lost = append(lost, c.r.cur) // its response was cut short
 	}
 	c.mu.Unlock()
-	if l := c.d.Ledger; l != nil {
+	if f := c.d.Frames; f != nil {
 		for _, s := range lost {
-			if s.written != nil {
-				l.lose(s.written)
+			if s.entry != nil {
+				f.Lost(s.entry)
 			}
 		}
 	}
@@ -419,105 +357,90 @@ func (c *Conn) Close() error {
 
 // sent is a request whose response has not been read yet.
 type sent struct {
-	key, version int16
-	written      *written // a produce request in the ledger
+	entry any // from Frames.Request; nil when its response is not followed
 }
 
-// writeTracker splits the written byte stream into Kafka request frames and
-// remembers the key and version of each request awaiting its response.
+// headLen is how much of a frame written in pieces is kept for
+// Frames.Request: enough for the request header.
+const headLen = 64
+
+// writeTracker splits the written byte stream into request frames by their
+// size prefix and remembers each awaiting its response.
 type writeTracker struct {
-	hdr     [8]byte // size(4) key(2) version(2) of the frame being written
-	nhdr    int
-	remain  int    // body bytes of the current frame still to come
-	start   []byte // the current frame from its size prefix, when it began in this write
+	size    [4]byte
+	nsize   int
+	remain  int // bytes of the current frame still to come
+	head    []byte
+	total   int // the current frame's size
 	pending []sent
 }
 
 // frames consumes bytes about to be written and returns how many frames
-// started in them. Produce requests are registered in ledger (if not nil),
-// with their partitions when the whole frame is in b.
-func (w *writeTracker) frames(b []byte, ledger *Ledger) int {
+// started in them, telling f (if not nil) of each.
+func (w *writeTracker) frames(b []byte, f Frames) int {
 	started := 0
 	for len(b) > 0 {
-		if w.nhdr < 4 {
-			if w.nhdr == 0 {
-				w.start = b
-			}
-			k := copy(w.hdr[w.nhdr:4], b)
-			w.nhdr += k
+		if w.remain == 0 {
+			k := copy(w.size[w.nsize:], b)
+			w.nsize += k
 			b = b[k:]
-			if w.nhdr < 4 {
-				w.start = nil
+			if w.nsize < 4 {
 				break
 			}
-			w.remain = int(binary.BigEndian.Uint32(w.hdr[:4]))
-			w.pending = append(w.pending, sent{key: -1})
+			w.nsize = 0
+			w.total = int(binary.BigEndian.Uint32(w.size[:]))
+			w.remain = w.total
+			w.pending = append(w.pending, sent{})
 			started++
 			if w.remain == 0 {
-				w.nhdr = 0
+				continue
 			}
-			continue
+			if len(b) >= w.remain {
+				// The common case: franz-go writes each request whole.
+				w.request(b[:w.remain], f)
+				b = b[w.remain:]
+				w.remain = 0
+				continue
+			}
+			w.head = w.head[:0]
 		}
 		n := min(w.remain, len(b))
-		if w.nhdr < len(w.hdr) {
-			w.nhdr += copy(w.hdr[w.nhdr:], b[:n])
-			if w.nhdr == len(w.hdr) {
-				s := &w.pending[len(w.pending)-1]
-				s.key = int16(binary.BigEndian.Uint16(w.hdr[4:]))
-				s.version = int16(binary.BigEndian.Uint16(w.hdr[6:]))
-				if s.key == produceKey && ledger != nil {
-					s.written = ledger.write(w.whole(), s.version)
-				}
-			}
+		if len(w.head) < headLen {
+			w.head = append(w.head, b[:min(n, headLen-len(w.head))]...)
 		}
 		w.remain -= n
 		b = b[n:]
 		if w.remain == 0 {
-			w.nhdr = 0
-			w.start = nil
+			w.request(w.head, f)
 		}
 	}
 	return started
 }
 
-// whole returns the current frame after its size prefix if it is entirely
-// in the bytes being written, else nil.
-func (w *writeTracker) whole() []byte {
-	size := int(binary.BigEndian.Uint32(w.hdr[:4]))
-	if w.start == nil || len(w.start) < 4+size {
-		return nil
+// request tells f of the frame just completed.
+func (w *writeTracker) request(frame []byte, f Frames) {
+	if f != nil {
+		w.pending[len(w.pending)-1].entry = f.Request(frame, w.total)
 	}
-	return w.start[4 : 4+size]
 }
 
-// Request keys the trackers look into.
-const (
-	produceKey  = 0
-	metadataKey = 3
-)
-
-// readTracker splits the read byte stream into response frames.
+// readTracker splits the read byte stream into response frames by their
+// size prefix.
 type readTracker struct {
 	size   [4]byte
 	nsize  int
 	remain int
-	body   []byte // collected only for produce responses
+	body   []byte // collected only for responses Frames follows
 	cur    sent
-}
-
-// producedResponse is a complete produce response and its request.
-type producedResponse struct {
-	req  sent
-	body []byte
 }
 
 func (r *readTracker) atFrameStart() bool { return r.remain == 0 && r.nsize == 0 }
 
-// feed consumes read bytes. It returns how many response frames completed
-// and the produce responses among them.
-func (r *readTracker) feed(b []byte, w *writeTracker) (int, []producedResponse) {
-	done := 0
-	var produced []producedResponse
+// feed consumes read bytes until they end or a followed response is
+// complete. It returns the bytes not consumed, how many response frames
+// completed, and the followed response's entry and body, if any; the body
+// is valid until the next feed.
+func (r *readTracker) feed(b []byte, w *writeTracker) (rest []byte, done int, entry any, body []byte) {
 	for len(b) > 0 {
 		if r.remain == 0 {
 			k := copy(r.size[r.nsize:], b)
@@ -528,30 +451,26 @@ func (r *readTracker) feed(b []byte, w *writeTracker) (int, []producedResponse) 
 			}
 			r.nsize = 0
 			r.remain = int(binary.BigEndian.Uint32(r.size[:]))
-			r.cur = sent{key: -1}
+			r.cur = sent{}
 			if len(w.pending) > 0 {
 				r.cur = w.pending[0]
 				w.pending = w.pending[1:]
 			}
 			r.body = r.body[:0]
-			if r.remain == 0 {
-				done++
-				continue
-			}
 		}
 		n := min(r.remain, len(b))
-		if r.cur.key == produceKey {
+		if r.cur.entry != nil {
 			r.body = append(r.body, b[:n]...)
 		}
 		r.remain -= n
 		b = b[n:]
 		if r.remain == 0 {
 			done++
-			if r.cur.key == produceKey {
-				produced = append(produced, producedResponse{r.cur, append([]byte(nil), r.body...)})
+			entry, r.cur = r.cur.entry, sent{}
+			if entry != nil {
+				return b, done, entry, r.body
 			}
-			r.cur = sent{key: -1}
 		}
 	}
-	return done, produced
+	return b, done, nil, nil
 }

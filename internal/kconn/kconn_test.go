@@ -80,6 +80,36 @@ func feedInPieces(r *rand.Rand, b []byte, fn func([]byte)) {
 	}
 }
 
+// recorder is a Frames that follows produce requests and keeps what it is
+// told.
+type recorder struct {
+	requests, whole int
+	keys            []int16
+	responses, lost []int // the requests' numbers
+}
+
+func (r *recorder) Request(frame []byte, size int) any {
+	r.requests++
+	if len(frame) == size {
+		r.whole++
+	}
+	key := int16(binary.BigEndian.Uint16(frame))
+	r.keys = append(r.keys, key)
+	if key != 0 {
+		return nil
+	}
+	return r.requests
+}
+
+func (r *recorder) Response(entry any, frame []byte) {
+	if len(frame) < 4 {
+		panic("a response without its correlation id")
+	}
+	r.responses = append(r.responses, entry.(int))
+}
+
+func (r *recorder) Lost(entry any) { r.lost = append(r.lost, entry.(int)) }
+
 func TestTrackersCountFramesAcrossArbitrarySplits(t *testing.T) {
 	var reqs, resps []byte
 	reqs = append(reqs, request(18, 2, nil)...)
@@ -92,137 +122,78 @@ func TestTrackersCountFramesAcrossArbitrarySplits(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		var w writeTracker
 		var rt readTracker
-		l := &Ledger{}
-		started, done, produced := 0, 0, 0
-		feedInPieces(r, reqs, func(b []byte) { started += w.frames(b, l) })
+		rec := &recorder{}
+		started, done := 0, 0
+		feedInPieces(r, reqs, func(b []byte) { started += w.frames(b, rec) })
 		feedInPieces(r, resps, func(b []byte) {
-			n, pr := rt.feed(b, &w)
-			done += n
-			for _, p := range pr {
-				if p.req.written == nil {
-					t.Fatalf("seed %d: a produce response without its request in the ledger", seed)
+			for len(b) > 0 {
+				var n int
+				var entry any
+				var body []byte
+				b, n, entry, body = rt.feed(b, &w)
+				done += n
+				if entry != nil {
+					rec.Response(entry, body)
 				}
-				l.answer(p.req.written, nil)
 			}
-			produced += len(pr)
 		})
-		if started != 51 || done != 51 || produced != 50 {
-			t.Fatalf("seed %d: started %d, done %d, produce responses %d; want 51, 51, 50", seed, started, done, produced)
+		if started != 51 || done != 51 || len(rec.responses) != 50 || rec.requests != 51 {
+			t.Fatalf("seed %d: started %d, done %d, requests told %d, produce responses %d; want 51, 51, 51, 50", seed, started, done, rec.requests, len(rec.responses))
+		}
+		for i, k := range rec.keys {
+			if want := int16(0); i == 0 && k != 18 || i > 0 && k != want {
+				t.Fatalf("seed %d: request %d has key %d", seed, i, k)
+			}
+		}
+		for i, n := range rec.responses {
+			if n != i+2 {
+				t.Fatalf("seed %d: response %d settled request %d, want %d", seed, i, n, i+2)
+			}
 		}
 		if len(w.pending) != 0 {
 			t.Fatalf("seed %d: %d requests still pending", seed, len(w.pending))
 		}
-		if l.WriteSeq() != 50 {
-			t.Fatalf("seed %d: ledger saw %d produce requests, want 50", seed, l.WriteSeq())
-		}
 	}
 }
 
-func TestProduceRequestPartitions(t *testing.T) {
-	frame := produceRequest("app.json", 3, 0)
-	got := produceRequestPartitions(frame[4:], 7)
-	want := []TopicPartition{{"app.json", 3}, {"app.json", 0}}
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("partitions = %v, want %v", got, want)
+// Each request franz-go writes whole reaches Frames whole.
+func TestWholeWritesReachFramesWhole(t *testing.T) {
+	var w writeTracker
+	rec := &recorder{}
+	for range 3 {
+		w.frames(produceRequest("app", 0, 1), rec)
 	}
-	if got := produceRequestPartitions(frame[4:len(frame)-10], 7); got != nil {
-		t.Errorf("a truncated request gave partitions %v, want nil (unknown)", got)
-	}
-}
-
-// The ledger says a record may be stored only if a request for its
-// partition was written after the record was handed over and that request
-// is unanswered, lost, or (while closing) answered with success.
-func TestLedgerMaybeStored(t *testing.T) {
-	app0, app1, other := TopicPartition{"app", 0}, TopicPartition{"app", 1}, TopicPartition{"app", 2}
-	l := &Ledger{}
-	before := l.WriteSeq()
-	frame := produceRequest("app", 0, 1)
-	w := l.write(frame[4:], 7)
-	after := l.WriteSeq()
-	for _, c := range []struct {
-		name string
-		tp   TopicPartition
-		seq  uint64
-		want bool
-	}{
-		{"in flight", app0, before, true},
-		{"handed over after the write", app0, after, false},
-		{"a partition the request did not carry", other, before, false},
-	} {
-		if got := l.MaybeStored(c.tp, c.seq, false); got != c.want {
-			t.Errorf("%s: MaybeStored = %v, want %v", c.name, got, c.want)
-		}
-	}
-	resp := kmsg.NewPtrProduceResponse()
-	resp.SetVersion(7)
-	rt := kmsg.NewProduceResponseTopic()
-	rt.Topic = "app"
-	ok := kmsg.NewProduceResponseTopicPartition()
-	ok.Partition = 0
-	bad := kmsg.NewProduceResponseTopicPartition()
-	bad.Partition = 1
-	bad.ErrorCode = kerr.NetworkException.Code
-	rt.Partitions = append(rt.Partitions, ok, bad)
-	resp.Topics = append(resp.Topics, rt)
-	l.answer(w, resp)
-	if l.MaybeStored(app0, before, false) || l.MaybeStored(app1, before, false) {
-		t.Error("after the answer, a record not acknowledged may still be stored")
-	}
-	if !l.MaybeStored(app0, before, true) {
-		t.Error("closing: a success answer may not have been handled; want maybe stored")
-	}
-	if l.MaybeStored(app1, before, true) {
-		t.Error("closing: an error answer means not stored")
-	}
-	w2 := l.write(frame[4:], 7)
-	l.lose(w2)
-	if !l.MaybeStored(app1, before, false) {
-		t.Error("a request lost with its connection may have been stored")
-	}
-	if l.MaybeStored(app1, l.WriteSeq(), false) {
-		t.Error("a record handed over after the lost request cannot be in it")
-	}
-	l.write(nil, 7) // a frame split over writes: every partition
-	if !l.MaybeStored(other, after+1, false) {
-		t.Error("a request whose partitions are unknown counts for every partition")
+	if rec.whole != 3 {
+		t.Errorf("%d of 3 requests told whole", rec.whole)
 	}
 }
 
 // A produce request whose response never comes because the connection
-// closes is lost; one answered is settled.
-func TestConnSettlesLedger(t *testing.T) {
+// closes is reported lost; one answered is reported answered.
+func TestConnReportsResponsesAndLosses(t *testing.T) {
 	client, server := net.Pipe()
-	l := &Ledger{}
-	c := newConn(client, time.Time{}, &Dialer{Ledger: l})
+	rec := &recorder{}
+	c := newConn(client, time.Time{}, &Dialer{Frames: rec})
 	defer server.Close()
-	tp := TopicPartition{"app", 0}
 	req := produceRequest("app", 0)
+	resp := produceResponse("app", map[int32]int16{0: 0})
 	go func() {
 		io.ReadFull(server, make([]byte, len(req)))
-		server.Write(produceResponse("app", map[int32]int16{0: 0}))
+		server.Write(resp)
 		io.ReadFull(server, make([]byte, len(req)))
 	}()
 	if _, err := c.Write(req); err != nil {
 		t.Fatal(err)
 	}
-	if !l.MaybeStored(tp, 0, false) {
-		t.Fatal("written, unanswered: want maybe stored")
-	}
-	resp := produceResponse("app", map[int32]int16{0: 0})
 	if _, err := io.ReadFull(c, make([]byte, len(resp))); err != nil {
 		t.Fatal(err)
 	}
-	if l.MaybeStored(tp, 0, false) {
-		t.Fatal("answered: want settled")
-	}
-	mark := l.WriteSeq()
 	if _, err := c.Write(req); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	if !l.MaybeStored(tp, mark, false) {
-		t.Error("written, then the connection closed: want maybe stored")
+	if len(rec.responses) != 1 || rec.responses[0] != 1 || len(rec.lost) != 1 || rec.lost[0] != 2 {
+		t.Errorf("answered %v, lost %v; want [1], [2]", rec.responses, rec.lost)
 	}
 }
 
@@ -305,5 +276,39 @@ func TestFirstReadClosedByServer(t *testing.T) {
 	}
 	if _, err := c.Read(make([]byte, 64)); err != io.EOF {
 		t.Errorf("after a response: err = %v, want io.EOF", err)
+	}
+}
+
+// A connection retired with a request in flight lets its response be read,
+// then closes; the next write is refused with ErrRetired, which the Kafka
+// client retries on a new connection. Frames are counted by their size
+// prefix only: the request here is no Kafka request at all.
+func TestRetireDrainsInFlight(t *testing.T) {
+	client, server := net.Pipe()
+	retired := 0
+	c := newConn(client, time.Time{}, &Dialer{OnRetire: func() { retired++ }})
+	defer server.Close()
+	req := []byte{0, 0, 0, 3, 'a', 'b', 'c'}
+	resp := []byte{0, 0, 0, 2, 'o', 'k'}
+	go func() {
+		io.ReadFull(server, make([]byte, len(req)))
+		server.Write(resp)
+	}()
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	c.retire()
+	if retired != 1 {
+		t.Fatalf("OnRetire called %d times, want 1", retired)
+	}
+	got := make([]byte, len(resp))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != string(resp) {
+		t.Fatalf("read %q, %v; want the response in flight", got, err)
+	}
+	if _, err := c.Write(req); !errors.Is(err, ErrRetired) || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after retiring: %v, want ErrRetired (net.ErrClosed)", err)
+	}
+	if _, err := c.Read(got); err == nil {
+		t.Error("the retired connection is still open")
 	}
 }

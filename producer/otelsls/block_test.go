@@ -73,3 +73,33 @@ func TestCallsWaitAtMostMaxBlock(t *testing.T) {
 		}
 	})
 }
+
+// A record whose observed time the caller set (a bridge replaying old
+// records) is shipped like any other: the Processor's wait window follows
+// the clock, not that time, so it never hands Log a context that ended.
+func TestProcessorIgnoresCallersObservedTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{InMemory: true})
+		p := testproducer.New(t, s, func(c *producer.Config) { c.DialContext = s.DialContext })
+		proc, err := otelsls.NewProcessor(p, "app", &otelsls.Options{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+		for i := range 3 {
+			var r sdklog.Record
+			r.SetBody(attribute.StringValue("replayed"))
+			r.SetObservedTimestamp(old)
+			if err := proc.OnEmit(context.Background(), &r); err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+			time.Sleep(2 * time.Second) // fake time: past the window's timeout
+		}
+		if err := proc.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.Stats(); st.Delivered != 3 || st.Invalid != 0 {
+			t.Errorf("3 records with an old observed time: %+v", st)
+		}
+	})
+}

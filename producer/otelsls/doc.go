@@ -74,8 +74,11 @@
 // the record is encoded and buffered; delivery is the producer's job
 // (batching, retries, Config.OnError). Export blocks only while the
 // producer's buffer is full under Config.OnBufferFull Block, and never past
-// its context's deadline or [Options.Timeout], whichever comes first: the
-// records not accepted by then are reported in its error. Export does not
+// the producer's Config.MaxBlock (1 s by default), its context's deadline or
+// [Options.Timeout], whichever comes first: after the first record refused
+// for want of space, the rest are offered without waiting
+// ([producer.NoWait]), so the producer counts each one it cannot take, and
+// all that were not accepted are reported in its error. Export does not
 // retain the records.
 //
 // ForceFlush is [producer.Producer.Flush]: it returns once every record

@@ -121,11 +121,16 @@ func (e *Exporter) Export(ctx context.Context, records []sdklog.Record) error {
 		if first == nil {
 			first = err
 		}
-		if ctx.Err() != nil || errors.Is(err, producer.ErrClosed) || errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
-			// The rest would be refused for the same reason; with the
-			// buffer full, each after waiting the producer's MaxBlock.
-			refused += len(records) - i - 1
+		if errors.Is(err, producer.ErrClosed) {
+			refused += len(records) - i - 1 // refused for the same reason
 			break
+		}
+		if ctx.Err() != nil || errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
+			// The rest is offered without waiting (each would wait the
+			// producer's MaxBlock again, or Export's time is up), so that
+			// the producer counts each record it cannot take in
+			// Stats.Dropped.
+			ctx = producer.NoWait(context.WithoutCancel(ctx))
 		}
 	}
 	if first != nil {

@@ -324,7 +324,10 @@ func TestExportRespectsContext(t *testing.T) {
 // that starts later fails; every record an Export accepted is delivered by
 // the time Shutdown returns.
 func TestShutdownWithConcurrentExports(t *testing.T) {
-	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 2}}, nil)
+	// Eight exporters in a loop outrun the emulator and fill the buffer
+	// with INFO records, which shedding would refuse: this test is about
+	// Shutdown, not pressure.
+	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 2}}, func(c *producer.Config) { c.ShedAt = -1 })
 	exp := newExporter(t, p, nil)
 	rs := records(t, 20, resource.NewSchemaless(attribute.String("service.name", "svc")), "concurrent")
 

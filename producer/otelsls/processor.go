@@ -91,7 +91,7 @@ func (pr *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	defer e.end()
 	s := getState()
-	err := e.p.Log(pr.waitContext(r), e.logstore, s.render(r, e.resource(r)))
+	err := e.p.Log(pr.waitContext(), e.logstore, s.render(r, e.resource(r)))
 	putState(s)
 	if err != nil {
 		return fmt.Errorf("otelsls: record not accepted: %w", err)
@@ -103,16 +103,14 @@ func (pr *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 // from now: one context, and its timer, serve every record emitted in the
 // first half of its life, instead of one per record, which would cost more
 // than the rest of OnEmit's own work (a context and a timer each). "Now" is
-// the record's observed time, which the SDK has just taken.
-func (pr *Processor) waitContext(r *sdklog.Record) context.Context {
+// the clock's, not the record's observed time: a caller (a bridge
+// replaying old records) may set that to any time.
+func (pr *Processor) waitContext() context.Context {
 	if pr.timeout < 0 {
 		return context.Background()
 	}
-	now := r.ObservedTimestamp()
-	if now.IsZero() {
-		now = time.Now()
-	}
-	if w := pr.wait.Load(); w != nil && now.Sub(w.from) < pr.timeout/2 && !now.Before(w.from) {
+	now := time.Now()
+	if w := pr.wait.Load(); w != nil && now.Sub(w.from) < pr.timeout/2 && !now.Before(w.from) && w.ctx.Err() == nil {
 		return w.ctx
 	}
 	// A replaced window is left to its timer, which ends and frees it,

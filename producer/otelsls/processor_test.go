@@ -103,6 +103,7 @@ func TestProcessorBoundsItsWait(t *testing.T) {
 	s, p := newProducer(t, slstest.Config{Logstores: map[string]int{"app": 1}}, func(c *producer.Config) {
 		c.MaxBufferedBytes = 64 << 10
 		c.Linger = time.Millisecond
+		c.ShedAt = -1 // the records are INFO: they would be shed at 80%
 	})
 	s.SetLatency(time.Hour) // acknowledges nothing: the buffer fills
 	defer func() {

@@ -80,11 +80,10 @@
 // [Handler.Handle] calls [producer.Producer.Log], which is asynchronous: it
 // returns once the record is encoded and buffered. Handle therefore blocks
 // only as long as the producer's buffer policy says (Config.OnBufferFull:
-// Block waits for space until the producer is closed, Drop never waits). It
-// passes Log a context without the caller's cancellation
-// ([context.WithoutCancel]), because a record that was logged must not be
-// lost because the request that logged it ended; its values (the span
-// context) are kept.
+// Block waits for space at most Config.MaxBlock, 1 s by default; Drop
+// never waits). It does not pass Log the caller's context, because a
+// record that was logged must not be lost because the request that logged
+// it ended; the span context is read from it first.
 //
 // If the producer refuses the record (closed, buffer full under Drop, record
 // too large), Handle returns the error, as slog.Handler specifies. Since

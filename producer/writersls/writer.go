@@ -189,9 +189,14 @@ func (w *Writer) lines(b []byte, off int, wr *write) (n int, err error) {
 
 // write is what one Write learned: once the producer refused a line for
 // want of space (after waiting its MaxBlock), the rest of the Write's
-// lines are refused with the same error without waiting again, so that a
-// Write of many lines waits at most MaxBlock.
-type write struct{ full error }
+// lines are offered without waiting (producer.NoWait), so that a Write of
+// many lines waits at most MaxBlock and the producer counts every line it
+// cannot take in Stats.Dropped.
+type write struct{ full bool }
+
+// noWait is the context of the lines of a Write after one was refused for
+// want of space.
+var noWait = producer.NoWait(context.Background())
 
 // ship renders one line (without its newline) and hands it to the
 // producer. It returns the producer's error only if the producer accepts
@@ -201,23 +206,24 @@ func (w *Writer) ship(line []byte, wr *write) error {
 		line = line[:len(line)-1]
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
-		return nil // nothing to store; SLS has no empty log
+		return nil // a blank line carries no field to store
 	}
-	err := wr.full
+	// Its context is not the caller's: io.Writer has none.
+	ctx := context.Background()
+	if wr.full {
+		ctx = noWait
+	}
+	s := getState()
+	level := s.render(line, w.opts.LevelKey)
+	// Log encodes the fields before it returns and keeps none of them, so
+	// they may point into line and the state until putState.
+	err := w.p.Log(ctx, w.logstore, producer.Record{Level: level, Fields: s.Fields})
+	putState(s)
 	if err == nil {
-		s := getState()
-		level := s.render(line, w.opts.LevelKey)
-		// Log encodes the fields before it returns and keeps none of
-		// them, so they may point into line and the state until
-		// putState. Its context is not the caller's: io.Writer has none.
-		err = w.p.Log(context.Background(), w.logstore, producer.Record{Level: level, Fields: s.Fields})
-		putState(s)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
-			wr.full = err
-		}
+		return nil
+	}
+	if errors.Is(err, producer.ErrBufferFull) && !producer.IsShed(err) {
+		wr.full = true
 	}
 	w.refused.Add(1)
 	if w.opts.OnError != nil {

@@ -60,7 +60,7 @@
 // Write hands the record to producer.Producer.Log, which is asynchronous, and
 // returns Log's error: the record was not accepted (zap prints it to its
 // ErrorOutput). Under the producer's Block policy a full buffer makes Write
-// wait until records are delivered or time out (producer DeliveryTimeout);
+// wait for space at most the producer's Config.MaxBlock (1 s by default);
 // use producer.Drop if logging must never wait. Sync flushes the
 // producer, bounded by Options.SyncTimeout (5 s by default). Entries above
 // Error (DPanic, Panic, Fatal) are flushed before Write returns, so the last
