@@ -111,6 +111,13 @@ type accounting struct {
 	maxLatency                                atomic.Int64
 }
 
+// credentialFailed counts a credential the provider could not give and
+// returns the cause a connection attempt fails with.
+func (a *accounting) credentialFailed(err error) error {
+	a.credentialFailures.Add(1)
+	return &errCredential{err}
+}
+
 // logstoreState is what the producer keeps per logstore it has seen.
 type logstoreState struct {
 	name  string

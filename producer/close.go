@@ -80,81 +80,6 @@ func (e *closeError) Error() string {
 
 func (e *closeError) Unwrap() []error { return e.causes }
 
-// Flush waits until every record accepted before the call is acknowledged
-// or has failed. It returns nil if no delivery failed while it waited, an
-// error wrapping the latest failure otherwise, or ctx's error if ctx ends
-// first (records stay buffered). Failures are reported to OnError before
-// Flush returns.
-func (p *Producer) Flush(ctx context.Context) error {
-	if p == nil {
-		return errNilProducer
-	}
-	if ctx == nil {
-		return errNilContext
-	}
-	ctx, span := p.tel.span(ctx, "slskafka.flush")
-	defer span.End()
-	mark := p.acct.reports.mark()
-	var released int64
-	if p.spool != nil {
-		released = p.spool.released.Load()
-	}
-	err := p.flushAll(ctx)
-	p.acct.reports.report()
-	if err != nil {
-		return fmt.Errorf("producer: flush: records not yet acknowledged when the context ended (%w): %w", ErrDeliveryTimeout, err)
-	}
-	if n, last := p.acct.reports.since(mark); n > 0 {
-		return fmt.Errorf("producer: flush: %d records failed: %w", n, last)
-	}
-	if p.spool != nil {
-		if n := p.spool.released.Load() - released; n > 0 {
-			return fmt.Errorf("producer: flush: %d records were not acknowledged within DeliveryTimeout and wait in the spool (%s) to be sent again: %w", n, p.spool.dir, ErrDeliveryTimeout)
-		}
-	}
-	return nil
-}
-
-// flushAll waits until every record accepted before the call has finished,
-// or ctx ends.
-func (p *Producer) flushAll(ctx context.Context) error {
-	if p.spool != nil {
-		return p.flushSpool(ctx)
-	}
-	return p.waitFlushed(ctx, p.flushes.seal())
-}
-
-// waitFlushed waits until done is closed or ctx ends. Meanwhile franz-go
-// sends what it holds, and what it is handed, without lingering: that is
-// what kgo.Client.Flush does while it runs, and it returns each time
-// franz-go holds nothing.
-func (p *Producer) waitFlushed(ctx context.Context, done <-chan struct{}) error {
-	select {
-	case <-done:
-		return nil
-	default:
-	}
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		for {
-			handed := p.handoff.handed.next()
-			p.cl.Flush(fctx) //nolint:errcheck // only for its unlingering; ends with fctx
-			select {
-			case <-handed:
-			case <-fctx.Done():
-				return
-			}
-		}
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Close stops accepting records, delivers what is buffered and closes the
 // connections. ctx bounds the wait: when it ends, Close gives up on what is
 // still buffered and returns within moments, with an error wrapping
@@ -287,11 +212,11 @@ func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
 // are most of what is buffered, and alike: one logstore, one cause,
 // accepted one after the other into the same blocks. So they are ended in
 // runs, each counted, reported and refunded once, instead of one by one
-// (gaveUp): that per-record work came after Close's context ended.
+// (failed): that per-record work came after Close's context ended.
 func (p *Producer) abandon(pds []*pending) {
 	if p.spool != nil { // they stay on disk, each with its own error
 		for _, pd := range pds {
-			p.gaveUp(pd)
+			p.failed(pd, errGaveUp)
 		}
 		return
 	}
@@ -374,7 +299,6 @@ func (r *endRun) add(p *Producer, pd *pending) {
 		// A LogSync caller is told after the counts are taken; a record
 		// with memory of its own has nothing to share.
 		r.end(p)
-		p.acct.failed(pd.ls, e)
 		p.finish(pd, e)
 		return
 	}
@@ -414,23 +338,4 @@ func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
 		return context.Cause(pd.win.ctx), nil // classified by failure
 	}
 	return p.life.gaveUpCause(), ErrClosed
-}
-
-// gaveUp ends a record Close gave up on: still queued when Close stopped
-// the hand-off, or failed by franz-go as the client closed. It is failed
-// without the classification failed does for other errors, which is most
-// of what a record costs there: Close does this for every buffered record
-// after its context ended, where its bound is a promise to the caller.
-func (p *Producer) gaveUp(pd *pending) {
-	if !pd.unsure && pd.rec.Partition >= 0 {
-		pd.unsure = p.maybeStoredAtClose(ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}, pd.sent)
-	}
-	cause, kind := p.gaveUpCauseOf(pd)
-	if p.spool != nil && !refusal(cause) {
-		p.unload(pd, cause) // on disk for the next producer on the directory
-		return
-	}
-	e := p.failure(pd, cause, kind)
-	p.acct.failed(pd.ls, e)
-	p.finish(pd, e)
 }

@@ -126,8 +126,10 @@ const (
 		"and check whether your project takes STS credentials with the conformance kit (" + conformanceKit + ")"
 )
 
-// newError returns the error about records for logstore, with the advice
-// that depends on what the producer sent.
+// newError builds every *Error the producer returns or reports, so that
+// each carries the region and the advice that depends on what the producer
+// sent. unconfirmed is set only for records that were sent and never
+// acknowledged; a record refused before it was accepted passes false.
 func (p *Producer) newError(kind error, logstore string, cause error, unconfirmed bool) *Error {
 	e := &Error{Kind: kind, Project: p.cfg.Project, Logstore: logstore, Err: cause, Unconfirmed: unconfirmed, at: regionOf(p.cfg.Project, p.cfg.Endpoint)}
 	var credErr *errCredential
@@ -249,6 +251,139 @@ func (e *Error) Unwrap() []error {
 		out = append(out, e.Err)
 	}
 	return out
+}
+
+// next is what becomes of a record after an error.
+type next uint8
+
+const (
+	// sendAgain: back to the hand-off queue, sent again before its
+	// deadline.
+	sendAgain next = iota + 1
+	// backToSpool: out of memory but kept on disk, sent again by the
+	// feeder or by the next producer on the directory.
+	backToSpool
+	// fail: ended, reported with the decision's cause and kind.
+	fail
+)
+
+// failedWith is what decide knows of a record that franz-go (or Close)
+// failed.
+type failedWith struct {
+	err error           // what it failed with
+	win context.Context // its deadline window: done once its deadline passed or its credential was refused
+	// closed is whether Close has begun; closeCause is why Close gave up
+	// (lifecycle.gaveUpCause), the cause of the records it gave up on.
+	closed     bool
+	closeCause error
+	// hasSpool is whether the producer has a spool, onDisk whether the
+	// record is in it (a record the spool could not keep is not).
+	hasSpool, onDisk bool
+	// noRequeue is set once the hand-off queue refused the record
+	// (Close stopped the hand-off): it cannot be sent again.
+	noRequeue bool
+	// resend reports whether a switch of codec sends the record again
+	// (Producer.resend). It is asked only where it decides, since asking
+	// switches the codec; nil is false.
+	resend func() bool
+}
+
+// decision is decide's answer.
+type decision struct {
+	next next
+	// cause and kind are what the record fails with, or why it goes back
+	// to the spool; a nil kind is cause's kind (classify).
+	cause, kind error
+	// gaveUp is whether Close gave up on the record, which the ledger
+	// needs to tell whether it may be stored.
+	gaveUp bool
+}
+
+// decide is the one place that decides what becomes of a record after an
+// error: sent again, back to the spool, or failed with a cause and kind.
+// Refusals (refusal) are final with or without a spool. A record's own
+// deadline passing is its cause unless SLS refused it first; a partition
+// failing because an older record's deadline passed, or an error retrying
+// may mend (transient), sends it again while its deadline is ahead.
+func decide(f failedWith) decision {
+	if f.closed && (f.err == errGaveUp || f.err == kgo.ErrClientClosed) {
+		// One of every record buffered at Close, after Close's context
+		// ended: kept cheap, without classifying err.
+		d := decision{next: fail, cause: f.closeCause, kind: ErrClosed, gaveUp: true}
+		if f.win.Err() != nil {
+			d.cause, d.kind = context.Cause(f.win), nil // its deadline (or credential) came first
+		}
+		if f.hasSpool && !refusal(d.cause) {
+			d.next = backToSpool
+		}
+		return d
+	}
+	own := f.win.Err()
+	if own == nil && !f.noRequeue && (transient(f.err) || f.resend != nil && f.resend()) {
+		return decision{next: sendAgain}
+	}
+	// Close gave up on it: still queued when Close stopped the hand-off,
+	// failed by franz-go as the client closed, or not handed back.
+	gaveUp := f.closed &&
+		(errors.Is(f.err, errGaveUp) || errors.Is(f.err, kgo.ErrClientClosed) || own == nil && transient(f.err))
+	d := decision{next: fail, cause: f.err, gaveUp: gaveUp}
+	switch {
+	case own != nil && (gaveUp || !refusal(f.err)):
+		d.cause = context.Cause(f.win) // its deadline passed, or its credential was refused
+	case gaveUp:
+		d.cause, d.kind = f.closeCause, ErrClosed
+	}
+	if f.onDisk && (gaveUp || own != nil) && !refusal(d.cause) {
+		// It stays on disk: for the feeder to send again, or for the
+		// next producer on the directory. Refusals are final as
+		// without a spool, and so is the end of a record the spool
+		// could not keep (a full disk).
+		d.next = backToSpool
+	}
+	return d
+}
+
+// refusal reports whether err says SLS (or the TLS handshake) refused,
+// which retrying does not mend: a credential, a certificate, a missing
+// logstore, an oversize or otherwise refused record.
+func refusal(err error) bool {
+	switch classify(err) {
+	case ErrAuth, ErrTLS, ErrLogstoreNotFound, ErrRecordTooLarge:
+		return true
+	case ErrRejected:
+		return !transient(err)
+	}
+	return false
+}
+
+// transient reports whether a record that failed with err before its own
+// deadline should be tried again: its partition failed because an older
+// record's deadline passed (a context error), or franz-go gave up on a
+// cause that retrying may mend (an unreachable endpoint, a retriable Kafka
+// error, a broken connection). Refusals (credentials, a missing logstore,
+// an oversize batch, TLS) are final.
+func transient(err error) bool {
+	// franz-go's own test covers broken connections (EOF, a reset, a
+	// closed socket); a refused dial is ErrUnreachable below.
+	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || kgo.IsRetryableBrokerErr(err) {
+		return true
+	}
+	switch classify(err) {
+	case ErrUnreachable:
+		return true
+	case ErrRejected:
+		// CORRUPT_MESSAGE is retriable in Kafka's table, but over TLS
+		// a batch cannot be damaged in transit: the server cannot read
+		// what the client wrote (its codec, say), and resending the same
+		// records gets the same answer. franz-go does not retry it either.
+		var ke *kerr.Error
+		return errors.As(err, &ke) && ke.Retriable && ke != kerr.CorruptMessage
+	}
+	return false
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Failure reports records that will not be delivered.

@@ -1,6 +1,8 @@
 package producer
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -14,6 +16,9 @@ import (
 type flushes struct {
 	mu  sync.Mutex // serializes sealing
 	cur atomic.Pointer[flushEpoch]
+	// helpers counts waitFlushed's goroutines still running, so a test
+	// can tell that each is joined before its Flush or Close returns.
+	helpers atomic.Int64
 }
 
 type flushEpoch struct {
@@ -79,5 +84,89 @@ func (e *flushEpoch) try() {
 		e.prev.Store(nil) // let ended epochs be collected
 		close(e.done)
 		e = e.next.Load()
+	}
+}
+
+// Flush waits until every record accepted before the call is acknowledged
+// or has failed. It returns nil if no delivery failed while it waited, an
+// error wrapping the latest failure otherwise, or ctx's error if ctx ends
+// first (records stay buffered). Failures are reported to OnError before
+// Flush returns.
+func (p *Producer) Flush(ctx context.Context) error {
+	if p == nil {
+		return errNilProducer
+	}
+	if ctx == nil {
+		return errNilContext
+	}
+	ctx, span := p.tel.span(ctx, "slskafka.flush")
+	defer span.End()
+	mark := p.acct.reports.mark()
+	var released int64
+	if p.spool != nil {
+		released = p.spool.released.Load()
+	}
+	err := p.flushAll(ctx)
+	p.acct.reports.report()
+	if err != nil {
+		return fmt.Errorf("producer: flush: records not yet acknowledged when the context ended (%w): %w", ErrDeliveryTimeout, err)
+	}
+	if n, last := p.acct.reports.since(mark); n > 0 {
+		return fmt.Errorf("producer: flush: %d records failed: %w", n, last)
+	}
+	if p.spool != nil {
+		if n := p.spool.released.Load() - released; n > 0 {
+			return fmt.Errorf("producer: flush: %d records were not acknowledged within DeliveryTimeout and wait in the spool (%s) to be sent again: %w", n, p.spool.dir, ErrDeliveryTimeout)
+		}
+	}
+	return nil
+}
+
+// flushAll waits until every record accepted before the call has finished,
+// or ctx ends.
+func (p *Producer) flushAll(ctx context.Context) error {
+	if p.spool != nil {
+		return p.flushSpool(ctx)
+	}
+	return p.waitFlushed(ctx, p.flushes.seal())
+}
+
+// waitFlushed waits until done is closed or ctx ends. Meanwhile franz-go
+// sends what it holds, and what it is handed, without lingering: that is
+// what kgo.Client.Flush does while it runs, and it returns each time
+// franz-go holds nothing.
+func (p *Producer) waitFlushed(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	// The helper is joined, not only cancelled: it calls into the client,
+	// which Close shuts down once Flush (or Close's own flush) returns.
+	helperDone := make(chan struct{})
+	defer func() {
+		cancel()
+		<-helperDone
+	}()
+	p.flushes.helpers.Add(1)
+	go func() {
+		defer close(helperDone)
+		defer p.flushes.helpers.Add(-1)
+		for {
+			handed := p.handoff.handed.next()
+			p.cl.Flush(fctx) //nolint:errcheck // only for its unlingering; ends with fctx
+			select {
+			case <-handed:
+			case <-fctx.Done():
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

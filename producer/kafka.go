@@ -98,15 +98,7 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		p.conn.noteError(err)
 		p.diag.warn("partition", "SLS asked to retry a shard later (retried at the next metadata refresh, RetryBackoff apart)", "err", err)
 	}
-	sasl := plain.Plain(func(ctx context.Context) (plain.Auth, error) {
-		cred, err := p.creds.Credential(ctx)
-		if err != nil {
-			p.acct.credentialFailures.Add(1)
-			return plain.Auth{}, &errCredential{err}
-		}
-		p.noteCredential(cred)
-		return plain.Auth{User: c.Project, Pass: cred.Password()}, nil
-	})
+	sasl := plain.Plain(p.saslAuth)
 
 	compression := p.compressionOpt()
 
@@ -151,6 +143,18 @@ func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 		kgo.WithLogger(kgoLogger{kslog.New(c.Logger), &p.life.closed, p.diag}),
 		kgo.WithHooks(append([]kgo.Hook{hooks{p}}, c.Hooks...)...),
 	}
+}
+
+// saslAuth answers SASL/PLAIN with the project and the credential the
+// provider holds now, so that each new connection authenticates with a
+// renewed credential.
+func (p *Producer) saslAuth(ctx context.Context) (plain.Auth, error) {
+	cred, err := p.creds.Credential(ctx)
+	if err != nil {
+		return plain.Auth{}, p.acct.credentialFailed(err)
+	}
+	p.noteCredential(cred)
+	return plain.Auth{User: p.cfg.Project, Pass: cred.Password()}, nil
 }
 
 // firstRetry is how soon franz-go retries a request after the first

@@ -24,13 +24,13 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 	}
 	if err := ctx.Err(); err != nil {
 		// Not the endpoint's fault: Ping never began.
-		return p.refused(ErrInvalid, logstore, &doneError{err})
+		return p.newError(ErrInvalid, logstore, &doneError{err}, false)
 	}
 	if p.life.closed.Load() {
-		return p.refused(ErrClosed, logstore, nil)
+		return p.newError(ErrClosed, logstore, nil, false)
 	}
 	if err := endpoint.ValidateLogstore(logstore); err != nil {
-		return p.refused(ErrInvalid, logstore, err)
+		return p.newError(ErrInvalid, logstore, err, false)
 	}
 	ctx, span := p.tel.span(ctx, "slskafka.ping")
 	defer span.End()
@@ -66,7 +66,7 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 			}
 			err = &pingTimeout{ctx: ctx.Err(), endpoint: p.cfg.Endpoint.String(), last: last}
 		}
-		return p.refused(kind, logstore, err)
+		return p.newError(kind, logstore, err, false)
 	}
 	for _, rt := range resp.Topics {
 		if err := kerr.ErrorForCode(rt.ErrorCode); err != nil {
@@ -74,7 +74,7 @@ func (p *Producer) Ping(ctx context.Context, logstore string) error {
 			if kind == ErrAuth {
 				p.authRefused(err)
 			}
-			return p.refused(kind, logstore, err)
+			return p.newError(kind, logstore, err, false)
 		}
 	}
 	return nil

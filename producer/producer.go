@@ -67,7 +67,11 @@ type Producer struct {
 
 // pending is an accepted record: the kgo.Record franz-go holds, and the
 // producer's bookkeeping. Pendings live in slabs that the budget reuses
-// (budget.go), so none is allocated per record.
+// (budget.go), so none is allocated per record. One holder at a time owns
+// a pending: the hand-off queue (handoff.go), franz-go until its promise,
+// or the end of its life (finish, or unload when it stays on disk). Which
+// one is not a field: rec.Partition is -1 until franz-go partitions the
+// record, and the spool's records carry a spoolID.
 type pending struct {
 	// rec is the first field: the promise gets &rec back and finds the
 	// pending at the same address (pendingOf). rec.Context is the
@@ -329,9 +333,9 @@ func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	switch {
 	case errors.As(err, &tl):
 		ls.tooLarge.Add(1)
-		return p.refused(ErrRecordTooLarge, ls.name, err)
+		return p.newError(ErrRecordTooLarge, ls.name, err, false)
 	case errors.Is(err, errWaitClosed):
-		return p.refused(ErrClosed, ls.name, nil)
+		return p.newError(ErrClosed, ls.name, nil, false)
 	case errors.Is(err, errFull):
 		return p.full(ls, errDropPolicy)
 	case errors.Is(err, errBlocked):
@@ -345,7 +349,7 @@ func (p *Producer) notTaken(ls *logstoreState, err error) error {
 // from the line.
 func (p *Producer) full(ls *logstoreState, cause error) error {
 	ls.bufferFull.Add(1)
-	e := p.refused(ErrBufferFull, ls.name, cause)
+	e := p.newError(ErrBufferFull, ls.name, cause, false)
 	p.diag.warn("buffer full", "records dropped: no buffer space", "logstore", ls.name, "err", e)
 	return e
 }
@@ -374,10 +378,6 @@ func (e *blockedError) Error() string {
 
 func (e *blockedError) Unwrap() error { return e.ctx }
 
-func (p *Producer) refused(kind error, logstore string, cause error) error {
-	return p.newError(kind, logstore, cause, false)
-}
-
 // invalid refuses a record with an invalid argument (ErrInvalid): counted
 // in Stats.Invalid, reported to OnError if set, and said in the logs once
 // per diagnostic interval and rule, since the adapters' callers see no
@@ -397,7 +397,7 @@ func (p *Producer) invalid(rule, logstore string, cause error) error {
 // diagnostic interval in the logs: a logger still in use after Close loses
 // what it logs.
 func (p *Producer) closedRefusal(logstore string) error {
-	e := p.refused(ErrClosed, logstore, nil)
+	e := p.newError(ErrClosed, logstore, nil, false)
 	p.diag.warn("closed", "records refused: the producer is closed", "logstore", logstore)
 	return e
 }
@@ -428,10 +428,6 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 		p.failed(pd, err)
 		return
 	}
-	latency := p.conn.lastResponseAt() - pd.accepted
-	pd.ls.delivered.Add(1)
-	p.acct.observeLatency(latency)
-	p.tel.observeDelivery(pd.ls, latency)
 	p.finish(pd, nil)
 }
 
@@ -442,56 +438,31 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // failed ends a record that franz-go (or Close) failed, unless only its
 // partition failed: franz-go fails every buffered record of a partition
 // when the oldest one's deadline passes, and records whose own deadline is
-// still ahead go back to the queue.
+// still ahead go back to the queue. decide says which.
 func (p *Producer) failed(pd *pending, err error) {
-	if p.life.closed.Load() && (err == errGaveUp || err == kgo.ErrClientClosed) {
-		p.gaveUp(pd) // per record of what was buffered: kept cheap
-		return
+	f := failedWith{
+		err: err, win: pd.win.ctx,
+		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
+		hasSpool: p.spool != nil, onDisk: pd.spoolID != 0,
+		resend: func() bool { return p.resend(pd, err) },
 	}
-	own := pd.win.ctx.Err()
-	// pushFront refuses once Close stopped the hand-off.
-	if own == nil && (transient(err) || p.resend(pd, err)) && p.handoff.pushFront(pd) {
-		return
+	d := decide(f)
+	if d.next == sendAgain {
+		if p.handoff.pushFront(pd) {
+			return
+		}
+		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
+		d = decide(f)
 	}
-	// Close gave up on it: still queued when Close stopped the hand-off,
-	// failed by franz-go as the client closed, or not handed back.
-	gaveUp := p.life.closed.Load() &&
-		(errors.Is(err, errGaveUp) || errors.Is(err, kgo.ErrClientClosed) || own == nil && transient(err))
 	if !pd.unsure && pd.rec.Partition >= 0 {
 		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, gaveUp)
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
 	}
-	cause, kind := err, error(nil)
-	switch {
-	case own != nil && (gaveUp || !refusal(err)):
-		cause = context.Cause(pd.win.ctx) // its deadline passed, or its credential was refused
-	case gaveUp:
-		cause, kind = p.life.gaveUpCause(), ErrClosed
-	}
-	if pd.spoolID != 0 && (gaveUp || own != nil) && !refusal(cause) {
-		// It stays on disk: for the feeder to send again, or for the
-		// next producer on the directory. Refusals are final as
-		// without a spool, and so is the end of a record the spool
-		// could not keep (a full disk).
-		p.unload(pd, cause)
+	if d.next == backToSpool {
+		p.unload(pd, d.cause)
 		return
 	}
-	e := p.failure(pd, cause, kind)
-	p.acct.failed(pd.ls, e)
-	p.finish(pd, e)
-}
-
-// refusal reports whether err says SLS (or the TLS handshake) refused,
-// which retrying does not mend: a credential, a certificate, a missing
-// logstore, an oversize or otherwise refused record.
-func refusal(err error) bool {
-	switch classify(err) {
-	case ErrAuth, ErrTLS, ErrLogstoreNotFound, ErrRecordTooLarge:
-		return true
-	case ErrRejected:
-		return !transient(err)
-	}
-	return false
+	p.finish(pd, p.failure(pd, d.cause, d.kind))
 }
 
 // failure returns the error of a record that failed with cause, of kind (or
@@ -512,39 +483,21 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 	return e
 }
 
-// transient reports whether a record that failed with err before its own
-// deadline should be tried again: its partition failed because an older
-// record's deadline passed (a context error), or franz-go gave up on a
-// cause that retrying may mend (an unreachable endpoint, a retriable Kafka
-// error, a broken connection). Refusals (credentials, a missing logstore,
-// an oversize batch, TLS) are final.
-func transient(err error) bool {
-	// franz-go's own test covers broken connections (EOF, a reset, a
-	// closed socket); a refused dial is ErrUnreachable below.
-	if isContextErr(err) || errors.Is(err, kgo.ErrAborting) || kgo.IsRetryableBrokerErr(err) {
-		return true
-	}
-	switch classify(err) {
-	case ErrUnreachable:
-		return true
-	case ErrRejected:
-		// CORRUPT_MESSAGE is retriable in Kafka's table, but over TLS
-		// a batch cannot be damaged in transit: the server cannot read
-		// what the client wrote (its codec, say), and resending the same
-		// records gets the same answer. franz-go does not retry it either.
-		var ke *kerr.Error
-		return errors.As(err, &ke) && ke.Retriable && ke != kerr.CorruptMessage
-	}
-	return false
-}
-
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// finish counts a record as finished, tells LogSync, and gives its memory
-// back. pd must not be used after.
+// finish ends a record: delivered if e is nil, else failed with e. It is
+// the one place a record ends (endRun.end ends a run of them alike): it
+// counts the record in accounting and telemetry, acknowledges it in the
+// spool, tells LogSync, leaves its flush epoch and gives its memory back
+// to the budget, in that order, so that the counts are taken before anyone
+// waiting for the record learns it ended. pd must not be used after.
 func (p *Producer) finish(pd *pending, e *Error) {
+	if e == nil {
+		latency := p.conn.lastResponseAt() - pd.accepted
+		pd.ls.delivered.Add(1)
+		p.acct.observeLatency(latency)
+		p.tel.observeDelivery(pd.ls, latency)
+	} else {
+		p.acct.failed(pd.ls, e)
+	}
 	if pd.spoolID != 0 {
 		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
 	}

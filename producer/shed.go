@@ -66,7 +66,7 @@ func (p *Producer) shed(ls *logstoreState, level slog.Level) error {
 	if p.spool != nil && !p.spool.degraded() {
 		where = "the spool"
 	}
-	e := p.refused(ErrBufferFull, ls.name, &shedError{level: level, below: p.shedder.level.Level(), at: p.shedder.at, where: where})
+	e := p.newError(ErrBufferFull, ls.name, &shedError{level: level, below: p.shedder.level.Level(), at: p.shedder.at, where: where}, false)
 	p.diag.warn("shed", "shedding records below "+p.shedder.level.Level().String()+": "+where+" is nearly full", "logstore", ls.name, "err", e)
 	return e
 }

@@ -82,7 +82,7 @@ func (p *Producer) spoolWrite(ctx context.Context, ls *logstoreState, ts time.Ti
 		case errors.Is(err, spool.ErrFull):
 			return 0, p.full(ls, fmt.Errorf("the spool is full (MaxSpoolBytes %d) and the record may not wait (OnBufferFull Drop, or NoWait)", p.cfg.MaxSpoolBytes))
 		case errors.Is(err, spool.ErrClosed):
-			return 0, p.refused(ErrClosed, ls.name, nil)
+			return 0, p.newError(ErrClosed, ls.name, nil, false)
 		case err != nil:
 			// The disk is full (the spool said so, once), failing, or
 			// the record is larger than a segment: the record goes on
@@ -119,7 +119,7 @@ func (p *Producer) spoolWait(ctx context.Context, ls *logstoreState, space <-cha
 		}
 		return p.full(ls, &blockedError{what: "spool", waited: p.cfg.MaxBlock})
 	case <-p.life.closing.Done():
-		return p.refused(ErrClosed, ls.name, nil)
+		return p.newError(ErrClosed, ls.name, nil, false)
 	}
 }
 
@@ -140,7 +140,7 @@ func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts ti
 	*bp = c.appendTo((*bp)[:0])
 	if len(*bp) > p.cfg.MaxRecordBytes {
 		ls.tooLarge.Add(1)
-		return p.refused(ErrRecordTooLarge, ls.name, &tooLargeError{size: len(*bp), limit: p.cfg.MaxRecordBytes})
+		return p.newError(ErrRecordTooLarge, ls.name, &tooLargeError{size: len(*bp), limit: p.cfg.MaxRecordBytes}, false)
 	}
 	if _, err := p.spoolWrite(ctx, ls, ts, *bp, false, w); err != nil {
 		return err
@@ -232,12 +232,12 @@ func (p *Producer) unload(pd *pending, cause error) {
 	sp := p.spool
 	var e *Error
 	if p.life.closed.Load() {
-		e = &Error{Kind: ErrClosed, Project: p.cfg.Project, Logstore: pd.ls.name, Err: &spooledError{dir: sp.dir, cause: cause}}
+		e = p.newError(ErrClosed, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
 	} else {
 		sp.s.Release(pd.spoolID) //nolint:errcheck // held since Append or Next
 		sp.released.Add(1)
 		sp.signal()
-		e = &Error{Kind: ErrDeliveryTimeout, Project: p.cfg.Project, Logstore: pd.ls.name, Err: &spooledError{dir: sp.dir, cause: cause}}
+		e = p.newError(ErrDeliveryTimeout, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
 	}
 	p.leave(pd, e)
 }
