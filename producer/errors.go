@@ -276,9 +276,9 @@ type failedWith struct {
 	// (lifecycle.gaveUpCause), the cause of the records it gave up on.
 	closed     bool
 	closeCause error
-	// hasSpool is whether the producer has a spool, onDisk whether the
-	// record is in it (a record the spool could not keep is not).
-	hasSpool, onDisk bool
+	// onDisk is whether the record is in the spool (a record the spool
+	// could not keep, as on a full disk, is not: it fails as without one).
+	onDisk bool
 	// noRequeue is set once the hand-off queue refused the record
 	// (Close stopped the hand-off): it cannot be sent again.
 	noRequeue bool
@@ -313,7 +313,7 @@ func decide(f failedWith) decision {
 		if f.win.Err() != nil {
 			d.cause, d.kind = context.Cause(f.win), nil // its deadline (or credential) came first
 		}
-		if f.hasSpool && !refusal(d.cause) {
+		if f.onDisk && !refusal(d.cause) { // a record the spool could not keep fails
 			d.next = backToSpool
 		}
 		return d

@@ -443,7 +443,7 @@ func (p *Producer) failed(pd *pending, err error) {
 	f := failedWith{
 		err: err, win: pd.win.ctx,
 		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
-		hasSpool: p.spool != nil, onDisk: pd.spoolID != 0,
+		onDisk: pd.spoolID != 0,
 		resend: func() bool { return p.resend(pd, err) },
 	}
 	d := decide(f)
