@@ -434,15 +434,20 @@ func (b *budget) reserve(ctx context.Context, c *claim, n int64) error {
 // ends the feeder's ctx when it stops).
 const blockThroughClose FullPolicy = -1
 
-// wait applies the buffer-full policy: Drop refuses at once (errFull),
-// Block waits until there is room, c's bound passes (errBlocked), ctx ends
-// (its error) or Close starts (errWaitClosed).
+// wait applies the buffer-full policy: Drop (or a ctx from NoWait)
+// refuses at once (errFull), Block waits until there is room, c's bound
+// passes (errBlocked), ctx ends (its error) or Close starts
+// (errWaitClosed). NoWait is looked up here, when the buffer is full,
+// not on every Log.
 func (b *budget) wait(ctx context.Context, c *claim, n int64) error {
 	switch c.policy {
 	case Drop:
 		return errFull
 	case blockThroughClose:
 		return b.acquire(ctx, n)
+	}
+	if noWait(ctx) {
+		return errFull
 	}
 	wctx, cancel := c.wait.context(ctx)
 	defer cancel()

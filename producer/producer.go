@@ -264,11 +264,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	policy := p.cfg.OnBufferFull
-	if policy == Block && noWait(ctx) {
-		policy = Drop
-	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: policy, wait: bound{max: p.cfg.MaxBlock}}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
 	// LogSync waits in memory; with the disk full, so does every record
 	// (spool.go).
 	spilling := p.spool != nil && done == nil && !p.spool.degraded()
@@ -288,7 +284,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
 			return err
 		}
-		c.policy = policy
+		c.policy = p.cfg.OnBufferFull
 		pd, err = p.budget.take(ctx, &c)
 	}
 	if err != nil {
