@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/slskafka/slskafka/internal/ledger"
 )
 
 // lifecycle is the producer's Close state.
@@ -207,135 +205,10 @@ func (p *Producer) closeSpool() {
 // context's error, or why a spool kept records.
 func (e *closeResult) Unwrap() []error { return []error{ErrClosed, e.err} }
 
-// abandon ends the records Close gave up on that franz-go does not hold:
-// still queued, or taken by run and not handed over. After an outage they
-// are most of what is buffered, and alike: one logstore, one cause,
-// accepted one after the other into the same blocks. So they are ended in
-// runs, each counted, reported and refunded once, instead of one by one
-// (failed): that per-record work came after Close's context ended.
-func (p *Producer) abandon(pds []*pending) {
-	if p.spool != nil { // they stay on disk, each with its own error
-		for _, pd := range pds {
-			p.failed(pd, errGaveUp)
-		}
-		return
-	}
-	var r endRun
-	for _, pd := range pds {
-		r.add(p, pd)
-	}
-	r.end(p)
-}
-
-// closedPromise is the promise of a record franz-go failed as the client
-// closed: it joins the run that Close ends once franz-go holds nothing.
-// franz-go fails all it holds that way, up to franzRecords records, and
-// Close waits for those promises before it returns.
-func (p *Producer) closedPromise(pd *pending) {
-	p.life.franz.add(p, pd)
-	if p.handoff.inFranz.Add(-1) == 0 { // after add: Close may end the run
-		p.life.franzIsEmpty()
-	}
-}
-
 // franzIsEmpty tells Close that a promise left franz-go holding no record.
 func (l *lifecycle) franzIsEmpty() {
 	select {
 	case l.franzEmpty <- struct{}{}:
 	default: // Close is told already
 	}
-}
-
-// endRun is records that failed alike, in the same flush epoch and blocks.
-type endRun struct {
-	ls    *logstoreState
-	e     *Error
-	flush *flushEpoch
-	chunk *chunk
-	slab  *slab
-	n     int64
-	bytes int64
-	// asked is the ledger's last answer: the records of a batch share
-	// their partition and hand-over, so one question answers for all.
-	asked askedLedger
-	// why is the last record's error and deadline window.
-	why failedAs
-}
-
-// failedAs is the error records of a deadline window fail with.
-type failedAs struct {
-	win *window
-	e   *Error
-}
-
-// askedLedger is the ledger's answer for the records of a partition
-// handed over at one write sequence.
-type askedLedger struct {
-	tp    ledger.TopicPartition
-	sent  uint64
-	maybe bool
-	valid bool
-}
-
-// add ends pd, a record Close gave up on: with the run if it fits in,
-// else after ending the run.
-func (r *endRun) add(p *Producer, pd *pending) {
-	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
-			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
-		}
-		pd.unsure = r.asked.maybe
-	}
-	var e *Error
-	if w := &r.why; w.e != nil && w.win == pd.win && w.e.Logstore == pd.ls.name && w.e.Unconfirmed == pd.unsure {
-		e = w.e // records of one window fail alike
-	} else {
-		cause, kind := p.gaveUpCauseOf(pd)
-		e = p.failure(pd, cause, kind)
-		*w = failedAs{win: pd.win, e: e}
-	}
-	if pd.done != nil || pd.slab == nil {
-		// A LogSync caller is told after the counts are taken; a record
-		// with memory of its own has nothing to share.
-		r.end(p)
-		p.finish(pd, e)
-		return
-	}
-	if pd.ls != r.ls || e != r.e || pd.flush != r.flush || pd.chunk != r.chunk || pd.slab != r.slab {
-		r.end(p)
-		r.ls, r.e, r.flush, r.chunk, r.slab = pd.ls, e, pd.flush, pd.chunk, pd.slab
-	}
-	r.n++
-	r.bytes += int64(len(pd.rec.Value))
-}
-
-// end does for the run's records what failed, finish and leave do for one,
-// in the same order: counts first, so that Stats no longer show them as
-// buffered when a Flush waiting for them returns.
-func (r *endRun) end(p *Producer) {
-	if r.n == 0 {
-		return
-	}
-	p.acct.failedN(r.ls, r.e, r.n)
-	r.ls.finishedBytes.Add(r.bytes)
-	r.flush.leaveN(r.n)
-	p.budget.giveN(r.chunk, r.slab, r.n)
-	r.n, r.bytes = 0, 0
-}
-
-// maybeStoredAtClose reports whether a record of tp handed over at write
-// sequence sent may have been stored, now that the client is closing.
-func (p *Producer) maybeStoredAtClose(tp ledger.TopicPartition, sent uint64) bool {
-	return p.ledger.MaybeStored(tp, sent, true)
-}
-
-// gaveUpCauseOf returns the cause and kind of a record Close gave up on:
-// its own deadline's (or refused credential's) if that came first, else
-// why Close gave up.
-func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
-	if pd.win.ctx.Err() != nil {
-		return context.Cause(pd.win.ctx), nil // classified by failure
-	}
-	return p.life.gaveUpCause(), ErrClosed
 }

@@ -1,7 +1,6 @@
 package producer
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,90 +134,6 @@ func (h *handoff) stop() {
 	if wake {
 		h.wake <- struct{}{}
 	}
-}
-
-// run hands queued records to franz-go until stop, then fails what is left.
-//
-// While the endpoint is down (the last connection attempt failed), run
-// holds records back: franz-go would keep them waiting for a metadata
-// update, which it retries on its own schedule, and fail them seconds after
-// their deadline. Held here, each fails at its own deadline, known never
-// sent. franz-go's metadata refreshes (forced every RetryBackoff meanwhile)
-// tell when the endpoint is back.
-func (p *Producer) run() {
-	h := p.handoff
-	defer close(h.done)
-	var queued, requeued, held []*pending
-	var probe *time.Ticker
-	defer func() {
-		if probe != nil {
-			probe.Stop()
-		}
-	}()
-	for {
-		var stopped bool
-		queued, requeued, stopped = h.take(queued, len(held) == 0)
-		// Oldest first: records franz-go handed back were accepted before
-		// those held, which were accepted before those just queued.
-		if len(requeued) > 0 {
-			held = append(requeued, held...)
-		}
-		held = append(held, queued...)
-		if stopped {
-			p.abandon(held)
-			return
-		}
-		if up := p.conn.upSignal(); up != nil { // down
-			held = p.expireHeld(held)
-			if len(held) == 0 {
-				continue
-			}
-			if probe == nil {
-				probe = time.NewTicker(p.cfg.RetryBackoff)
-			}
-			if h.wait(up, held[0].win.ctx.Done(), probe.C) {
-				p.cl.ForceMetadataRefresh() // is it back?
-			}
-			continue
-		}
-		if probe != nil {
-			probe.Stop()
-			probe = nil
-		}
-		// A record handed over now can only be in requests written
-		// after this sequence (see ledger.Ledger).
-		seq := p.ledger.WriteSeq()
-		h.inFranz.Add(int64(len(held)))
-		n := 0
-		for _, pd := range held {
-			if h.halted.Load() {
-				break // Close gave up: the rest are failed below
-			}
-			pd.sent = seq
-			pd.rec.Partition = -1 // not partitioned yet (a record handed back was)
-			// pd must not be touched after Produce: its promise may
-			// run, and its slab be reused, before Produce returns.
-			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
-			n++
-		}
-		h.inFranz.Add(int64(n - len(held)))
-		left := copy(held, held[n:])
-		clear(held[left:])
-		held = held[:left]
-		h.handed.fire()
-	}
-}
-
-// expireHeld fails the held records whose deadline has passed. Records are
-// held in acceptance order, so those are at the front.
-func (p *Producer) expireHeld(held []*pending) []*pending {
-	i := 0
-	for i < len(held) && held[i].win.ctx.Err() != nil {
-		p.failed(held[i], context.Cause(held[i].win.ctx))
-		i++
-	}
-	clear(held[:i])
-	return held[i:]
 }
 
 // broadcast tells whoever waits that something happened: next returns a

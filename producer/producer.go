@@ -8,15 +8,12 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/internal/ledger"
 	"github.com/slskafka/slskafka/internal/record"
-	"github.com/slskafka/slskafka/internal/spool"
 )
 
 // Record is one log record.
@@ -64,36 +61,6 @@ type Producer struct {
 	// lastFailure is the error of the last record that failed (failure).
 	lastFailure atomic.Pointer[Error]
 }
-
-// pending is an accepted record: the kgo.Record franz-go holds, and the
-// producer's bookkeeping. Pendings live in slabs that the budget reuses
-// (budget.go), so none is allocated per record. One holder at a time owns
-// a pending: the hand-off queue (handoff.go), franz-go until its promise,
-// or the end of its life (finish, or unload when it stays on disk). Which
-// one is not a field: rec.Partition is -1 until franz-go partitions the
-// record, and the spool's records carry a spoolID.
-type pending struct {
-	// rec is the first field: the promise gets &rec back and finds the
-	// pending at the same address (pendingOf). rec.Context is the
-	// record's deadline window's context, never the pending itself:
-	// franz-go may still hold a record's context after its promise ran,
-	// when the pending may already be reused.
-	rec      kgo.Record
-	ls       *logstoreState
-	chunk    *chunk // where rec.Value lives; nil: an array of its own
-	slab     *slab  // where the pending lives; nil: allocated alone
-	win      *window
-	flush    *flushEpoch
-	done     chan error    // LogSync only
-	accepted time.Duration // since connState.born
-	sent     uint64        // ledger.Ledger's write sequence when last handed over
-	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
-	unsure   bool          // a request that may have stored it was sent
-}
-
-// pendingOf returns the pending whose rec is r. Every record the producer
-// hands to franz-go is the rec of a pending.
-func pendingOf(r *kgo.Record) *pending { return (*pending)(unsafe.Pointer(r)) }
 
 // Format prints the producer as producer.Producer(project@endpoint) for
 // every verb. Without it, verbs that do not fit a field (%s, %q) make fmt
@@ -229,100 +196,6 @@ func (e *ackWaitError) Error() string {
 
 func (e *ackWaitError) Unwrap() error { return e.ctx }
 
-// accept validates and encodes a record, charges it to the budget and
-// queues it for franz-go (handoff.go).
-func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
-	if ctx == nil {
-		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
-	}
-	if err := ctx.Err(); err != nil {
-		return p.invalid("context", logstore, &doneError{err})
-	}
-	if p.life.closed.Load() {
-		return p.closedRefusal(logstore)
-	}
-	ls, err := p.acct.logstore(logstore)
-	if err != nil {
-		return p.invalid("logstore", logstore, err)
-	}
-	for i := range r.Fields {
-		if r.Fields[i].Key == "" {
-			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
-		}
-	}
-	if p.shedder.sheds(r.Level) {
-		return p.shed(ls, r.Level)
-	}
-
-	p.life.mu.RLock()
-	defer p.life.mu.RUnlock()
-	if p.life.closed.Load() {
-		return p.closedRefusal(logstore)
-	}
-	now := p.clock.now()
-	ts := r.Time
-	if ts.IsZero() {
-		ts = now
-	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
-	// LogSync waits in memory; with the disk full, so does every record
-	// (spool.go).
-	spilling := p.spool != nil && done == nil && !p.spool.degraded()
-	if spilling {
-		if p.spool.s.Waiting() > 0 {
-			// Behind the records waiting on disk.
-			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
-				return err
-			}
-			spilling = false
-		} else {
-			c.policy = Drop // memory full: to disk instead
-		}
-	}
-	pd, err := p.budget.take(ctx, &c)
-	if err != nil && spilling && errors.Is(err, errFull) {
-		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
-			return err
-		}
-		c.policy = p.cfg.OnBufferFull
-		pd, err = p.budget.take(ctx, &c)
-	}
-	if err != nil {
-		return p.notTaken(ls, err)
-	}
-	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil && !errors.Is(err, errNotSpooled) {
-			p.budget.give(pd)
-			return err
-		}
-	}
-	pd.done = done
-	ls.accepted.Add(1)
-	p.handOver(pd, ls, ls.topic, ts, now, now)
-	return nil
-}
-
-// handOver fills in what an accepted record carries from now on (its
-// deadline window, its Kafka record, the flush epoch it counts in) and
-// queues it for franz-go. Its Log was accepted while Close waits for
-// hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
-// the record is one Close left behind. Its delivery latency counts from
-// accepted (spool.go: when Log accepted a record that waited on disk).
-func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
-	pd.win = p.deadlines.get(now)
-	pd.rec.Topic = topic
-	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
-	pd.rec.Timestamp = ts
-	pd.rec.Context = pd.win.ctx
-	pd.ls = ls
-	pd.accepted = accepted.Sub(p.conn.born)
-	pd.flush = p.flushes.enter()
-	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
-	if !p.handoff.push(pd) {
-		p.failed(pd, errGaveUp)
-	}
-}
-
 // notTaken turns the budget's refusal into the error Log returns.
 func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	var tl *tooLargeError
@@ -407,113 +280,3 @@ func (e *doneError) Error() string {
 }
 
 func (e *doneError) Unwrap() error { return e.ctx }
-
-// promise is franz-go's completion callback for every record. franz-go
-// calls promises serially, so this must not block; it is also safe
-// concurrently (run and Close fail records too).
-func (p *Producer) promise(r *kgo.Record, err error) {
-	pd := pendingOf(r)
-	if err == kgo.ErrClientClosed && p.life.closed.Load() && p.spool == nil {
-		p.closedPromise(pd) // one of all that franz-go held: close.go
-		return
-	}
-	if p.handoff.inFranz.Add(-1) == 0 && p.life.closed.Load() {
-		p.life.franzIsEmpty()
-	}
-	if err != nil {
-		p.failed(pd, err)
-		return
-	}
-	p.finish(pd, nil)
-}
-
-// errGaveUp marks records Close gave up on, still queued or failed by
-// franz-go as the client closed; the record's error says why (lifecycle).
-var errGaveUp = errors.New("producer closed before the record was delivered")
-
-// failed ends a record that franz-go (or Close) failed, unless only its
-// partition failed: franz-go fails every buffered record of a partition
-// when the oldest one's deadline passes, and records whose own deadline is
-// still ahead go back to the queue. decide says which.
-func (p *Producer) failed(pd *pending, err error) {
-	f := failedWith{
-		err: err, win: pd.win.ctx,
-		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
-		onDisk: pd.spoolID != 0,
-		resend: func() bool { return p.resend(pd, err) },
-	}
-	d := decide(f)
-	if d.next == sendAgain {
-		if p.handoff.pushFront(pd) {
-			return
-		}
-		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
-		d = decide(f)
-	}
-	if !pd.unsure && pd.rec.Partition >= 0 {
-		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
-	}
-	if d.next == backToSpool {
-		p.unload(pd, d.cause)
-		return
-	}
-	p.finish(pd, p.failure(pd, d.cause, d.kind))
-}
-
-// failure returns the error of a record that failed with cause, of kind (or
-// cause's kind if nil). Records fail in crowds with one cause (a batch, a
-// deadline window, Close), so the last error made is reused when it fits.
-func (p *Producer) failure(pd *pending, cause, kind error) *Error {
-	if e := p.lastFailure.Load(); e != nil && e.Err == cause && e.Logstore == pd.ls.name && e.Unconfirmed == pd.unsure {
-		return e
-	}
-	if kind == nil {
-		kind = classify(cause)
-	}
-	e := p.newError(kind, pd.ls.name, cause, pd.unsure)
-	p.lastFailure.Store(e)
-	if kind == ErrAuth && errors.Is(cause, kerr.TopicAuthorizationFailed) {
-		p.authRefused(cause) // where SLS documents a refused key: after SASL passed
-	}
-	return e
-}
-
-// finish ends a record: delivered if e is nil, else failed with e. It is
-// the one place a record ends (endRun.end ends a run of them alike): it
-// counts the record in accounting and telemetry, acknowledges it in the
-// spool, tells LogSync, leaves its flush epoch and gives its memory back
-// to the budget, in that order, so that the counts are taken before anyone
-// waiting for the record learns it ended. pd must not be used after.
-func (p *Producer) finish(pd *pending, e *Error) {
-	if e == nil {
-		latency := p.conn.lastResponseAt() - pd.accepted
-		pd.ls.delivered.Add(1)
-		p.acct.observeLatency(latency)
-		p.tel.observeDelivery(pd.ls, latency)
-	} else {
-		p.acct.failed(pd.ls, e)
-	}
-	if pd.spoolID != 0 {
-		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
-	}
-	var err error
-	if e != nil {
-		err = e // not a nil *Error in a non-nil error
-	}
-	p.leave(pd, err)
-}
-
-// leave takes a record out of memory, tells LogSync, and gives the memory
-// back: the record is finished (its counts were taken: delivered or
-// failed, before LogSync's caller is told, so that its Stats no longer
-// show the record as buffered), or it stays on disk (unload). pd must not
-// be used after.
-func (p *Producer) leave(pd *pending, err error) {
-	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
-	if pd.done != nil {
-		pd.done <- err
-	}
-	pd.flush.leave()
-	p.budget.give(pd)
-}

@@ -224,24 +224,6 @@ func acceptedAt(stored, now time.Time) time.Time {
 	return stored
 }
 
-// unload takes a record out of memory that stays on disk: handed back
-// after its deadline (the feeder sends it again), or kept at Close for the
-// next producer on the directory. It is not finished: it stays in
-// BufferedRecords. A LogSync waiting for it learns why.
-func (p *Producer) unload(pd *pending, cause error) {
-	sp := p.spool
-	var e *Error
-	if p.life.closed.Load() {
-		e = p.newError(ErrClosed, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
-	} else {
-		sp.s.Release(pd.spoolID) //nolint:errcheck // held since Append or Next
-		sp.released.Add(1)
-		sp.signal()
-		e = p.newError(ErrDeliveryTimeout, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
-	}
-	p.leave(pd, e)
-}
-
 // spooledError is the cause of a record that was not delivered but stays
 // on disk.
 type spooledError struct {

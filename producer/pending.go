@@ -1,0 +1,488 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/slskafka/slskafka/internal/ledger"
+	"github.com/slskafka/slskafka/internal/spool"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// This file is one record's life, from Log's acceptance to its end: every
+// change of a pending's state is here (pending.to). The other files hold
+// what a record passes through, each owning its own state: the memory
+// budget (budget.go), the hand-off queue (handoff.go), the deadline windows
+// (deadline.go), the flush epochs (flush.go), the counts (accounting.go),
+// the disk (spool.go), and the one decision after an error (decide,
+// errors.go).
+//
+//	Log ─ accept ─ placed ─ handOver ─▶ queued ─ run ─┬▶ inFranz ─ promise ─┬▶ finished
+//	                                       │          │      ▲              ├▶ requeued ─ run ─▶ inFranz, held
+//	                                       │          └▶ held┘              └▶ spooled (stays on disk)
+//	                                       └─ expireHeld, abandon (Close) ─▶ finished or spooled
+
+// pending is an accepted record: the kgo.Record franz-go holds, and the
+// producer's bookkeeping. Pendings live in slabs that the budget reuses
+// (budget.go), so none is allocated per record. One holder at a time owns
+// a pending: the hand-off queue (handoff.go), franz-go until its promise,
+// or the end of its life (finish, or unload when it stays on disk). Which
+// one is not a field: rec.Partition is -1 until franz-go partitions the
+// record, and the spool's records carry a spoolID.
+type pending struct {
+	// rec is the first field: the promise gets &rec back and finds the
+	// pending at the same address (pendingOf). rec.Context is the
+	// record's deadline window's context, never the pending itself:
+	// franz-go may still hold a record's context after its promise ran,
+	// when the pending may already be reused.
+	rec      kgo.Record
+	ls       *logstoreState
+	chunk    *chunk // where rec.Value lives; nil: an array of its own
+	slab     *slab  // where the pending lives; nil: allocated alone
+	win      *window
+	flush    *flushEpoch
+	done     chan error    // LogSync only
+	accepted time.Duration // since connState.born
+	sent     uint64        // ledger.Ledger's write sequence when last handed over
+	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
+	unsure   bool          // a request that may have stored it was sent
+}
+
+// pendingOf returns the pending whose rec is r. Every record the producer
+// hands to franz-go is the rec of a pending.
+func pendingOf(r *kgo.Record) *pending { return (*pending)(unsafe.Pointer(r)) }
+
+// accept validates and encodes a record, charges it to the budget and
+// queues it for franz-go (handoff.go).
+func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
+	if ctx == nil {
+		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
+	}
+	if err := ctx.Err(); err != nil {
+		return p.invalid("context", logstore, &doneError{err})
+	}
+	if p.life.closed.Load() {
+		return p.closedRefusal(logstore)
+	}
+	ls, err := p.acct.logstore(logstore)
+	if err != nil {
+		return p.invalid("logstore", logstore, err)
+	}
+	for i := range r.Fields {
+		if r.Fields[i].Key == "" {
+			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
+		}
+	}
+	if p.shedder.sheds(r.Level) {
+		return p.shed(ls, r.Level)
+	}
+
+	p.life.mu.RLock()
+	defer p.life.mu.RUnlock()
+	if p.life.closed.Load() {
+		return p.closedRefusal(logstore)
+	}
+	now := p.clock.now()
+	ts := r.Time
+	if ts.IsZero() {
+		ts = now
+	}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
+	// LogSync waits in memory; with the disk full, so does every record
+	// (spool.go).
+	spilling := p.spool != nil && done == nil && !p.spool.degraded()
+	if spilling {
+		if p.spool.s.Waiting() > 0 {
+			// Behind the records waiting on disk.
+			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+				return err
+			}
+			spilling = false
+		} else {
+			c.policy = Drop // memory full: to disk instead
+		}
+	}
+	pd, err := p.budget.take(ctx, &c)
+	if err != nil && spilling && errors.Is(err, errFull) {
+		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+			return err
+		}
+		c.policy = p.cfg.OnBufferFull
+		pd, err = p.budget.take(ctx, &c)
+	}
+	if err != nil {
+		return p.notTaken(ls, err)
+	}
+	if p.spool != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil && !errors.Is(err, errNotSpooled) {
+			p.budget.give(pd)
+			return err
+		}
+	}
+	pd.done = done
+	ls.accepted.Add(1)
+	p.handOver(pd, ls, ls.topic, ts, now, now)
+	return nil
+}
+
+// handOver fills in what an accepted record carries from now on (its
+// deadline window, its Kafka record, the flush epoch it counts in) and
+// queues it for franz-go. Its Log was accepted while Close waits for
+// hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
+// the record is one Close left behind. Its delivery latency counts from
+// accepted (spool.go: when Log accepted a record that waited on disk).
+func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
+	pd.win = p.deadlines.get(now)
+	pd.rec.Topic = topic
+	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
+	pd.rec.Timestamp = ts
+	pd.rec.Context = pd.win.ctx
+	pd.ls = ls
+	pd.accepted = accepted.Sub(p.conn.born)
+	pd.flush = p.flushes.enter()
+	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
+	if !p.handoff.push(pd) {
+		p.failed(pd, errGaveUp)
+	}
+}
+
+// run hands queued records to franz-go until stop, then fails what is left.
+//
+// While the endpoint is down (the last connection attempt failed), run
+// holds records back: franz-go would keep them waiting for a metadata
+// update, which it retries on its own schedule, and fail them seconds after
+// their deadline. Held here, each fails at its own deadline, known never
+// sent. franz-go's metadata refreshes (forced every RetryBackoff meanwhile)
+// tell when the endpoint is back.
+func (p *Producer) run() {
+	h := p.handoff
+	defer close(h.done)
+	var queued, requeued, held []*pending
+	var probe *time.Ticker
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
+	for {
+		var stopped bool
+		queued, requeued, stopped = h.take(queued, len(held) == 0)
+		// Oldest first: records franz-go handed back were accepted before
+		// those held, which were accepted before those just queued.
+		if len(requeued) > 0 {
+			held = append(requeued, held...)
+		}
+		held = append(held, queued...)
+		if stopped {
+			p.abandon(held)
+			return
+		}
+		if up := p.conn.upSignal(); up != nil { // down
+			held = p.expireHeld(held)
+			if len(held) == 0 {
+				continue
+			}
+			if probe == nil {
+				probe = time.NewTicker(p.cfg.RetryBackoff)
+			}
+			if h.wait(up, held[0].win.ctx.Done(), probe.C) {
+				p.cl.ForceMetadataRefresh() // is it back?
+			}
+			continue
+		}
+		if probe != nil {
+			probe.Stop()
+			probe = nil
+		}
+		// A record handed over now can only be in requests written
+		// after this sequence (see ledger.Ledger).
+		seq := p.ledger.WriteSeq()
+		h.inFranz.Add(int64(len(held)))
+		n := 0
+		for _, pd := range held {
+			if h.halted.Load() {
+				break // Close gave up: the rest are failed below
+			}
+			pd.sent = seq
+			pd.rec.Partition = -1 // not partitioned yet (a record handed back was)
+			// pd must not be touched after Produce: its promise may
+			// run, and its slab be reused, before Produce returns.
+			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
+			n++
+		}
+		h.inFranz.Add(int64(n - len(held)))
+		left := copy(held, held[n:])
+		clear(held[left:])
+		held = held[:left]
+		h.handed.fire()
+	}
+}
+
+// expireHeld fails the held records whose deadline has passed. Records are
+// held in acceptance order, so those are at the front.
+func (p *Producer) expireHeld(held []*pending) []*pending {
+	i := 0
+	for i < len(held) && held[i].win.ctx.Err() != nil {
+		p.failed(held[i], context.Cause(held[i].win.ctx))
+		i++
+	}
+	clear(held[:i])
+	return held[i:]
+}
+
+// promise is franz-go's completion callback for every record. franz-go
+// calls promises serially, so this must not block; it is also safe
+// concurrently (run and Close fail records too).
+func (p *Producer) promise(r *kgo.Record, err error) {
+	pd := pendingOf(r)
+	if err == kgo.ErrClientClosed && p.life.closed.Load() && p.spool == nil {
+		p.closedPromise(pd) // one of all that franz-go held: close.go
+		return
+	}
+	if p.handoff.inFranz.Add(-1) == 0 && p.life.closed.Load() {
+		p.life.franzIsEmpty()
+	}
+	if err != nil {
+		p.failed(pd, err)
+		return
+	}
+	p.finish(pd, nil)
+}
+
+// errGaveUp marks records Close gave up on, still queued or failed by
+// franz-go as the client closed; the record's error says why (lifecycle).
+var errGaveUp = errors.New("producer closed before the record was delivered")
+
+// failed ends a record that franz-go (or Close) failed, unless only its
+// partition failed: franz-go fails every buffered record of a partition
+// when the oldest one's deadline passes, and records whose own deadline is
+// still ahead go back to the queue. decide says which.
+func (p *Producer) failed(pd *pending, err error) {
+	f := failedWith{
+		err: err, win: pd.win.ctx,
+		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
+		onDisk: pd.spoolID != 0,
+		resend: func() bool { return p.resend(pd, err) },
+	}
+	d := decide(f)
+	if d.next == sendAgain {
+		if p.handoff.pushFront(pd) {
+			return
+		}
+		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
+		d = decide(f)
+	}
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
+	}
+	if d.next == backToSpool {
+		p.unload(pd, d.cause)
+		return
+	}
+	p.finish(pd, p.failure(pd, d.cause, d.kind))
+}
+
+// failure returns the error of a record that failed with cause, of kind (or
+// cause's kind if nil). Records fail in crowds with one cause (a batch, a
+// deadline window, Close), so the last error made is reused when it fits.
+func (p *Producer) failure(pd *pending, cause, kind error) *Error {
+	if e := p.lastFailure.Load(); e != nil && e.Err == cause && e.Logstore == pd.ls.name && e.Unconfirmed == pd.unsure {
+		return e
+	}
+	if kind == nil {
+		kind = classify(cause)
+	}
+	e := p.newError(kind, pd.ls.name, cause, pd.unsure)
+	p.lastFailure.Store(e)
+	if kind == ErrAuth && errors.Is(cause, kerr.TopicAuthorizationFailed) {
+		p.authRefused(cause) // where SLS documents a refused key: after SASL passed
+	}
+	return e
+}
+
+// finish ends a record: delivered if e is nil, else failed with e. It is
+// the one place a record ends (endRun.end ends a run of them alike): it
+// counts the record in accounting and telemetry, acknowledges it in the
+// spool, tells LogSync, leaves its flush epoch and gives its memory back
+// to the budget, in that order, so that the counts are taken before anyone
+// waiting for the record learns it ended. pd must not be used after.
+func (p *Producer) finish(pd *pending, e *Error) {
+	if e == nil {
+		latency := p.conn.lastResponseAt() - pd.accepted
+		pd.ls.delivered.Add(1)
+		p.acct.observeLatency(latency)
+		p.tel.observeDelivery(pd.ls, latency)
+	} else {
+		p.acct.failed(pd.ls, e)
+	}
+	if pd.spoolID != 0 {
+		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
+	}
+	var err error
+	if e != nil {
+		err = e // not a nil *Error in a non-nil error
+	}
+	p.leave(pd, err)
+}
+
+// leave takes a record out of memory, tells LogSync, and gives the memory
+// back: the record is finished (its counts were taken: delivered or
+// failed, before LogSync's caller is told, so that its Stats no longer
+// show the record as buffered), or it stays on disk (unload). pd must not
+// be used after.
+func (p *Producer) leave(pd *pending, err error) {
+	pd.ls.finishedBytes.Add(int64(len(pd.rec.Value)))
+	if pd.done != nil {
+		pd.done <- err
+	}
+	pd.flush.leave()
+	p.budget.give(pd)
+}
+
+// unload takes a record out of memory that stays on disk: handed back
+// after its deadline (the feeder sends it again), or kept at Close for the
+// next producer on the directory. It is not finished: it stays in
+// BufferedRecords. A LogSync waiting for it learns why.
+func (p *Producer) unload(pd *pending, cause error) {
+	sp := p.spool
+	var e *Error
+	if p.life.closed.Load() {
+		e = p.newError(ErrClosed, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
+	} else {
+		sp.s.Release(pd.spoolID) //nolint:errcheck // held since Append or Next
+		sp.released.Add(1)
+		sp.signal()
+		e = p.newError(ErrDeliveryTimeout, pd.ls.name, &spooledError{dir: sp.dir, cause: cause}, false)
+	}
+	p.leave(pd, e)
+}
+
+// abandon ends the records Close gave up on that franz-go does not hold:
+// still queued, or taken by run and not handed over. After an outage they
+// are most of what is buffered, and alike: one logstore, one cause,
+// accepted one after the other into the same blocks. So they are ended in
+// runs, each counted, reported and refunded once, instead of one by one
+// (failed): that per-record work came after Close's context ended.
+func (p *Producer) abandon(pds []*pending) {
+	if p.spool != nil { // they stay on disk, each with its own error
+		for _, pd := range pds {
+			p.failed(pd, errGaveUp)
+		}
+		return
+	}
+	var r endRun
+	for _, pd := range pds {
+		r.add(p, pd)
+	}
+	r.end(p)
+}
+
+// closedPromise is the promise of a record franz-go failed as the client
+// closed: it joins the run that Close ends once franz-go holds nothing.
+// franz-go fails all it holds that way, up to franzRecords records, and
+// Close waits for those promises before it returns.
+func (p *Producer) closedPromise(pd *pending) {
+	p.life.franz.add(p, pd)
+	if p.handoff.inFranz.Add(-1) == 0 { // after add: Close may end the run
+		p.life.franzIsEmpty()
+	}
+}
+
+// endRun is records that failed alike, in the same flush epoch and blocks.
+type endRun struct {
+	ls    *logstoreState
+	e     *Error
+	flush *flushEpoch
+	chunk *chunk
+	slab  *slab
+	n     int64
+	bytes int64
+	// asked is the ledger's last answer: the records of a batch share
+	// their partition and hand-over, so one question answers for all.
+	asked askedLedger
+	// why is the last record's error and deadline window.
+	why failedAs
+}
+
+// failedAs is the error records of a deadline window fail with.
+type failedAs struct {
+	win *window
+	e   *Error
+}
+
+// askedLedger is the ledger's answer for the records of a partition
+// handed over at one write sequence.
+type askedLedger struct {
+	tp    ledger.TopicPartition
+	sent  uint64
+	maybe bool
+	valid bool
+}
+
+// add ends pd, a record Close gave up on: with the run if it fits in,
+// else after ending the run.
+func (r *endRun) add(p *Producer, pd *pending) {
+	if !pd.unsure && pd.rec.Partition >= 0 {
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
+			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
+		}
+		pd.unsure = r.asked.maybe
+	}
+	var e *Error
+	if w := &r.why; w.e != nil && w.win == pd.win && w.e.Logstore == pd.ls.name && w.e.Unconfirmed == pd.unsure {
+		e = w.e // records of one window fail alike
+	} else {
+		cause, kind := p.gaveUpCauseOf(pd)
+		e = p.failure(pd, cause, kind)
+		*w = failedAs{win: pd.win, e: e}
+	}
+	if pd.done != nil || pd.slab == nil {
+		// A LogSync caller is told after the counts are taken; a record
+		// with memory of its own has nothing to share.
+		r.end(p)
+		p.finish(pd, e)
+		return
+	}
+	if pd.ls != r.ls || e != r.e || pd.flush != r.flush || pd.chunk != r.chunk || pd.slab != r.slab {
+		r.end(p)
+		r.ls, r.e, r.flush, r.chunk, r.slab = pd.ls, e, pd.flush, pd.chunk, pd.slab
+	}
+	r.n++
+	r.bytes += int64(len(pd.rec.Value))
+}
+
+// end does for the run's records what failed, finish and leave do for one,
+// in the same order: counts first, so that Stats no longer show them as
+// buffered when a Flush waiting for them returns.
+func (r *endRun) end(p *Producer) {
+	if r.n == 0 {
+		return
+	}
+	p.acct.failedN(r.ls, r.e, r.n)
+	r.ls.finishedBytes.Add(r.bytes)
+	r.flush.leaveN(r.n)
+	p.budget.giveN(r.chunk, r.slab, r.n)
+	r.n, r.bytes = 0, 0
+}
+
+// maybeStoredAtClose reports whether a record of tp handed over at write
+// sequence sent may have been stored, now that the client is closing.
+func (p *Producer) maybeStoredAtClose(tp ledger.TopicPartition, sent uint64) bool {
+	return p.ledger.MaybeStored(tp, sent, true)
+}
+
+// gaveUpCauseOf returns the cause and kind of a record Close gave up on:
+// its own deadline's (or refused credential's) if that came first, else
+// why Close gave up.
+func (p *Producer) gaveUpCauseOf(pd *pending) (cause, kind error) {
+	if pd.win.ctx.Err() != nil {
+		return context.Cause(pd.win.ctx), nil // classified by failure
+	}
+	return p.life.gaveUpCause(), ErrClosed
+}
