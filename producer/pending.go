@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
-	"github.com/slskafka/slskafka/internal/ledger"
-	"github.com/slskafka/slskafka/internal/spool"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/slskafka/slskafka/internal/ledger"
+	"github.com/slskafka/slskafka/internal/spool"
 )
 
 // This file is one record's life, from Log's acceptance to its end: every
@@ -29,10 +31,12 @@ import (
 // pending is an accepted record: the kgo.Record franz-go holds, and the
 // producer's bookkeeping. Pendings live in slabs that the budget reuses
 // (budget.go), so none is allocated per record. One holder at a time owns
-// a pending: the hand-off queue (handoff.go), franz-go until its promise,
-// or the end of its life (finish, or unload when it stays on disk). Which
-// one is not a field: rec.Partition is -1 until franz-go partitions the
-// record, and the spool's records carry a spoolID.
+// a pending, and state says which: Log while it accepts the record, the
+// hand-off queue (handoff.go), run while it holds the record back, franz-go
+// until its promise, and the end of its life (finish, or unload when it
+// stays on disk). Only the holder reads or changes a pending; it passes
+// the pending on through a mutex (the queue) or franz-go's promise, which
+// order those changes.
 type pending struct {
 	// rec is the first field: the promise gets &rec back and finds the
 	// pending at the same address (pendingOf). rec.Context is the
@@ -50,7 +54,75 @@ type pending struct {
 	sent     uint64        // ledger.Ledger's write sequence when last handed over
 	spoolID  spool.ID      // where it is on disk; 0 without a spool, or in memory only (a full disk)
 	unsure   bool          // a request that may have stored it was sent
+	state    state         // who holds it; changed only by to
 }
+
+// state is where a pending is in its life, and so who holds it.
+type state uint8
+
+const (
+	// placed: taken from the budget and encoded (budget.take), not yet
+	// handed over. The zero value: take zeroes what it reuses.
+	placed state = iota
+	// queued: in the hand-off queue, never handed to franz-go.
+	queued
+	// held: taken from the queue by run, which holds it back while the
+	// endpoint is down.
+	held
+	// inFranz: handed to franz-go (kgo.Client.Produce), until its
+	// promise. Only a record in franz-go can have been sent.
+	inFranz
+	// requeued: handed back by its promise (its partition failed before
+	// its own deadline), ahead of the queue.
+	requeued
+	// finished: delivered or failed, counted and reported; its memory
+	// goes back to the budget.
+	finished
+	// spooled: out of memory but kept on disk (unload), for the feeder or
+	// the next producer on the directory; its memory goes back to the
+	// budget.
+	spooled
+	nStates
+)
+
+var stateNames = [nStates]string{"placed", "queued", "held", "inFranz", "requeued", "finished", "spooled"}
+
+func (s state) String() string {
+	if s < nStates {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// transitions lists, for each state, the states a pending may go to next
+// (a bit per state).
+var transitions = [nStates]uint16{
+	placed:   1 << queued,                                     // handOver (a record Log refuses goes back to the budget as placed)
+	queued:   1<<held | 1<<inFranz | 1<<finished | 1<<spooled, // run; Close gave up on it (abandon)
+	held:     1<<inFranz | 1<<finished | 1<<spooled,           // the endpoint is back; its deadline passed, or Close
+	inFranz:  1<<requeued | 1<<finished | 1<<spooled,          // its promise
+	requeued: 1<<held | 1<<inFranz | 1<<finished | 1<<spooled,
+	finished: 0, // until budget.take reuses it as placed
+	spooled:  0,
+}
+
+// illegalTransition is the first transition to that transitions does not
+// list, for the tests (export_test.go); a bug, never expected. It is kept
+// rather than panicked on: a logger must not take its application down.
+var illegalTransition atomic.Pointer[string]
+
+// to moves pd to state s.
+func (pd *pending) to(s state) {
+	if transitions[pd.state]&(1<<s) == 0 && illegalTransition.Load() == nil {
+		msg := fmt.Sprintf("pending: %v -> %v", pd.state, s)
+		illegalTransition.CompareAndSwap(nil, &msg)
+	}
+	pd.state = s
+}
+
+// onDisk reports whether the spool holds a copy of pd (it can go back
+// there instead of failing).
+func (pd *pending) onDisk() bool { return pd.spoolID != 0 }
 
 // pendingOf returns the pending whose rec is r. Every record the producer
 // hands to franz-go is the rec of a pending.
@@ -138,13 +210,13 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = topic
-	pd.rec.Partition = -1 // not handed to franz-go (see Producer.failed)
 	pd.rec.Timestamp = ts
 	pd.rec.Context = pd.win.ctx
 	pd.ls = ls
 	pd.accepted = accepted.Sub(p.conn.born)
 	pd.flush = p.flushes.enter()
 	ls.acceptedBytes.Add(int64(len(pd.rec.Value)))
+	pd.to(queued) // before push: the queue's taker owns it after
 	if !p.handoff.push(pd) {
 		p.failed(pd, errGaveUp)
 	}
@@ -161,7 +233,7 @@ func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, no
 func (p *Producer) run() {
 	h := p.handoff
 	defer close(h.done)
-	var queued, requeued, held []*pending
+	var queued, requeued, taken []*pending
 	var probe *time.Ticker
 	defer func() {
 		if probe != nil {
@@ -170,26 +242,31 @@ func (p *Producer) run() {
 	}()
 	for {
 		var stopped bool
-		queued, requeued, stopped = h.take(queued, len(held) == 0)
+		queued, requeued, stopped = h.take(queued, len(taken) == 0)
 		// Oldest first: records franz-go handed back were accepted before
-		// those held, which were accepted before those just queued.
+		// those run holds, which were accepted before those just queued.
 		if len(requeued) > 0 {
-			held = append(requeued, held...)
+			taken = append(requeued, taken...)
 		}
-		held = append(held, queued...)
+		taken = append(taken, queued...)
 		if stopped {
-			p.abandon(held)
+			p.abandon(taken)
 			return
 		}
 		if up := p.conn.upSignal(); up != nil { // down
-			held = p.expireHeld(held)
-			if len(held) == 0 {
+			for _, pd := range taken {
+				if pd.state != held {
+					pd.to(held)
+				}
+			}
+			taken = p.expireHeld(taken)
+			if len(taken) == 0 {
 				continue
 			}
 			if probe == nil {
 				probe = time.NewTicker(p.cfg.RetryBackoff)
 			}
-			if h.wait(up, held[0].win.ctx.Done(), probe.C) {
+			if h.wait(up, taken[0].win.ctx.Done(), probe.C) {
 				p.cl.ForceMetadataRefresh() // is it back?
 			}
 			continue
@@ -201,37 +278,40 @@ func (p *Producer) run() {
 		// A record handed over now can only be in requests written
 		// after this sequence (see ledger.Ledger).
 		seq := p.ledger.WriteSeq()
-		h.inFranz.Add(int64(len(held)))
+		h.inFranz.Add(int64(len(taken)))
 		n := 0
-		for _, pd := range held {
+		for _, pd := range taken {
 			if h.halted.Load() {
 				break // Close gave up: the rest are failed below
 			}
 			pd.sent = seq
-			pd.rec.Partition = -1 // not partitioned yet (a record handed back was)
+			// franz-go sets Partition once it partitions the record;
+			// until then the ledger has nothing to say about it (failed).
+			pd.rec.Partition = -1
+			pd.to(inFranz)
 			// pd must not be touched after Produce: its promise may
 			// run, and its slab be reused, before Produce returns.
 			p.cl.Produce(pd.win.ctx, &pd.rec, p.promised)
 			n++
 		}
-		h.inFranz.Add(int64(n - len(held)))
-		left := copy(held, held[n:])
-		clear(held[left:])
-		held = held[:left]
+		h.inFranz.Add(int64(n - len(taken)))
+		left := copy(taken, taken[n:])
+		clear(taken[left:])
+		taken = taken[:left]
 		h.handed.fire()
 	}
 }
 
 // expireHeld fails the held records whose deadline has passed. Records are
 // held in acceptance order, so those are at the front.
-func (p *Producer) expireHeld(held []*pending) []*pending {
+func (p *Producer) expireHeld(taken []*pending) []*pending {
 	i := 0
-	for i < len(held) && held[i].win.ctx.Err() != nil {
-		p.failed(held[i], context.Cause(held[i].win.ctx))
+	for i < len(taken) && taken[i].win.ctx.Err() != nil {
+		p.failed(taken[i], context.Cause(taken[i].win.ctx))
 		i++
 	}
-	clear(held[:i])
-	return held[i:]
+	clear(taken[:i])
+	return taken[i:]
 }
 
 // promise is franz-go's completion callback for every record. franz-go
@@ -262,21 +342,23 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // when the oldest one's deadline passes, and records whose own deadline is
 // still ahead go back to the queue. decide says which.
 func (p *Producer) failed(pd *pending, err error) {
+	wasInFranz := pd.state == inFranz // else never sent: nothing to ask the ledger
 	f := failedWith{
 		err: err, win: pd.win.ctx,
 		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
-		onDisk: pd.spoolID != 0,
+		onDisk: pd.onDisk(),
 		resend: func() bool { return p.resend(pd, err) },
 	}
 	d := decide(f)
 	if d.next == sendAgain {
+		pd.to(requeued) // before pushFront: run owns it after
 		if p.handoff.pushFront(pd) {
 			return
 		}
 		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
 		d = decide(f)
 	}
-	if !pd.unsure && pd.rec.Partition >= 0 {
+	if wasInFranz && !pd.unsure && pd.rec.Partition >= 0 {
 		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
 	}
@@ -312,6 +394,7 @@ func (p *Producer) failure(pd *pending, cause, kind error) *Error {
 // to the budget, in that order, so that the counts are taken before anyone
 // waiting for the record learns it ended. pd must not be used after.
 func (p *Producer) finish(pd *pending, e *Error) {
+	pd.to(finished)
 	if e == nil {
 		latency := p.conn.lastResponseAt() - pd.accepted
 		pd.ls.delivered.Add(1)
@@ -320,7 +403,7 @@ func (p *Producer) finish(pd *pending, e *Error) {
 	} else {
 		p.acct.failed(pd.ls, e)
 	}
-	if pd.spoolID != 0 {
+	if pd.onDisk() {
 		p.spool.s.Ack(pd.spoolID) //nolint:errcheck // held since Append or Next
 	}
 	var err error
@@ -349,6 +432,7 @@ func (p *Producer) leave(pd *pending, err error) {
 // next producer on the directory. It is not finished: it stays in
 // BufferedRecords. A LogSync waiting for it learns why.
 func (p *Producer) unload(pd *pending, cause error) {
+	pd.to(spooled)
 	sp := p.spool
 	var e *Error
 	if p.life.closed.Load() {
@@ -427,7 +511,7 @@ type askedLedger struct {
 // add ends pd, a record Close gave up on: with the run if it fits in,
 // else after ending the run.
 func (r *endRun) add(p *Producer, pd *pending) {
-	if !pd.unsure && pd.rec.Partition >= 0 {
+	if pd.state == inFranz && !pd.unsure && pd.rec.Partition >= 0 {
 		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
 			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
@@ -453,6 +537,7 @@ func (r *endRun) add(p *Producer, pd *pending) {
 		r.end(p)
 		r.ls, r.e, r.flush, r.chunk, r.slab = pd.ls, e, pd.flush, pd.chunk, pd.slab
 	}
+	pd.to(finished) // ended with the run, by end
 	r.n++
 	r.bytes += int64(len(pd.rec.Value))
 }

@@ -31,7 +31,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv(spoolChildEnv) != "" {
 		runSpoolChild()
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		// Every record of every test lived a life transitions allows.
+		if s := producer.IllegalTransition(); s != "" {
+			fmt.Fprintln(os.Stderr, "illegal state transition:", s)
+			code = 1
+		}
+		os.Exit(code)
+	}))
 }
 
 // newProducer returns a producer connected to s; mutate adjusts the config.
