@@ -118,6 +118,10 @@ func (a *accounting) credentialFailed(err error) error {
 	return &errCredential{err}
 }
 
+// connectionRetired counts a connection retired before its credential
+// expired or at MaxConnectionAge (kconn.Dialer.OnRetire).
+func (a *accounting) connectionRetired() { a.retired.Add(1) }
+
 // logstoreState is what the producer keeps per logstore it has seen.
 type logstoreState struct {
 	name  string

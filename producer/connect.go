@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"net"
@@ -106,6 +107,25 @@ func (p *Producer) noteCredential(cred auth.Credential) {
 	if prev := p.conn.lastCred.Swap(&id); prev != nil && *prev != id {
 		p.acct.rotations.Add(1)
 	}
+}
+
+// retireAt is when a connection dialed now stops taking requests
+// (kconn.Dialer.RetireAt): before its credential expires, or at
+// MaxConnectionAge.
+func (p *Producer) retireAt(ctx context.Context) (time.Time, error) {
+	cred, err := p.creds.Credential(ctx)
+	if err != nil {
+		return time.Time{}, p.acct.credentialFailed(err)
+	}
+	return connectionDeadline(time.Now(), cred, p.cfg), nil
+}
+
+// partitionError counts and reports a retriable partition error SLS
+// answered a produce request with (ledger.Ledger.OnPartitionError).
+func (p *Producer) partitionError(err error) {
+	p.acct.partitionRetries.Add(1)
+	p.conn.noteError(err)
+	p.diag.warn("partition", "SLS asked to retry a shard later (retried at the next metadata refresh, RetryBackoff apart)", "err", err)
 }
 
 // hooks are the producer's franz-go hooks.

@@ -80,24 +80,13 @@ func retireAt(now, exp time.Time, rotateBefore, maxAge time.Duration) time.Time 
 func (p *Producer) clientOpts(tlsCfg *tls.Config) []kgo.Opt {
 	c := p.cfg
 	dialer := &kconn.Dialer{
-		TLS:     tlsCfg,
-		NetDial: c.DialContext,
-		Frames:  p.ledger,
-		RetireAt: func(ctx context.Context) (time.Time, error) {
-			cred, err := p.creds.Credential(ctx)
-			if err != nil {
-				p.acct.credentialFailures.Add(1)
-				return time.Time{}, &errCredential{err}
-			}
-			return connectionDeadline(time.Now(), cred, c), nil
-		},
-		OnRetire: func() { p.acct.retired.Add(1) },
+		TLS:      tlsCfg,
+		NetDial:  c.DialContext,
+		Frames:   p.ledger,
+		RetireAt: p.retireAt,
+		OnRetire: p.acct.connectionRetired,
 	}
-	p.ledger.OnPartitionError = func(err error) {
-		p.acct.partitionRetries.Add(1)
-		p.conn.noteError(err)
-		p.diag.warn("partition", "SLS asked to retry a shard later (retried at the next metadata refresh, RetryBackoff apart)", "err", err)
-	}
+	p.ledger.OnPartitionError = p.partitionError
 	sasl := plain.Plain(p.saslAuth)
 
 	compression := p.compressionOpt()
