@@ -15,18 +15,25 @@ import (
 	"github.com/slskafka/slskafka/internal/spool"
 )
 
-// This file is one record's life, from Log's acceptance to its end: every
-// change of a pending's state is here (pending.to). The other files hold
-// what a record passes through, each owning its own state: the memory
-// budget (budget.go), the hand-off queue (handoff.go), the deadline windows
-// (deadline.go), the flush epochs (flush.go), the counts (accounting.go),
-// the disk (spool.go), and the one decision after an error (decide,
-// errors.go).
+// This file is one record's life after Log accepted it (accept, in
+// producer.go, validates and encodes it into memory the budget gives):
+// every change of a pending's state is here, through pending.to. What a
+// record passes through is in files of their own, each owning its state:
+// the memory budget (budget.go), the hand-off queue (handoff.go), the
+// deadline windows (deadline.go), the flush epochs (flush.go), the counts
+// (accounting.go), the disk (spool.go), and the one decision after an
+// error (decide, beside the sentinels in errors.go). Read from Log down,
+// producer.go, this file and decide are the whole path.
 //
-//	Log ─ accept ─ placed ─ handOver ─▶ queued ─ run ─┬▶ inFranz ─ promise ─┬▶ finished
-//	                                       │          │      ▲              ├▶ requeued ─ run ─▶ inFranz, held
-//	                                       │          └▶ held┘              └▶ spooled (stays on disk)
-//	                                       └─ expireHeld, abandon (Close) ─▶ finished or spooled
+// A record's states, and what moves it on (the transitions table):
+//
+//	placed    taken from the budget by accept   → queued (handOver)
+//	queued    in the hand-off queue             → inFranz or held (run); finished or spooled (Close)
+//	held      run holds it: the endpoint is down → inFranz (it is back); finished or spooled (its deadline, Close)
+//	inFranz   handed to franz-go                → finished, requeued or spooled (its promise)
+//	requeued  handed back before its deadline   → inFranz or held (run); finished or spooled (Close)
+//	finished  delivered or failed, and counted  (memory back to the budget, reused as placed)
+//	spooled   out of memory, kept on disk       (memory back to the budget, reused as placed)
 
 // pending is an accepted record: the kgo.Record franz-go holds, and the
 // producer's bookkeeping. Pendings live in slabs that the budget reuses
@@ -127,79 +134,6 @@ func (pd *pending) onDisk() bool { return pd.spoolID != 0 }
 // pendingOf returns the pending whose rec is r. Every record the producer
 // hands to franz-go is the rec of a pending.
 func pendingOf(r *kgo.Record) *pending { return (*pending)(unsafe.Pointer(r)) }
-
-// accept validates and encodes a record, charges it to the budget and
-// queues it for franz-go (handoff.go).
-func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
-	if ctx == nil {
-		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
-	}
-	if err := ctx.Err(); err != nil {
-		return p.invalid("context", logstore, &doneError{err})
-	}
-	if p.life.closed.Load() {
-		return p.closedRefusal(logstore)
-	}
-	ls, err := p.acct.logstore(logstore)
-	if err != nil {
-		return p.invalid("logstore", logstore, err)
-	}
-	for i := range r.Fields {
-		if r.Fields[i].Key == "" {
-			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
-		}
-	}
-	if p.shedder.sheds(r.Level) {
-		return p.shed(ls, r.Level)
-	}
-
-	p.life.mu.RLock()
-	defer p.life.mu.RUnlock()
-	if p.life.closed.Load() {
-		return p.closedRefusal(logstore)
-	}
-	now := p.clock.now()
-	ts := r.Time
-	if ts.IsZero() {
-		ts = now
-	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
-	// LogSync waits in memory; with the disk full, so does every record
-	// (spool.go).
-	spilling := p.spool != nil && done == nil && !p.spool.degraded()
-	if spilling {
-		if p.spool.s.Waiting() > 0 {
-			// Behind the records waiting on disk.
-			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
-				return err
-			}
-			spilling = false
-		} else {
-			c.policy = Drop // memory full: to disk instead
-		}
-	}
-	pd, err := p.budget.take(ctx, &c)
-	if err != nil && spilling && errors.Is(err, errFull) {
-		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
-			return err
-		}
-		c.policy = p.cfg.OnBufferFull
-		pd, err = p.budget.take(ctx, &c)
-	}
-	if err != nil {
-		return p.notTaken(ls, err)
-	}
-	if p.spool != nil {
-		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil && !errors.Is(err, errNotSpooled) {
-			p.budget.give(pd)
-			return err
-		}
-	}
-	pd.done = done
-	ls.accepted.Add(1)
-	p.handOver(pd, ls, ls.topic, ts, now, now)
-	return nil
-}
 
 // handOver fills in what an accepted record carries from now on (its
 // deadline window, its Kafka record, the flush epoch it counts in) and

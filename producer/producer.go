@@ -196,6 +196,79 @@ func (e *ackWaitError) Error() string {
 
 func (e *ackWaitError) Unwrap() error { return e.ctx }
 
+// accept validates and encodes a record, charges it to the budget and
+// queues it for franz-go (handoff.go).
+func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
+	if ctx == nil {
+		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
+	}
+	if err := ctx.Err(); err != nil {
+		return p.invalid("context", logstore, &doneError{err})
+	}
+	if p.life.closed.Load() {
+		return p.closedRefusal(logstore)
+	}
+	ls, err := p.acct.logstore(logstore)
+	if err != nil {
+		return p.invalid("logstore", logstore, err)
+	}
+	for i := range r.Fields {
+		if r.Fields[i].Key == "" {
+			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
+		}
+	}
+	if p.shedder.sheds(r.Level) {
+		return p.shed(ls, r.Level)
+	}
+
+	p.life.mu.RLock()
+	defer p.life.mu.RUnlock()
+	if p.life.closed.Load() {
+		return p.closedRefusal(logstore)
+	}
+	now := p.clock.now()
+	ts := r.Time
+	if ts.IsZero() {
+		ts = now
+	}
+	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
+	// LogSync waits in memory; with the disk full, so does every record
+	// (spool.go).
+	spilling := p.spool != nil && done == nil && !p.spool.degraded()
+	if spilling {
+		if p.spool.s.Waiting() > 0 {
+			// Behind the records waiting on disk.
+			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+				return err
+			}
+			spilling = false
+		} else {
+			c.policy = Drop // memory full: to disk instead
+		}
+	}
+	pd, err := p.budget.take(ctx, &c)
+	if err != nil && spilling && errors.Is(err, errFull) {
+		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+			return err
+		}
+		c.policy = p.cfg.OnBufferFull
+		pd, err = p.budget.take(ctx, &c)
+	}
+	if err != nil {
+		return p.notTaken(ls, err)
+	}
+	if p.spool != nil {
+		if pd.spoolID, err = p.spoolWrite(ctx, ls, ts, pd.rec.Value, true, &c.wait); err != nil && !errors.Is(err, errNotSpooled) {
+			p.budget.give(pd)
+			return err
+		}
+	}
+	pd.done = done
+	ls.accepted.Add(1)
+	p.handOver(pd, ls, ls.topic, ts, now, now)
+	return nil
+}
+
 // notTaken turns the budget's refusal into the error Log returns.
 func (p *Producer) notTaken(ls *logstoreState, err error) error {
 	var tl *tooLargeError
