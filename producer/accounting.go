@@ -290,6 +290,8 @@ type reporter struct {
 	reportMu sync.Mutex // serializes OnError calls
 }
 
+// failureKey is what failures are gathered by: records of one logstore
+// that failed with one kind, confirmed or not, are one Failure.
 type failureKey struct {
 	logstore    string
 	kind        error

@@ -124,11 +124,15 @@ func (w *bound) ended(ctx context.Context) error {
 // the block is both retired and empty.
 type block struct{ refs atomic.Int64 }
 
+// chunk is a block of memory encoded records are placed in, back to back;
+// it owns their bytes until every one of them is finished.
 type chunk struct {
 	block
 	buf []byte // the chunk's memory: len 0, cap the chunk size
 }
 
+// slab is a block of pendings handed out one by one; it owns them until
+// every one is finished, then goes back to the pool.
 type slab struct {
 	block
 	recs []pending

@@ -7,7 +7,8 @@ import (
 	"sync/atomic"
 )
 
-// lifecycle is the producer's Close state.
+// lifecycle owns the producer's Close state: whether Close began, why it
+// gave up, and the records franz-go failed as the client closed.
 type lifecycle struct {
 	// mu is held for reading by Log while it hands a record over, and for
 	// writing by Close to wait for those hand-overs to finish.

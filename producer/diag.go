@@ -28,6 +28,8 @@ type diag struct {
 	seen map[string]*diagSeen
 }
 
+// diagSeen is what diag keeps of one diagnostic key: when it was last
+// logged, and how often it was suppressed since.
 type diagSeen struct {
 	last       time.Time
 	suppressed int

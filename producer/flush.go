@@ -21,6 +21,8 @@ type flushes struct {
 	helpers atomic.Int64
 }
 
+// flushEpoch counts the records accepted between two Flush calls that are
+// not finished yet; it owns that count and its done channel.
 type flushEpoch struct {
 	n      atomic.Int64 // records accepted in the epoch and not finished
 	sealed atomic.Bool

@@ -2,6 +2,7 @@ package producer
 
 import "context"
 
+// noWaitKey is the context key NoWait sets.
 type noWaitKey struct{}
 
 // NoWait returns a context with which Log and LogSync do not wait for
