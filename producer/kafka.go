@@ -160,7 +160,7 @@ const firstRetry = 50 * time.Millisecond
 // (or a cut during a partition error's pause) stalled delivery for seconds
 // while the buffer filled. An endpoint that stays down is still paced: the
 // waits grow to RetryBackoff, and while it is down records wait in the
-// producer, not in franz-go (handoff.go).
+// producer, not in franz-go (run, pending.go).
 func retryBackoff(limit time.Duration) func(tries int) time.Duration {
 	return func(tries int) time.Duration {
 		d := firstRetry << min(max(tries-1, 0), 16)

@@ -197,7 +197,7 @@ func (e *ackWaitError) Error() string {
 func (e *ackWaitError) Unwrap() error { return e.ctx }
 
 // accept validates and encodes a record, charges it to the budget and
-// queues it for franz-go (handoff.go).
+// hands it over (handOver, pending.go).
 func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
 	if ctx == nil {
 		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
