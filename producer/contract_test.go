@@ -446,3 +446,81 @@ func TestCloseDrainKeepsYoungRecords(t *testing.T) {
 		}
 	}
 }
+
+// A record franz-go fails after writing its batch, and hands back while
+// its own deadline is ahead, may be stored: when it then fails (Close gives
+// up on it), it is Unconfirmed, never Failed. Here SLS stores a batch and
+// never answers; the connection breaks and the endpoint stays down, so
+// franz-go keeps the batch until an older record's deadline aborts
+// everything it holds (ErrAborting); the batch's records come back to the
+// producer, held, until Close gives up on them.
+func TestRequeuedStoredRecordsAreNeverCountedFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 1}, InMemory: true})
+		var gone atomic.Bool
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.DialContext = refusedOnceGone(s, &gone)
+			c.DeliveryTimeout = 10 * time.Second
+			c.MaxInflight = 2 // older's request, and the batch's
+		})
+		ctx := context.Background()
+		if err := p.LogSync(ctx, "app", rec("i", "connect")); err != nil {
+			t.Fatal(err)
+		}
+		s.SetLatency(time.Hour) // stored, never answered
+		older := make(chan error, 1)
+		go func() { older <- p.LogSync(ctx, "app", rec("i", "older")) }()
+		synctest.Wait()
+		time.Sleep(time.Second) // the batch below gets a later deadline than older's
+		const n = 50
+		errs := make([]chan error, n)
+		for i := range n {
+			errs[i] = make(chan error, 1)
+			go func() { errs[i] <- p.LogSync(ctx, "app", rec("i", strconv.Itoa(i))) }()
+		}
+		synctest.Wait()
+		time.Sleep(100 * time.Millisecond) // past Linger: written, and stored
+		synctest.Wait()
+		stored := map[string]bool{}
+		for _, l := range s.Logs("app") {
+			stored[l.Fields["i"]] = true
+		}
+		gone.Store(true)
+		s.DropConnections()
+		// older's deadline passes while the endpoint is down: franz-go
+		// fails everything, older for its deadline, the rest handed back.
+		time.Sleep(9500 * time.Millisecond) // older's deadline is at 10.2 s, the batch's at 11.2 s
+		synctest.Wait()
+		if err := <-older; !errors.Is(err, producer.ErrDeliveryTimeout) {
+			t.Fatalf("older: %v, want ErrDeliveryTimeout", err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		p.Close(cctx) //nolint:errcheck // what it gave up on is checked below
+		var unconfirmed, failed int
+		for i := range n {
+			err := <-errs[i]
+			var e *producer.Error
+			switch {
+			case !errors.As(err, &e):
+				t.Errorf("record %d: %v, not a *producer.Error", i, err)
+			case !errors.Is(err, producer.ErrClosed):
+				t.Errorf("record %d: %v, want ErrClosed (its deadline was ahead)", i, err)
+			case e.Unconfirmed:
+				unconfirmed++
+			default:
+				failed++
+				if stored[strconv.Itoa(i)] {
+					t.Errorf("record %d is stored but was reported failed: %v", i, err)
+				}
+			}
+		}
+		if len(stored) < n/2 || unconfirmed == 0 {
+			t.Errorf("stored %d of %d records, %d unconfirmed: the test needs records stored before they were handed back", len(stored), n, unconfirmed)
+		}
+		if st := p.Stats(); st.Accepted != st.Delivered+st.Failed+st.Unconfirmed+st.BufferedRecords {
+			t.Errorf("Accepted != Delivered + Failed + Unconfirmed + BufferedRecords: %+v", st)
+		}
+		t.Logf("%d stored, %d unconfirmed, %d failed", len(stored), unconfirmed, failed)
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -177,22 +178,30 @@ func (p *Producer) run() {
 	for {
 		var stopped bool
 		queued, requeued, stopped = h.take(queued, len(taken) == 0)
-		// Oldest first: records franz-go handed back were accepted before
-		// those run holds, which were accepted before those just queued.
+		if stopped {
+			p.abandon(append(append(requeued, taken...), queued...))
+			return
+		}
+		up := p.conn.upSignal() // nil while up
+		if up != nil {
+			// Only what was just taken: what run held already is held.
+			for _, pd := range requeued {
+				pd.to(held)
+			}
+			for _, pd := range queued {
+				pd.to(held)
+			}
+		}
+		// Oldest deadline first, as expireHeld needs: records franz-go
+		// handed back came before those run holds, which came before
+		// those just queued. franz-go hands them back partition by
+		// partition, so their deadlines are put back in order.
 		if len(requeued) > 0 {
+			slices.SortStableFunc(requeued, func(a, b *pending) int { return a.win.end.Compare(b.win.end) })
 			taken = append(requeued, taken...)
 		}
 		taken = append(taken, queued...)
-		if stopped {
-			p.abandon(taken)
-			return
-		}
-		if up := p.conn.upSignal(); up != nil { // down
-			for _, pd := range taken {
-				if pd.state != held {
-					pd.to(held)
-				}
-			}
+		if up != nil {
 			taken = p.expireHeld(taken)
 			if len(taken) == 0 {
 				continue
@@ -216,7 +225,7 @@ func (p *Producer) run() {
 		n := 0
 		for _, pd := range taken {
 			if h.halted.Load() {
-				break // Close gave up: the rest are failed below
+				break // Close gave up: the next take abandons the rest
 			}
 			pd.sent = seq
 			// franz-go sets Partition once it partitions the record;
@@ -236,8 +245,8 @@ func (p *Producer) run() {
 	}
 }
 
-// expireHeld fails the held records whose deadline has passed. Records are
-// held in acceptance order, so those are at the front.
+// expireHeld fails the held records whose deadline has passed. run holds
+// them in deadline order, so those are at the front.
 func (p *Producer) expireHeld(taken []*pending) []*pending {
 	i := 0
 	for i < len(taken) && taken[i].win.ctx.Err() != nil {
@@ -249,12 +258,12 @@ func (p *Producer) expireHeld(taken []*pending) []*pending {
 }
 
 // promise is franz-go's completion callback for every record. franz-go
-// calls promises serially, so this must not block; it is also safe
-// concurrently (run and Close fail records too).
+// calls promises serially, so this must not block; what it calls is also
+// safe concurrently (run and handOver fail records too).
 func (p *Producer) promise(r *kgo.Record, err error) {
 	pd := pendingOf(r)
 	if err == kgo.ErrClientClosed && p.life.closed.Load() && p.spool == nil {
-		p.closedPromise(pd) // one of all that franz-go held: close.go
+		p.closedPromise(pd) // one of all that franz-go held: ended in runs, below
 		return
 	}
 	if p.handoff.inFranz.Add(-1) == 0 && p.life.closed.Load() {
@@ -267,16 +276,21 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	p.finish(pd, nil)
 }
 
-// errGaveUp marks records Close gave up on, still queued or failed by
-// franz-go as the client closed; the record's error says why (lifecycle).
+// errGaveUp marks records Close gave up on that franz-go did not hold
+// (still queued, or held by run); those franz-go held fail with
+// kgo.ErrClientClosed. The record's error says why (lifecycle.gaveUpCause).
 var errGaveUp = errors.New("producer closed before the record was delivered")
 
-// failed ends a record that franz-go (or Close) failed, unless only its
-// partition failed: franz-go fails every buffered record of a partition
-// when the oldest one's deadline passes, and records whose own deadline is
-// still ahead go back to the queue. decide says which.
+// failed ends a record that franz-go failed (or run or handOver, for Close
+// or its deadline), unless it is to be sent again, ahead of the queue,
+// while its own deadline is ahead (decide says which). franz-go fails a
+// record that SLS may still take: every buffered record of a partition
+// when the context of the partition's oldest one ends, everything it holds
+// when deadlinePassed aborts it while the endpoint is down (ErrAborting),
+// a batch after a broken connection or a retriable error; and the Auto
+// codec sends again the records of a batch SLS refused for LZ4 (resend).
 func (p *Producer) failed(pd *pending, err error) {
-	wasInFranz := pd.state == inFranz // else never sent: nothing to ask the ledger
+	sent := pd.state == inFranz // only a record in franz-go can have been sent
 	f := failedWith{
 		err: err, win: pd.win.ctx,
 		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
@@ -285,22 +299,37 @@ func (p *Producer) failed(pd *pending, err error) {
 	}
 	d := decide(f)
 	if d.next == sendAgain {
+		// Asked now, before run hands it over again and forgets where
+		// it was sent: franz-go fails a batch it wrote too (without
+		// idempotence), which SLS may have stored.
+		p.askLedger(pd, sent, false)
 		pd.to(requeued) // before pushFront: run owns it after
 		if p.handoff.pushFront(pd) {
 			return
 		}
-		f.noRequeue = true // pushFront refuses once Close stopped the hand-off
+		// pushFront refuses only once Close stopped the hand-off, which
+		// it does after setting closed and gaveUp: read them again.
+		f.noRequeue = true
+		f.closed, f.closeCause = true, p.life.gaveUpCause()
 		d = decide(f)
 	}
-	if wasInFranz && !pd.unsure && pd.rec.Partition >= 0 {
-		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
-		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, d.gaveUp)
-	}
+	p.askLedger(pd, sent, d.gaveUp)
 	if d.next == backToSpool {
 		p.unload(pd, d.cause)
 		return
 	}
 	p.finish(pd, p.failure(pd, d.cause, d.kind))
+}
+
+// askLedger sets pd.unsure if a request that may have stored pd was
+// written since franz-go got it: never for a record not sent, and once
+// set, it stays (a record sent again may be stored twice, or once before).
+// closing is whether Close gave up on it (ledger.Ledger.MaybeStored).
+func (p *Producer) askLedger(pd *pending, sent, closing bool) {
+	if sent && !pd.unsure && pd.rec.Partition >= 0 {
+		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
+		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, closing)
+	}
 }
 
 // failure returns the error of a record that failed with cause, of kind (or
