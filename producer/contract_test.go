@@ -524,3 +524,57 @@ func TestRequeuedStoredRecordsAreNeverCountedFailed(t *testing.T) {
 		t.Logf("%d stored, %d unconfirmed, %d failed", len(stored), unconfirmed, failed)
 	})
 }
+
+// Records franz-go hands back come partition by partition; held, each
+// still fails at its own deadline, not once the deadlines of another
+// partition's younger records passed too.
+func TestHandedBackRecordsFailAtTheirOwnDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := slstest.New(t, slstest.Config{Logstores: map[string]int{"app": 2}, InMemory: true})
+		var gone atomic.Bool
+		const timeout = 10 * time.Second
+		p := newProducer(t, s, func(c *producer.Config) {
+			c.DialContext = refusedOnceGone(s, &gone)
+			c.DeliveryTimeout = timeout
+		})
+		ctx := context.Background()
+		if err := p.LogSync(ctx, "app", rec("i", "connect")); err != nil {
+			t.Fatal(err)
+		}
+		s.SetLatency(time.Hour) // franz-go keeps everything it is given
+		type result struct {
+			logged, failed time.Time
+			err            error
+		}
+		logN := func(n int) []chan result {
+			out := make([]chan result, n)
+			for i := range out {
+				out[i] = make(chan result, 1)
+				go func() {
+					start := time.Now()
+					err := p.LogSync(ctx, "app", rec("i", strconv.Itoa(i)))
+					out[i] <- result{start, time.Now(), err}
+				}()
+			}
+			synctest.Wait()
+			return out
+		}
+		older := logN(1) // its deadline aborts what franz-go holds
+		time.Sleep(time.Second)
+		a := logN(10) // over both partitions
+		time.Sleep(time.Second)
+		b := logN(10) // a second later, over both partitions too
+		gone.Store(true)
+		s.DropConnections()
+		synctest.Wait()
+		for _, set := range [][]chan result{older, a, b} {
+			for i, ch := range set {
+				r := <-ch
+				late := r.failed.Sub(r.logged) - timeout
+				if !errors.Is(r.err, producer.ErrDeliveryTimeout) || late < 0 || late > 250*time.Millisecond {
+					t.Errorf("record %d logged at %v: failed %v after its deadline with %v, want ErrDeliveryTimeout within a deadline window (200ms)", i, r.logged.Format("05.000"), late, r.err)
+				}
+			}
+		}
+	})
+}
