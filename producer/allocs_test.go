@@ -9,7 +9,7 @@ import (
 )
 
 // Log allocates once per record, for the record franz-go holds; the
-// encoded bytes go into shared chunks (arena.go), whose allocations, like
+// encoded bytes go into shared chunks (budget.go), whose allocations, like
 // franz-go's per batch, are spread over many records. testing.AllocsPerRun
 // rounds down, so the count is taken by hand.
 func TestLogAllocs(t *testing.T) {

@@ -364,6 +364,7 @@ func (b *budget) retireAll() {
 
 // give refunds what a finished record held. pd must not be used after.
 func (b *budget) give(pd *pending) {
+	pd.givenBack()
 	sl := pd.slab
 	if sl == nil { // array and pending of its own
 		b.release(b.ownCharge(pd.rec.Value))

@@ -61,7 +61,7 @@ func (c *lz4Compressor) Compress(dst *bytes.Buffer, src []byte, _ ...kgo.Compres
 // one refused request, not a failed record.
 //
 // Compression happens when franz-go writes a request, after the record was
-// handed to it (the handoff's WriteSeq, pending.sent), so a record handed
+// handed to it (ledger.Ledger.WriteSeq when run handed it over, pending.sent), so a record handed
 // over after the switch is in a gzip batch, and a record handed over
 // before it may be in an LZ4 one. A refused record is sent again if it was
 // handed over at or before the switch: a record refused for gzip was, at

@@ -143,8 +143,8 @@ func (e *timeoutError) Unwrap() []error {
 // deadlinePassed runs when a deadline window ends. While the endpoint is
 // down, franz-go keeps records waiting for a metadata update it retries on
 // its own schedule, seconds after their deadline; failing everything it
-// holds (the records whose deadline has not passed come back to the queue,
-// where they are held until the endpoint is back, see run) makes each fail
+// holds (the records whose deadline has not passed come back, and run
+// holds them until the endpoint is back) makes each fail
 // on time. While the endpoint is up, franz-go's own checks are prompt: a
 // request carries the context of its oldest record.
 func (p *Producer) deadlinePassed() {

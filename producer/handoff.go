@@ -17,10 +17,10 @@ import (
 //
 // franz-go holds at most a quarter of MaxBufferedBytes (kafka.go); when it
 // is full, run blocks in Produce with the record's deadline context and the
-// rest wait here. So during an outage most records wait in this queue,
-// where each fails at its own deadline and is known never to have been
-// sent. Records whose partition franz-go failed before their own deadline
-// come back through requeue, ahead of the queue.
+// rest wait here. During an outage run takes them from the queue and holds
+// them (pending.go), where each fails at its own deadline and is known
+// never to have been sent. Records franz-go failed before their own
+// deadline come back through requeue, ahead of the queue.
 //
 // The queue needs no bound of its own: records in it are already charged
 // to the budget.

@@ -85,8 +85,8 @@ func TestHandoffWait(t *testing.T) {
 	}
 }
 
-// Records logged while the endpoint is down wait in the hand-off queue,
-// not in franz-go, and all fail when Close gives up: with ErrClosed naming
+// Records logged while the endpoint is down wait in the producer (run holds
+// them), not in franz-go, and all fail when Close gives up: with ErrClosed naming
 // the last error, as never sent (Failed, not Unconfirmed), each reported
 // once. (Records franz-go holds when Close gives up: TestCloseFitsItsContext
 // and TestStoredRecordsAreNeverCountedFailed.)

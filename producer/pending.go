@@ -18,13 +18,15 @@ import (
 
 // This file is one record's life after Log accepted it (accept, in
 // producer.go, validates and encodes it into memory the budget gives):
-// every change of a pending's state is here, through pending.to. What a
-// record passes through is in files of their own, each owning its state:
-// the memory budget (budget.go), the hand-off queue (handoff.go), the
-// deadline windows (deadline.go), the flush epochs (flush.go), the counts
-// (accounting.go), the disk (spool.go), and the one decision after an
-// error (decide, beside the sentinels in errors.go). Read from Log down,
-// producer.go, this file and decide are the whole path.
+// every change of a pending's state is here, through pending.to, and so
+// is every place its fate is decided but one: decide, beside the
+// sentinels in errors.go, says what becomes of it after an error. What a
+// record passes through is in files of their own, each a type that owns
+// its state and says so: the memory budget (budget.go), the hand-off queue
+// (handoff.go), the deadline windows (deadline.go), the flush epochs
+// (flush.go), the counts (accounting.go), the disk (spool.go), what the
+// connections report (connect.go), and Close (close.go). Those are read
+// to learn how they work, not where a record goes.
 //
 // A record's states, and what moves it on (the transitions table):
 //
@@ -38,13 +40,13 @@ import (
 
 // pending is an accepted record: the kgo.Record franz-go holds, and the
 // producer's bookkeeping. Pendings live in slabs that the budget reuses
-// (budget.go), so none is allocated per record. One holder at a time owns
-// a pending, and state says which: Log while it accepts the record, the
-// hand-off queue (handoff.go), run while it holds the record back, franz-go
-// until its promise, and the end of its life (finish, or unload when it
-// stays on disk). Only the holder reads or changes a pending; it passes
-// the pending on through a mutex (the queue) or franz-go's promise, which
-// order those changes.
+// (budget.go), so none is allocated per record. state says where it is in
+// its life, and so who holds it: Log or the feeder while it is placed, the
+// hand-off queue and then run while it is queued or requeued, run while it
+// is held, franz-go until its promise, and the end of its life (finish, or
+// unload when it stays on disk). Only the holder reads or changes a
+// pending; it passes the pending on through a mutex (the queue) or
+// franz-go's promise, which order those changes.
 type pending struct {
 	// rec is the first field: the promise gets &rec back and finds the
 	// pending at the same address (pendingOf). rec.Context is the
@@ -80,8 +82,12 @@ const (
 	// inFranz: handed to franz-go (kgo.Client.Produce), until its
 	// promise. Only a record in franz-go can have been sent.
 	inFranz
-	// requeued: handed back by its promise (its partition failed before
-	// its own deadline), ahead of the queue.
+	// requeued: failed by franz-go before its own deadline with a cause
+	// that sending again may mend (its partition's oldest record timed
+	// out, deadlinePassed aborted what franz-go held, a broken connection,
+	// a retriable error, or LZ4 refused under the Auto codec): handed back
+	// by its promise, ahead of the queue. It is still sent, as far as
+	// Unconfirmed goes (askLedger).
 	requeued
 	// finished: delivered or failed, counted and reported; its memory
 	// goes back to the budget.
@@ -121,11 +127,24 @@ var illegalTransition atomic.Pointer[string]
 
 // to moves pd to state s.
 func (pd *pending) to(s state) {
-	if transitions[pd.state]&(1<<s) == 0 && illegalTransition.Load() == nil {
-		msg := fmt.Sprintf("pending: %v -> %v", pd.state, s)
-		illegalTransition.CompareAndSwap(nil, &msg)
+	if transitions[pd.state]&(1<<s) == 0 {
+		noteIllegal(fmt.Sprintf("pending: %v -> %v", pd.state, s))
 	}
 	pd.state = s
+}
+
+// givenBack checks that the budget takes back a pending nobody holds: one
+// finished or spooled, or one Log refused while placed.
+func (pd *pending) givenBack() {
+	if pd.state != finished && pd.state != spooled && pd.state != placed {
+		noteIllegal(fmt.Sprintf("pending: given back to the budget while %v", pd.state))
+	}
+}
+
+func noteIllegal(msg string) {
+	if illegalTransition.Load() == nil {
+		illegalTransition.CompareAndSwap(nil, &msg)
+	}
 }
 
 // onDisk reports whether the spool holds a copy of pd (it can go back
@@ -138,10 +157,11 @@ func pendingOf(r *kgo.Record) *pending { return (*pending)(unsafe.Pointer(r)) }
 
 // handOver fills in what an accepted record carries from now on (its
 // deadline window, its Kafka record, the flush epoch it counts in) and
-// queues it for franz-go. Its Log was accepted while Close waits for
-// hand-overs (p.life.mu), so the queue cannot be stopped yet; if it were,
-// the record is one Close left behind. Its delivery latency counts from
-// accepted (spool.go: when Log accepted a record that waited on disk).
+// queues it for franz-go. The queue cannot be stopped yet: Close waits for
+// Logs' hand-overs (p.life.mu) and for the feeder to return (spool.go)
+// before it stops the queue; if it were, the record is one Close left
+// behind. Its delivery latency counts from accepted (for a record that
+// waited on disk, when Log accepted it: acceptedAt).
 func (p *Producer) handOver(pd *pending, ls *logstoreState, topic string, ts, now, accepted time.Time) {
 	pd.win = p.deadlines.get(now)
 	pd.rec.Topic = topic
@@ -477,7 +497,7 @@ func (r *endRun) add(p *Producer, pd *pending) {
 	if pd.state == inFranz && !pd.unsure && pd.rec.Partition >= 0 {
 		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		if a := &r.asked; !a.valid || a.tp != tp || a.sent != pd.sent {
-			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.maybeStoredAtClose(tp, pd.sent), valid: true}
+			*a = askedLedger{tp: tp, sent: pd.sent, maybe: p.ledger.MaybeStored(tp, pd.sent, true), valid: true}
 		}
 		pd.unsure = r.asked.maybe
 	}
@@ -500,7 +520,10 @@ func (r *endRun) add(p *Producer, pd *pending) {
 		r.end(p)
 		r.ls, r.e, r.flush, r.chunk, r.slab = pd.ls, e, pd.flush, pd.chunk, pd.slab
 	}
-	pd.to(finished) // ended with the run, by end
+	// Finished before end takes its counts and memory: the run's
+	// records are not reused before end gives their blocks back, and
+	// Close waits for their flush epoch.
+	pd.to(finished)
 	r.n++
 	r.bytes += int64(len(pd.rec.Value))
 }
@@ -517,12 +540,6 @@ func (r *endRun) end(p *Producer) {
 	r.flush.leaveN(r.n)
 	p.budget.giveN(r.chunk, r.slab, r.n)
 	r.n, r.bytes = 0, 0
-}
-
-// maybeStoredAtClose reports whether a record of tp handed over at write
-// sequence sent may have been stored, now that the client is closing.
-func (p *Producer) maybeStoredAtClose(tp ledger.TopicPartition, sent uint64) bool {
-	return p.ledger.MaybeStored(tp, sent, true)
 }
 
 // gaveUpCauseOf returns the cause and kind of a record Close gave up on:

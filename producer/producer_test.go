@@ -324,7 +324,7 @@ func TestDefaultLimitRecordIsDelivered(t *testing.T) {
 }
 
 // Both buffer modes: below 64 KiB every record is charged its own size,
-// above records share chunks charged as a whole (arena.go).
+// above records share chunks charged as a whole (budget.go).
 var bufferSizes = []int{4096, 1 << 20}
 
 func TestDropPolicyReturnsErrBufferFull(t *testing.T) {
@@ -866,7 +866,7 @@ func TestDeliveryLatencyIsMeasured(t *testing.T) {
 	}
 }
 
-// Chunks are reused once their records are finished (arena.go): records
+// Chunks are reused once their records are finished (budget.go): records
 // pushed through a small buffer many times over, from several goroutines,
 // some of them retried, arrive byte for byte.
 func TestChunkReuseKeepsRecordsIntact(t *testing.T) {

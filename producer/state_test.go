@@ -15,9 +15,17 @@ func TestStateChangesOnlyInPendingGo(t *testing.T) {
 		ast.Inspect(fn.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.AssignStmt:
-				for _, lhs := range n.Lhs {
+				for i, lhs := range n.Lhs {
 					if sel, ok := lhs.(*ast.SelectorExpr); ok && sel.Sel.Name == "state" && fn.Name.Name != "to" {
 						t.Errorf("%s: %s set in %s; only pending.to changes a state", fset.Position(n.Pos()), types.ExprString(sel), fn.Name.Name)
+					}
+					// A whole pending overwritten is a state
+					// changed too: only budget.take may, making a
+					// reused one placed.
+					if _, ok := lhs.(*ast.StarExpr); ok && i < len(n.Rhs) {
+						if lit, ok := n.Rhs[i].(*ast.CompositeLit); ok && types.ExprString(lit.Type) == "pending" && fn.Name.Name != "take" {
+							t.Errorf("%s: a pending overwritten in %s; only budget.take resets one", fset.Position(n.Pos()), fn.Name.Name)
+						}
 					}
 				}
 			case *ast.CallExpr:
