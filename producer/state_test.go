@@ -56,6 +56,10 @@ func TestTransitions(t *testing.T) {
 		{placed, queued, finished},                             // Close gave up on it while queued
 		{placed, queued, inFranz, requeued, spooled},           // Close stopped the queue as it came back
 		{placed, queued, inFranz, finished, placed, queued},    // its slab reused (take zeroes the state)
+		{placed, queued, held, spooled},                        // back to disk while held
+		{placed, queued, spooled},                              // Close kept it on disk while queued
+		{placed, queued, inFranz, requeued, finished},          // Close gave up on it as it came back
+		{placed, queued, held, inFranz, requeued, held},        // the endpoint went down again
 	}
 	for _, path := range legal {
 		pd := &pending{}
