@@ -248,9 +248,9 @@ func (b *budget) take(ctx context.Context, c *claim) (*pending, error) {
 			return nil, err
 		}
 	}
-	pd := &a.slab.recs[a.inSlab]
+	pd := &a.slab.recs[a.inSlab] // zero: new, or cleared by recycleSlab
 	a.inSlab++
-	*pd = pending{chunk: ck, slab: a.slab}
+	pd.chunk, pd.slab = ck, a.slab
 	pd.rec.Value = v
 	return pd, nil
 }
@@ -399,7 +399,16 @@ func (b *budget) recycleChunk(ck *chunk) {
 	b.chunks.Put(ck)
 }
 
+// recycleSlab clears the slab's pendings before it goes back to the pool:
+// the collector then scans a pooled slab, and a slab being filled past
+// its unused part, as nil pointers rather than follow what finished
+// records pointed to (chunks, contexts, logstores), and take, on the
+// logging goroutine, hands out a pending already zeroed. Clearing a
+// slab's array at once, where its last record finished (usually in
+// franz-go's promise), costs less than zeroing each pending as it is
+// taken, which during a collection goes through the write barrier.
 func (b *budget) recycleSlab(sl *slab) {
+	clear(sl.recs)
 	b.release(b.slabBytes)
 	b.slabs.Put(sl)
 }

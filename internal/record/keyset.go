@@ -16,13 +16,25 @@ type keySet struct {
 	seen, again [8]uint64
 }
 
-// add marks hash h, noting it in again if it was marked already, and
-// returns its bit.
-func (ks *keySet) add(h uint64) uint16 {
-	b := uint16(h >> (64 - 9))
+// mark marks the hashes of the fields' keys and reports whether two share
+// a bit, without noting which (again stays empty): the usual record has no
+// such pair, and mark is cheaper than add for each, whose updates of
+// again wait for those of seen.
+func (ks *keySet) mark(fields []Field) (shared bool) {
+	for i := range fields {
+		b := keyHash(fields[i].Key) >> (64 - 9)
+		w, bit := ks.seen[b>>6], uint64(1)<<(b&63)
+		shared = shared || w&bit != 0
+		ks.seen[b>>6] = w | bit
+	}
+	return shared
+}
+
+// add marks hash h, noting it in again if it was marked already.
+func (ks *keySet) add(h uint64) {
+	b := h >> (64 - 9)
 	ks.again[b>>6] |= ks.seen[b>>6] & (1 << (b & 63))
 	ks.seen[b>>6] |= 1 << (b & 63)
-	return b
 }
 
 // has reports whether hash h's bit is marked: a key with hash h may be in
@@ -32,10 +44,18 @@ func (ks *keySet) has(h uint64) bool {
 	return ks.seen[b>>6]&(1<<(b&63)) != 0
 }
 
-// twice reports whether bit b was marked more than once: its key may occur
-// twice.
-func (ks *keySet) twice(b uint16) bool {
+// twice reports whether hash h's bit was marked more than once: a key with
+// hash h may occur twice.
+func (ks *keySet) twice(h uint64) bool {
+	b := h >> (64 - 9)
 	return ks.again[b>>6]&(1<<(b&63)) != 0
+}
+
+// anyTwice reports whether any bit was marked more than once: if not, no
+// key occurs twice.
+func (ks *keySet) anyTwice() bool {
+	a := &ks.again
+	return a[0]|a[1]|a[2]|a[3]|a[4]|a[5]|a[6]|a[7] != 0
 }
 
 // keyHash hashes a key from its length and up to 16 of its bytes: all of

@@ -115,24 +115,31 @@ const pairwiseFields = 4
 // Most records have no duplicate keys, and comparing every key with every
 // later one costs n²/2 string comparisons to learn that. Instead one pass
 // marks each key's hash in a bitmap (keySet) and notes the bits marked
-// twice; only a key whose bit was marked twice can have a later duplicate,
-// and only such a key is compared with the later ones. A static field is
+// twice. Usually none is, and then no key has a later duplicate: the
+// fields are written without a check. Otherwise only a key whose bit was
+// marked twice is compared with the later ones. A static field is
 // compared with the record's keys only if its bit is marked.
 func appendObject(dst []byte, st *Static, t time.Time, fields []Field) []byte {
 	if len(fields) <= pairwiseFields {
-		return appendFields(dst, st, t, fields, nil, nil)
+		return appendFields(dst, st, t, fields, nil)
 	}
 	var ks keySet
-	var bits [maxSetFields]uint16 // each key's bit, not to hash it again
-	for i := range fields {
-		bits[i&(maxSetFields-1)] = ks.add(keyHash(fields[i].Key))
+	if ks.mark(fields) {
+		// Two keys share a bit: note which bits, so that only their
+		// keys are compared. Rare: a second pass costs less than
+		// keeping track in the first.
+		ks = keySet{}
+		for i := range fields {
+			ks.add(keyHash(fields[i].Key))
+		}
 	}
-	return appendFields(dst, st, t, fields, &ks, &bits)
+	return appendFields(dst, st, t, fields, &ks)
 }
 
 // appendFields appends the object. With a nil ks, every key is compared
-// with the later ones; else only those whose bit (bits[i]) ks has twice.
-func appendFields(dst []byte, st *Static, t time.Time, fields []Field, ks *keySet, bits *[maxSetFields]uint16) []byte {
+// with the later ones; else none if ks has no bit twice, or only those
+// whose bit ks has twice.
+func appendFields(dst []byte, st *Static, t time.Time, fields []Field, ks *keySet) []byte {
 	dst = append(dst, '{')
 	first := true
 	if len(st.fields) > 0 {
@@ -146,9 +153,21 @@ func appendFields(dst []byte, st *Static, t time.Time, fields []Field, ks *keySe
 		dst = append(st.appendTime(dst, t), '"')
 		first = false
 	}
+	if ks != nil && !ks.anyTwice() {
+		// No key occurs twice: the usual record, written without a
+		// comparison.
+		for i := range fields {
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = appendPair(dst, fields[i].Key, fields[i].Value)
+			first = false
+		}
+		return append(dst, '}')
+	}
 	for i := range fields {
 		f := &fields[i]
-		if (ks == nil || ks.twice(bits[i&(maxSetFields-1)])) && inFields(f.Key, fields[i+1:]) {
+		if (ks == nil || ks.twice(keyHash(f.Key))) && inFields(f.Key, fields[i+1:]) {
 			continue
 		}
 		if !first {

@@ -3,6 +3,8 @@ package zapsls
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -76,5 +78,38 @@ func TestWithShares(t *testing.T) {
 	}
 	if c := parent.With([]zapcore.Field{zap.Skip(), Context(context.Background())}); c != parent {
 		t.Error("With of fields that add nothing returned a new core")
+	}
+}
+
+// addFields adds the types it handles itself exactly as Field.AddTo adds
+// them, whatever the field holds: fields built by zap's constructors, and
+// fields built by hand whose Integer is out of the type's range (AddTo
+// converts it to the type first).
+func TestAddFieldsAsAddTo(t *testing.T) {
+	c := NewCore(nil, "app", zap.DebugLevel).(*core)
+	var fields []zapcore.Field
+	for _, n := range []int64{0, 1, -1, 2, 127, -128, 255, 1 << 15, -1 << 31, 1<<32 + 7, math.MaxInt64, math.MinInt64} {
+		for _, typ := range []zapcore.FieldType{zapcore.StringType, zapcore.Int64Type, zapcore.Int32Type,
+			zapcore.Int16Type, zapcore.Int8Type, zapcore.DurationType, zapcore.BoolType, zapcore.SkipType} {
+			fields = append(fields, zapcore.Field{Key: "k", Type: typ, Integer: n, String: "s"})
+		}
+	}
+	fields = append(fields, zap.String("s", "v"), zap.Int("i", -42), zap.Int32("i32", -5), zap.Bool("t", true),
+		zap.Bool("f", false), zap.Duration("d", 1500*time.Millisecond), zap.Skip(), zap.Namespace("ns"), zap.String("in", "ns"))
+	for _, ns := range []string{"", "outer"} {
+		got, want := getEncoder(), getEncoder()
+		if ns != "" {
+			got.OpenNamespace(ns)
+			want.OpenNamespace(ns)
+		}
+		c.addFields(got, fields)
+		for _, f := range fields {
+			f.AddTo(want)
+		}
+		if !slices.Equal(got.Fields, want.Fields) {
+			t.Errorf("namespace %q: addFields added\n%v\nField.AddTo\n%v", ns, got.Fields, want.Fields)
+		}
+		got.free()
+		want.free()
 	}
 }
