@@ -72,7 +72,7 @@ type state uint8
 
 const (
 	// placed: taken from the budget and encoded (budget.take), not yet
-	// handed over. The zero value: take zeroes what it reuses.
+	// handed over. The zero value: a slab is cleared before it is reused (recycleSlab).
 	placed state = iota
 	// queued: in the hand-off queue, never handed to franz-go.
 	queued
@@ -116,7 +116,7 @@ var transitions = [nStates]uint16{
 	held:     1<<inFranz | 1<<finished | 1<<spooled,           // the endpoint is back; its deadline passed, or Close
 	inFranz:  1<<requeued | 1<<finished | 1<<spooled,          // its promise
 	requeued: 1<<held | 1<<inFranz | 1<<finished | 1<<spooled,
-	finished: 0, // until budget.take reuses it as placed
+	finished: 0, // until its slab is cleared for reuse: placed
 	spooled:  0,
 }
 

@@ -20,11 +20,11 @@ func TestStateChangesOnlyInPendingGo(t *testing.T) {
 						t.Errorf("%s: %s set in %s; only pending.to changes a state", fset.Position(n.Pos()), types.ExprString(sel), fn.Name.Name)
 					}
 					// A whole pending overwritten is a state
-					// changed too: only budget.take may, making a
-					// reused one placed.
+					// changed too: none is (recycleSlab clears a
+					// slab's, making them placed).
 					if _, ok := lhs.(*ast.StarExpr); ok && i < len(n.Rhs) {
-						if lit, ok := n.Rhs[i].(*ast.CompositeLit); ok && types.ExprString(lit.Type) == "pending" && fn.Name.Name != "take" {
-							t.Errorf("%s: a pending overwritten in %s; only budget.take resets one", fset.Position(n.Pos()), fn.Name.Name)
+						if lit, ok := n.Rhs[i].(*ast.CompositeLit); ok && types.ExprString(lit.Type) == "pending" {
+							t.Errorf("%s: a pending overwritten in %s; only recycleSlab resets pendings, by clearing their slab", fset.Position(n.Pos()), fn.Name.Name)
 						}
 					}
 				}
@@ -55,7 +55,7 @@ func TestTransitions(t *testing.T) {
 		{placed, queued, inFranz, spooled},                     // back to the disk after its deadline
 		{placed, queued, finished},                             // Close gave up on it while queued
 		{placed, queued, inFranz, requeued, spooled},           // Close stopped the queue as it came back
-		{placed, queued, inFranz, finished, placed, queued},    // its slab reused (take zeroes the state)
+		{placed, queued, inFranz, finished, placed, queued},    // its slab reused (recycleSlab clears it)
 		{placed, queued, held, spooled},                        // back to disk while held
 		{placed, queued, spooled},                              // Close kept it on disk while queued
 		{placed, queued, inFranz, requeued, finished},          // Close gave up on it as it came back
