@@ -212,13 +212,14 @@ func (p *Producer) run() {
 				pd.to(held)
 			}
 		}
-		// Oldest deadline first, as expireHeld needs: records franz-go
-		// handed back came before those run holds, which came before
-		// those just queued. franz-go hands them back partition by
-		// partition, so their deadlines are put back in order.
+		// Oldest deadline first, as expireHeld needs. Records franz-go
+		// hands back came before those just queued, but it hands them
+		// back partition by partition, and over more than one take: put
+		// what run holds back in deadline order whenever some come back
+		// (a sort of what is mostly sorted, once per crowd handed back).
 		if len(requeued) > 0 {
-			slices.SortStableFunc(requeued, func(a, b *pending) int { return a.win.end.Compare(b.win.end) })
 			taken = append(requeued, taken...)
+			slices.SortStableFunc(taken, func(a, b *pending) int { return a.win.end.Compare(b.win.end) })
 		}
 		taken = append(taken, queued...)
 		if up != nil {
