@@ -311,7 +311,7 @@ var errGaveUp = errors.New("producer closed before the record was delivered")
 // a batch after a broken connection or a retriable error; and the Auto
 // codec sends again the records of a batch SLS refused for LZ4 (resend).
 func (p *Producer) failed(pd *pending, err error) {
-	sent := pd.state == inFranz // only a record in franz-go can have been sent
+	handed := pd.state == inFranz // only a record in franz-go can have been sent
 	f := failedWith{
 		err: err, win: pd.win.ctx,
 		closed: p.life.closed.Load(), closeCause: p.life.gaveUpCause(),
@@ -323,7 +323,7 @@ func (p *Producer) failed(pd *pending, err error) {
 		// Asked now, before run hands it over again and forgets where
 		// it was sent: franz-go fails a batch it wrote too (without
 		// idempotence), which SLS may have stored.
-		p.askLedger(pd, sent, false)
+		p.askLedger(pd, handed, false)
 		pd.to(requeued) // before pushFront: run owns it after
 		if p.handoff.pushFront(pd) {
 			return
@@ -334,7 +334,7 @@ func (p *Producer) failed(pd *pending, err error) {
 		f.closed, f.closeCause = true, p.life.gaveUpCause()
 		d = decide(f)
 	}
-	p.askLedger(pd, sent, d.gaveUp)
+	p.askLedger(pd, handed, d.gaveUp)
 	if d.next == backToSpool {
 		p.unload(pd, d.cause)
 		return
@@ -343,11 +343,12 @@ func (p *Producer) failed(pd *pending, err error) {
 }
 
 // askLedger sets pd.unsure if a request that may have stored pd was
-// written since franz-go got it: never for a record not sent, and once
+// written since franz-go got it (pd.sent): never for a record that was not
+// handed to franz-go, and once
 // set, it stays (a record sent again may be stored twice, or once before).
 // closing is whether Close gave up on it (ledger.Ledger.MaybeStored).
-func (p *Producer) askLedger(pd *pending, sent, closing bool) {
-	if sent && !pd.unsure && pd.rec.Partition >= 0 {
+func (p *Producer) askLedger(pd *pending, handed, closing bool) {
+	if handed && !pd.unsure && pd.rec.Partition >= 0 {
 		tp := ledger.TopicPartition{Topic: pd.rec.Topic, Partition: pd.rec.Partition}
 		pd.unsure = p.ledger.MaybeStored(tp, pd.sent, closing)
 	}
