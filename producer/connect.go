@@ -168,7 +168,9 @@ func (p *Producer) connectFailed(err error) {
 	}
 	p.conn.noteError(err)
 	kind := classify(err)
-	p.conn.notify(kind, err)
+	// Waiters (Ping, LogSync) are told last, so that what they return to is
+	// already counted and its records already failed.
+	defer p.conn.notify(kind, err)
 	ep := p.cfg.Endpoint.String()
 	var credErr *errCredential
 	switch {
