@@ -182,13 +182,15 @@ func (b *budget) lock() *arena {
 	return a
 }
 
-// claim is a record to place: fields to encode after the static ones, or
-// bytes encoded already (raw, from the spool), and what to do when the
-// buffer is full: the policy, and how long Block may wait.
+// claim is a record to place: fields to encode after the static ones (as
+// a []Field, or already in JSON as an adapter read them: object), or bytes
+// encoded already (raw, from the spool), and what to do when the buffer is
+// full: the policy, and how long Block may wait.
 type claim struct {
 	static    *record.Static
 	time      time.Time // for the static's time field (Config.TimeField)
 	fields    []Field
+	object    *record.Object // the fields, encoded already (objectlog), if not nil
 	raw       []byte
 	maxRecord int
 	policy    FullPolicy
@@ -198,6 +200,9 @@ type claim struct {
 func (c *claim) appendTo(dst []byte) []byte {
 	if c.raw != nil {
 		return append(dst, c.raw...)
+	}
+	if c.object != nil {
+		return c.object.AppendRecord(dst, c.static, c.time)
 	}
 	return record.AppendRecord(dst, c.static, c.time, c.fields)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slskafka/slskafka/auth"
 	"github.com/slskafka/slskafka/internal/ledger"
+	"github.com/slskafka/slskafka/internal/objectlog"
 	"github.com/slskafka/slskafka/internal/record"
 )
 
@@ -164,7 +165,7 @@ func (p *Producer) Log(ctx context.Context, logstore string, r Record) error {
 	if p == nil {
 		return errNilProducer
 	}
-	return p.accept(ctx, logstore, r, nil)
+	return p.accept(ctx, logstore, r, nil, nil)
 }
 
 // LogSync is Log, then waits until SLS acknowledges the record or it fails.
@@ -175,7 +176,7 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 		return errNilProducer
 	}
 	done := make(chan error, 1)
-	if err := p.accept(ctx, logstore, r, done); err != nil {
+	if err := p.accept(ctx, logstore, r, nil, done); err != nil {
 		return err
 	}
 	select {
@@ -184,6 +185,19 @@ func (p *Producer) LogSync(ctx context.Context, logstore string, r Record) error
 	case <-ctx.Done():
 		return p.newError(ErrDeliveryTimeout, logstore, &ackWaitError{ctx.Err()}, false)
 	}
+}
+
+func init() { objectlog.Log = logObject }
+
+// logObject is Log for a record an adapter of this module encoded as it
+// read it (objectlog): zapsls writes each field once, not into a Field and
+// then into JSON.
+func logObject(p any, ctx context.Context, logstore string, t time.Time, level slog.Level, obj *record.Object) error {
+	pr, _ := p.(*Producer)
+	if pr == nil {
+		return errNilProducer
+	}
+	return pr.accept(ctx, logstore, Record{Time: t, Level: level}, obj, nil)
 }
 
 // ackWaitError is the cause of a LogSync whose context ended before the
@@ -198,7 +212,7 @@ func (e *ackWaitError) Unwrap() error { return e.ctx }
 
 // accept validates and encodes a record, charges it to the budget and
 // hands it over (handOver, pending.go).
-func (p *Producer) accept(ctx context.Context, logstore string, r Record, done chan error) error {
+func (p *Producer) accept(ctx context.Context, logstore string, r Record, obj *record.Object, done chan error) error {
 	if ctx == nil {
 		return p.invalid("context", logstore, errors.New("nil context: pass context.Background() or a request's context"))
 	}
@@ -217,6 +231,9 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 			return p.invalid("field", logstore, fmt.Errorf("field %d has an empty key: SLS stores every field under its key", i))
 		}
 	}
+	if obj != nil && obj.EmptyKey() {
+		return p.invalid("field", logstore, errors.New("a field has an empty key: SLS stores every field under its key"))
+	}
 	if p.shedder.sheds(r.Level) {
 		return p.shed(ls, r.Level)
 	}
@@ -231,14 +248,14 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	if ts.IsZero() {
 		ts = now
 	}
-	c := claim{static: p.static, time: ts, fields: r.Fields, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
+	c := claim{static: p.static, time: ts, fields: r.Fields, object: obj, maxRecord: p.cfg.MaxRecordBytes, policy: p.cfg.OnBufferFull, wait: bound{max: p.cfg.MaxBlock}}
 	// LogSync waits in memory; with the disk full, so does every record
 	// (spool.go).
 	spilling := p.spool != nil && done == nil && !p.spool.degraded()
 	if spilling {
 		if p.spool.s.Waiting() > 0 {
 			// Behind the records waiting on disk.
-			if err := p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+			if err := p.spill(ctx, ls, &c, &c.wait); !errors.Is(err, errNotSpooled) {
 				return err
 			}
 			spilling = false
@@ -248,7 +265,7 @@ func (p *Producer) accept(ctx context.Context, logstore string, r Record, done c
 	}
 	pd, err := p.budget.take(ctx, &c)
 	if err != nil && spilling && errors.Is(err, errFull) {
-		if err = p.spill(ctx, ls, r, ts, &c.wait); !errors.Is(err, errNotSpooled) {
+		if err = p.spill(ctx, ls, &c, &c.wait); !errors.Is(err, errNotSpooled) {
 			return err
 		}
 		c.policy = p.cfg.OnBufferFull

@@ -133,16 +133,15 @@ func (sp *spooler) write(r spool.Record, held bool) (spool.ID, error) {
 // spill keeps a record on disk only, for the feeder: memory is full, or
 // older records wait on disk and this one goes behind them. errNotSpooled:
 // the disk cannot take it; the caller keeps it in memory.
-func (p *Producer) spill(ctx context.Context, ls *logstoreState, r Record, ts time.Time, w *bound) error {
+func (p *Producer) spill(ctx context.Context, ls *logstoreState, c *claim, w *bound) error {
 	bp := p.spool.scratch.Get().(*[]byte)
 	defer p.spool.scratch.Put(bp)
-	c := claim{static: p.static, time: ts, fields: r.Fields}
 	*bp = c.appendTo((*bp)[:0])
 	if len(*bp) > p.cfg.MaxRecordBytes {
 		ls.tooLarge.Add(1)
 		return p.newError(ErrRecordTooLarge, ls.name, &tooLargeError{size: len(*bp), limit: p.cfg.MaxRecordBytes}, false)
 	}
-	if _, err := p.spoolWrite(ctx, ls, ts, *bp, false, w); err != nil {
+	if _, err := p.spoolWrite(ctx, ls, c.time, *bp, false, w); err != nil {
 		return err
 	}
 	ls.accepted.Add(1)

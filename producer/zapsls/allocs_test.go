@@ -1,7 +1,10 @@
 package zapsls
 
 import (
+	"context"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -50,5 +53,29 @@ func TestEncodeJSONAllocs(t *testing.T) {
 		if allocs := testing.AllocsPerRun(1000, func() { c.encode(ent, fields).free() }); allocs > tc.max {
 			t.Errorf("%s: encode allocates %v times per entry, want at most %v", tc.field.Key, allocs, tc.max)
 		}
+	}
+}
+
+// Nor does the fast path's (object.go), for the entry's fields, With's and
+// a trace context.
+func TestEncodeObjectAllocs(t *testing.T) {
+	skipUnderRace(t)
+	span := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1},
+	}))
+	c := NewCore(nil, "app", zap.DebugLevel).With([]zapcore.Field{zap.String("service", "shop"), Context(span)}).(*core)
+	ent, fields := benchEntry()
+	ent.Caller = zapcore.NewEntryCaller(0, "/src/shop/main.go", 42, true)
+	fields = append(fields, zap.Float64("ratio", 0.25), zap.Bool("ok", true), Context(span))
+	encode := func() {
+		oe := objectPool.Get().(*objectEncoder)
+		if !c.encodeObject(oe, ent, fields) {
+			t.Fatal("the fast path declined the entry")
+		}
+		oe.free()
+	}
+	encode() // warm the pool
+	if allocs := testing.AllocsPerRun(1000, encode); allocs != 0 {
+		t.Errorf("encodeObject allocates %v times per entry, want 0", allocs)
 	}
 }

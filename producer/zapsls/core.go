@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/slskafka/slskafka/internal/fieldbuf"
+	"github.com/slskafka/slskafka/internal/record"
 	"github.com/slskafka/slskafka/producer"
 )
 
@@ -119,6 +120,12 @@ type core struct {
 	// prefix is the open namespaces, "a.b.", that fields logged later go
 	// under.
 	prefix string
+	// obj is fields encoded for the fast path (object.go), nil if there
+	// are none; slow is set when they hold one the fast path does not
+	// write, or a namespace is open: then every entry takes the Field
+	// path.
+	obj  *record.Object
+	slow bool
 }
 
 var _ zapcore.Core = (*core)(nil)
@@ -153,6 +160,10 @@ func (c *core) With(fields []zapcore.Field) zapcore.Core {
 	} else if clone.prefix == c.prefix {
 		return c // nothing changed: zap.Skip, a Context without a span
 	}
+	if !clone.slow {
+		clone.obj = c.withObject(fields)
+		clone.slow = clone.obj == nil || clone.prefix != ""
+	}
 	return &clone
 }
 
@@ -168,15 +179,26 @@ func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // returns, since the program may be about to exit, whether or not the
 // producer accepted them; then Write returns Log's and Sync's errors.
 func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
-	e := c.encode(ent, fields)
-	err := c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Level: slogLevel(ent.Level), Fields: e.Fields})
-	e.free()
+	var err error
+	if written := false; c.slow || !fastFields(fields) {
+		err = c.writeFields(ent, fields)
+	} else if written, err = c.writeObject(ent, fields); !written {
+		err = c.writeFields(ent, fields)
+	}
 	if ent.Level > zapcore.ErrorLevel {
 		// Even if this entry was refused, the ones before it must reach
 		// SLS before zap panics or exits.
 		return errors.Join(err, c.Sync())
 	}
 	return err
+}
+
+// writeFields is Write's Field path: every entry the fast path
+// (writeObject) does not take.
+func (c *core) writeFields(ent zapcore.Entry, fields []zapcore.Field) error {
+	e := c.encode(ent, fields)
+	defer e.free()
+	return c.p.Log(context.Background(), c.logstore, producer.Record{Time: ent.Time, Level: slogLevel(ent.Level), Fields: e.Fields})
 }
 
 // slogLevel maps a zap level onto slog's, for the producer's level-aware
