@@ -10,7 +10,7 @@
 # processes on a shared machine do not inflate; its ratio is printed too.
 #
 # Each adapter's time is also split: its own work (slogsls render, zapsls
-# encode: the record flattened into fields, no producer) and producer.Log
+# encode: the record written into JSON by the fast path, no producer) and producer.Log
 # given the same fields, each as a share of the baseline; for zap also
 # zap.Logger's own work, which both sides pay. What the split
 # leaves over is the cost of the two together (caches, the delivery
