@@ -35,7 +35,9 @@ func BenchmarkCore(b *testing.B) {
 	// The default time field, as a user gets it: it stands in for the "ts"
 	// that zap's JSON encoder writes (doc.go), so zapsls is measured doing
 	// that work too.
-	p := testproducer.New(b, s, func(c *producer.Config) { c.TimeField = "" })
+	// No shedding: a record shed or dropped costs less than one shipped,
+	// so the loop waits for room instead, and run checks none was lost.
+	p := testproducer.New(b, s, func(c *producer.Config) { c.TimeField = ""; c.ShedAt = -1 })
 	ctx := context.Background()
 	if err := p.Ping(ctx, "app"); err != nil {
 		b.Fatal(err)
@@ -44,6 +46,7 @@ func BenchmarkCore(b *testing.B) {
 	errDeclined := errors.New("card declined")
 	run := func(b *testing.B, core zapcore.Core) {
 		logger := zap.New(core)
+		before := p.Stats()
 		b.ReportAllocs()
 		cpu := benchcpu.Start()
 		for b.Loop() {
@@ -60,6 +63,9 @@ func BenchmarkCore(b *testing.B) {
 			b.Fatal(err)
 		}
 		cpu.Report(b)
+		if st := p.Stats(); st.Dropped != before.Dropped || st.Shed != before.Shed {
+			b.Fatalf("records dropped (%d) or shed (%d): the figures are not of shipped records", st.Dropped-before.Dropped, st.Shed-before.Shed)
+		}
 	}
 	b.Run("zapsls", func(b *testing.B) {
 		// A generous Sync bound: the last Sync drains everything the loop
