@@ -8,3 +8,7 @@ func IllegalTransition() string {
 	}
 	return ""
 }
+
+// Requeued is how many records franz-go handed back to p before their
+// deadline, which went back to the hand-off queue (handoff.pushFront).
+func Requeued(p *Producer) int64 { return p.handoff.requeued.Load() }

@@ -38,6 +38,9 @@ type handoff struct {
 	// record it hands to franz-go, so that what it took from the queue
 	// is failed at once, not offered one by one to a closed client.
 	halted atomic.Bool
+	// requeued counts the records pushFront queued: franz-go handed them
+	// back before their deadline (for tests: export_test.go).
+	requeued atomic.Int64
 	// inFranz counts the records handed to franz-go whose promise has
 	// not run. The promise updates it for every record: on a cache line
 	// of its own, not mu's, which every Log takes.
@@ -58,7 +61,13 @@ func (h *handoff) push(pd *pending) bool { return h.add(&h.queue, pd) }
 
 // pushFront queues pd ahead of the records never handed over, for a record
 // whose partition franz-go failed before its deadline.
-func (h *handoff) pushFront(pd *pending) bool { return h.add(&h.requeue, pd) }
+func (h *handoff) pushFront(pd *pending) bool {
+	if !h.add(&h.requeue, pd) {
+		return false
+	}
+	h.requeued.Add(1)
+	return true
+}
 
 func (h *handoff) add(q *[]*pending, pd *pending) bool {
 	h.mu.Lock()
