@@ -145,7 +145,7 @@ func (o *Object) AppendRecord(dst []byte, st *Static, t time.Time) []byte {
 	dst = append(dst, '{')
 	first := true
 	if len(st.fields) > 0 {
-		dst, first = o.appendStatic(dst, st)
+		dst, first = appendStatic(dst, st, func(i int) bool { return ks.has(st.hashes[i]) && inKeys(st.fields[i].Key, o.keys) })
 	}
 	if st.timeKey != "" && !t.IsZero() && !(ks.has(st.timeHash) && inKeys(st.timeKey, o.keys)) {
 		if !first {
@@ -178,30 +178,6 @@ func (o *Object) AppendRecord(dst []byte, st *Static, t time.Time) []byte {
 		start = end + 1
 	}
 	return append(dst, '}')
-}
-
-// appendStatic is appendStatic for an Object's keys.
-func (o *Object) appendStatic(dst []byte, st *Static) ([]byte, bool) {
-	overrides := func(i int) bool { return o.ks.has(st.hashes[i]) && inKeys(st.fields[i].Key, o.keys) }
-	i := 0
-	for i < len(st.fields) && !overrides(i) {
-		i++
-	}
-	if i == len(st.fields) {
-		return append(dst, st.joined...), false
-	}
-	first := true
-	for i := range st.fields {
-		if overrides(i) {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, st.encoded[i]...)
-		first = false
-	}
-	return dst, first
 }
 
 // appendMap is appendObjectMap for an Object: for many fields, where the

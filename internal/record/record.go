@@ -143,7 +143,7 @@ func appendFields(dst []byte, st *Static, t time.Time, fields []Field, ks *keySe
 	dst = append(dst, '{')
 	first := true
 	if len(st.fields) > 0 {
-		dst, first = appendStatic(dst, st, fields, ks)
+		dst, first = appendStatic(dst, st, func(i int) bool { return overrides(st, i, fields, ks) })
 	}
 	if st.timeKey != "" && !t.IsZero() && !((ks == nil || ks.has(st.timeHash)) && inFields(st.timeKey, fields)) {
 		if !first {
@@ -185,12 +185,13 @@ func overrides(st *Static, i int, fields []Field, ks *keySet) bool {
 	return (ks == nil || ks.has(st.hashes[i])) && inFields(st.fields[i].Key, fields)
 }
 
-// appendStatic appends the static fields that fields do not override (all
-// of them in one copy when none is, as is usual) and reports whether it
-// appended none.
-func appendStatic(dst []byte, st *Static, fields []Field, ks *keySet) ([]byte, bool) {
+// appendStatic appends the static fields that the record does not
+// override (all of them in one copy when none is, as is usual) and reports
+// whether it appended none. overridden(i) reports whether the record
+// holds static field i's key.
+func appendStatic(dst []byte, st *Static, overridden func(i int) bool) ([]byte, bool) {
 	i := 0
-	for i < len(st.fields) && !overrides(st, i, fields, ks) {
+	for i < len(st.fields) && !overridden(i) {
 		i++
 	}
 	if i == len(st.fields) {
@@ -198,7 +199,7 @@ func appendStatic(dst []byte, st *Static, fields []Field, ks *keySet) ([]byte, b
 	}
 	first := true
 	for i := range st.fields {
-		if overrides(st, i, fields, ks) {
+		if overridden(i) {
 			continue
 		}
 		if !first {
