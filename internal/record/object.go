@@ -37,9 +37,6 @@ func (o *Object) Reset() {
 	o.empty = false
 }
 
-// Len is the number of fields added.
-func (o *Object) Len() int { return len(o.keys) }
-
 // Size is the number of bytes the fields take, encoded.
 func (o *Object) Size() int { return len(o.body) }
 

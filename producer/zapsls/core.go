@@ -180,9 +180,11 @@ func (c *core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // producer accepted them; then Write returns Log's and Sync's errors.
 func (c *core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	var err error
-	if written := false; c.slow || !fastFields(fields) {
-		err = c.writeFields(ent, fields)
-	} else if written, err = c.writeObject(ent, fields); !written {
+	written := false
+	if !c.slow && fastFields(fields) {
+		written, err = c.writeObject(ent, fields)
+	}
+	if !written {
 		err = c.writeFields(ent, fields)
 	}
 	if ent.Level > zapcore.ErrorLevel {
@@ -243,30 +245,45 @@ func (c *core) encode(ent zapcore.Entry, fields []zapcore.Field) *encoder {
 	return e
 }
 
+// entryWriter is where addEntry writes the entry's own fields: the Field
+// path's encoder or the fast path's objectEncoder.
+type entryWriter interface {
+	// put adds value under key, outside any namespace.
+	put(key, value string)
+	// putCaller adds c as appendCaller writes it.
+	putCaller(key string, c zapcore.EntryCaller, full bool)
+}
+
+func (e *encoder) put(key, value string) { e.Add(key, value) }
+
+func (e *encoder) putCaller(key string, c zapcore.EntryCaller, full bool) {
+	start := len(e.Buf)
+	e.Buf = appendCaller(e.Buf, c, full)
+	e.AddSince(key, start)
+}
+
 // addEntry adds the entry's own fields in the order zap's JSON encoder
 // writes them.
-func (c *core) addEntry(e *encoder, ent zapcore.Entry) {
+func (c *core) addEntry(w entryWriter, ent zapcore.Entry) {
 	k := c.keys
 	if k.level != "" {
 		// Upper case, as slogsls and slog.JSONHandler write it: one
 		// spelling in a logstore both feed.
-		e.Add(k.level, ent.Level.CapitalString())
+		w.put(k.level, ent.Level.CapitalString())
 	}
 	if k.name != "" && ent.LoggerName != "" {
-		e.Add(k.name, ent.LoggerName)
+		w.put(k.name, ent.LoggerName)
 	}
 	if ent.Caller.Defined {
 		if k.caller != "" {
-			start := len(e.Buf)
-			e.Buf = appendCaller(e.Buf, ent.Caller, k.fullCaller)
-			e.AddSince(k.caller, start)
+			w.putCaller(k.caller, ent.Caller, k.fullCaller)
 		}
 		if k.function != "" && ent.Caller.Function != "" {
-			e.Add(k.function, ent.Caller.Function)
+			w.put(k.function, ent.Caller.Function)
 		}
 	}
 	if k.msg != "" {
-		e.Add(k.msg, ent.Message)
+		w.put(k.msg, ent.Message)
 	}
 }
 

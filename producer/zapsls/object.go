@@ -81,7 +81,7 @@ func (c *core) writeObject(ent zapcore.Entry, fields []zapcore.Field) (bool, err
 // encodeObject is encode for the fast path: it adds the record's fields to
 // oe in the same order, or reports false.
 func (c *core) encodeObject(oe *objectEncoder, ent zapcore.Entry, fields []zapcore.Field) bool {
-	c.addEntryObject(oe, ent)
+	c.addEntry(oe, ent)
 	if c.obj != nil {
 		oe.obj.AddObject(c.obj)
 	}
@@ -94,27 +94,11 @@ func (c *core) encodeObject(oe *objectEncoder, ent zapcore.Entry, fields []zapco
 	return true
 }
 
-// addEntryObject is addEntry for the fast path.
-func (c *core) addEntryObject(oe *objectEncoder, ent zapcore.Entry) {
-	k, o := c.keys, &oe.obj
-	if k.level != "" {
-		o.AddString(k.level, ent.Level.CapitalString())
-	}
-	if k.name != "" && ent.LoggerName != "" {
-		o.AddString(k.name, ent.LoggerName)
-	}
-	if ent.Caller.Defined {
-		if k.caller != "" {
-			oe.scratch = appendCaller(oe.scratch[:0], ent.Caller, k.fullCaller)
-			o.AddString(k.caller, bytesString(oe.scratch))
-		}
-		if k.function != "" && ent.Caller.Function != "" {
-			o.AddString(k.function, ent.Caller.Function)
-		}
-	}
-	if k.msg != "" {
-		o.AddString(k.msg, ent.Message)
-	}
+func (oe *objectEncoder) put(key, value string) { oe.obj.AddString(key, value) }
+
+func (oe *objectEncoder) putCaller(key string, c zapcore.EntryCaller, full bool) {
+	oe.scratch = appendCaller(oe.scratch[:0], c, full)
+	oe.obj.AddString(key, bytesString(oe.scratch))
 }
 
 // addObjectFields is addFields for the fast path: fields of the types
